@@ -1,0 +1,62 @@
+// swift-tools-version:6.1
+// Telepresence in Swift. Targets follow docs/architecture.md: executables -> component
+// libraries -> KubeClient/Tunnel/NetStack/DNS/RPC, arrows pointing one way.
+import PackageDescription
+
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+    .product(name: "NIOHTTP1", package: "swift-nio"),
+    .product(name: "NIOWebSocket", package: "swift-nio"),
+    .product(name: "NIOFoundationCompat", package: "swift-nio"),
+    .product(name: "NIOSSL", package: "swift-nio-ssl"),
+]
+
+let package = Package(
+    name: "Telepresence",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "telepresence", targets: ["telepresence"]),
+        .library(name: "KubeClient", targets: ["KubeClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // Kubernetes API client: kubeconfig, auth, TLS, REST, watch, port-forward, exec.
+        .target(
+            name: "KubeClient",
+            dependencies: nio + [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // Certificate authorities and leaf certificates made in process (sandbox API server,
+        // webhook serving certs, test fixtures).
+        .target(
+            name: "PKI",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+        .executableTarget(
+            name: "telepresence",
+            dependencies: [
+                "KubeClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI"]),
+        .testTarget(name: "PKITests", dependencies: ["PKI"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
