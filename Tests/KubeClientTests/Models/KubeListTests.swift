@@ -73,6 +73,7 @@ import Testing
 
     @Test func anEmptySelectorMatchesEverythingAndAnUnknownOperatorNothing() {
         #expect(LabelSelector().matches([:]))
-        #expect(!LabelSelector(matchExpressions: [LabelSelectorRequirement(key: "a", operator: "Gt")]).matches(["a": "1"]))
+        #expect(
+            !LabelSelector(matchExpressions: [LabelSelectorRequirement(key: "a", operator: "Gt")]).matches(["a": "1"]))
     }
 }

@@ -57,9 +57,10 @@ import Testing
     }
 
     @Test func calendarEdgesMatchFoundation() throws {
-        for text in ["1970-01-01T00:00:00Z", "2024-02-29T23:59:59Z", "2000-03-01T00:00:00Z", "1969-12-31T23:59:59Z",
-            "1600-02-29T00:00:00Z", "9999-12-31T23:59:59Z", "2100-02-28T12:00:00Z"]
-        {
+        for text in [
+            "1970-01-01T00:00:00Z", "2024-02-29T23:59:59Z", "2000-03-01T00:00:00Z", "1969-12-31T23:59:59Z",
+            "1600-02-29T00:00:00Z", "9999-12-31T23:59:59Z", "2100-02-28T12:00:00Z",
+        ] {
             let time = try #require(KubeTime(rfc3339: text))
             #expect(time.rfc3339 == text)
             let formatter = ISO8601DateFormatter()

@@ -67,7 +67,8 @@ import Testing
     }
 
     @Test func roundTripDropsOnlyTheNullTimestamp() throws {
-        #expect(try roundTrip(Deployment.self, Self.sample).differences == ["-/spec/template/metadata/creationTimestamp"])
+        #expect(
+            try roundTrip(Deployment.self, Self.sample).differences == ["-/spec/template/metadata/creationTimestamp"])
     }
 
     @Test func aDeploymentWithoutSelectorIsRejected() {

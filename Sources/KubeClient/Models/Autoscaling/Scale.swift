@@ -9,7 +9,8 @@ public struct Scale: Codable, Sendable, Hashable {
     public var status: ScaleStatus?
 
     public init(
-        apiVersion: String? = Scale.apiVersion, kind: String? = Scale.kind, metadata: ObjectMeta? = nil, spec: ScaleSpec? = nil,
+        apiVersion: String? = Scale.apiVersion, kind: String? = Scale.kind, metadata: ObjectMeta? = nil,
+        spec: ScaleSpec? = nil,
         status: ScaleStatus? = nil
     ) {
         self.apiVersion = apiVersion

@@ -228,7 +228,8 @@ extension JSONPatch.Operation: Codable {
         default:
             throw DecodingError.dataCorruptedError(
                 forKey: .op, in: container,
-                debugDescription: "\"\(op)\" is not a JSON Patch operation; use add, remove, replace, move, copy or test.")
+                debugDescription:
+                    "\"\(op)\" is not a JSON Patch operation; use add, remove, replace, move, copy or test.")
         }
     }
 
@@ -237,7 +238,8 @@ extension JSONPatch.Operation: Codable {
         guard container.contains(.value) else {
             throw DecodingError.keyNotFound(
                 CodingKeys.value,
-                .init(codingPath: container.codingPath, debugDescription: "This JSON Patch operation needs a \"value\"."))
+                .init(
+                    codingPath: container.codingPath, debugDescription: "This JSON Patch operation needs a \"value\"."))
         }
         if try container.decodeNil(forKey: .value) { return .null }
         return try container.decode(JSONValue.self, forKey: .value)

@@ -29,21 +29,28 @@ public struct JSONPatchError: Error, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        let step = "JSON Patch operation \(operationIndex) (\(op))"
+        let (problem, remedy): (String, String)
         switch reason {
         case .missingPath(let path):
-            return "\(step) failed because nothing exists at \"\(path)\"; fetch the object again and build the patch from its current content."
+            problem = "nothing exists at \"\(path)\""
+            remedy = "fetch the object again and build the patch from its current content"
         case .invalidArrayIndex(let path):
-            return "\(step) failed because \"\(path)\" does not name an element of the array; use an index within its length (or \"-\" to append with add)."
+            problem = "\"\(path)\" does not name an element of the array"
+            remedy = "use an index within its length (or \"-\" to append with add)"
         case .notAContainer(let path):
-            return "\(step) failed because the parent of \"\(path)\" is neither an object nor an array; point at a member of an object or an element of an array."
+            problem = "the parent of \"\(path)\" is neither an object nor an array"
+            remedy = "point at a member of an object or an element of an array"
         case .testFailed(let path, let expected, let actual):
-            return "\(step) failed because \"\(path)\" is \(Self.render(actual)), not \(Self.render(expected)); the object changed meanwhile, so fetch it again and retry."
+            problem = "\"\(path)\" is \(Self.render(actual)), not \(Self.render(expected))"
+            remedy = "the object changed meanwhile, so fetch it again and retry"
         case .moveIntoItself(let from, let path):
-            return "\(step) failed because it moves \"\(from)\" into its own child \"\(path)\"; move it elsewhere."
+            problem = "it moves \"\(from)\" into its own child \"\(path)\""
+            remedy = "move it elsewhere"
         case .cannotRemoveDocument:
-            return "\(step) failed because it removes the whole document; use replace with path \"\" instead."
+            problem = "it removes the whole document"
+            remedy = "use replace with path \"\" instead"
         }
+        return "JSON Patch operation \(operationIndex) (\(op)) failed because \(problem); \(remedy)."
     }
 
     private static func render(_ value: JSONValue) -> String {

@@ -19,7 +19,8 @@ extension KeyedDecodingContainer {
         let compact = text.filter { $0 != "\n" && $0 != "\r" }
         guard let bytes = Data(base64Encoded: compact) else {
             throw DecodingError.dataCorruptedError(
-                forKey: key, in: container, debugDescription: "The value is not valid base64; encode the bytes with `base64 -w0`.")
+                forKey: key, in: container,
+                debugDescription: "The value is not valid base64; encode the bytes with `base64 -w0`.")
         }
         return bytes
     }

@@ -45,7 +45,8 @@ extension KubeTime: Codable {
         let text = try container.decode(String.self)
         guard let time = KubeTime(rfc3339: text) else {
             throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "\"\(text)\" is not an RFC 3339 timestamp such as 2024-05-01T12:34:56Z.")
+                in: container,
+                debugDescription: "\"\(text)\" is not an RFC 3339 timestamp such as 2024-05-01T12:34:56Z.")
         }
         self = time
     }
