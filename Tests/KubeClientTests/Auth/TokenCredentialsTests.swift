@@ -46,9 +46,9 @@ import Testing
     }
 
     @Test func missingOrEmptyTokenFilesAreReported() throws {
-        #expect(errorText { _ = try TokenFileCredentials(path: scratch.path + "/none") }
+        #expect(errorText({ _ = try TokenFileCredentials(path: scratch.path + "/none") })
             == "cannot read the token file \(scratch.path)/none: it does not exist; check that it exists and holds a token")
         let empty = try scratch.write("empty", "\n")
-        #expect(errorText { _ = try TokenFileCredentials(path: empty) }?.contains("it is empty") == true)
+        #expect(errorText({ _ = try TokenFileCredentials(path: empty) })?.contains("it is empty") == true)
     }
 }

@@ -19,7 +19,7 @@ import Testing
     }
 
     private func resolveError(_ yaml: String, _ overrides: ConfigurationOverrides = ConfigurationOverrides()) -> String? {
-        errorText { _ = try resolve(yaml, overrides) }
+        errorText({ _ = try resolve(yaml, overrides) })
     }
 
     private var configPath: String { scratch.path + "/config" }

@@ -56,11 +56,11 @@ import Testing
     }
 
     @Test func outsideAPodTheErrorSaysWhy() throws {
-        #expect(errorText { _ = try ClientConfigurationLoader.inCluster(environment: environment([:])) }?
+        #expect(errorText({ _ = try ClientConfigurationLoader.inCluster(environment: environment([:])) })?
             .hasPrefix("cannot use the in-cluster configuration: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set")
             == true)
         let noToken = environment(["KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"])
-        #expect(errorText { _ = try ClientConfigurationLoader.inCluster(environment: noToken) }?
+        #expect(errorText({ _ = try ClientConfigurationLoader.inCluster(environment: noToken) })?
             .contains("\(serviceAccount)/token") == true)
         #expect(!ClientConfigurationLoader.inClusterAvailable(environment: noToken))
     }

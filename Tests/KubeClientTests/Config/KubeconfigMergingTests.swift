@@ -87,7 +87,7 @@ import Testing
         let environment = scratch.environment(kubeconfig: scratch.path + "/x:" + scratch.path + "/y")
         let config = try KubeconfigLoader.load(explicitFile: nil, environment: environment)
         #expect(config.isEmpty)
-        let text = errorText { _ = try ClientConfigurationLoader.load(environment: environment) }
+        let text = errorText({ _ = try ClientConfigurationLoader.load(environment: environment) })
         #expect(text?.hasPrefix("no Kubernetes configuration found (looked in \(scratch.path)/x, \(scratch.path)/y)") == true)
     }
 
@@ -98,7 +98,7 @@ import Testing
         #expect(configuration.contextName == "ctx")
 
         let empty = try ScratchDirectory()
-        let text = errorText { _ = try ClientConfigurationLoader.load(environment: empty.environment()) }
+        let text = errorText({ _ = try ClientConfigurationLoader.load(environment: empty.environment()) })
         #expect(text?.contains("looked in \(empty.path)/.kube/config") == true)
     }
 
@@ -115,16 +115,16 @@ import Testing
 
     @Test func explicitKubeconfigThatIsMissingIsAnError() throws {
         let missing = scratch.path + "/nope.yaml"
-        #expect(errorText { _ = try KubeconfigLoader.load(explicitFile: missing, environment: scratch.environment()) }
+        #expect(errorText({ _ = try KubeconfigLoader.load(explicitFile: missing, environment: scratch.environment()) })
             == "cannot read kubeconfig \(missing): the file does not exist; check the --kubeconfig path")
     }
 
     @Test func aBrokenFileInTheListIsReportedWithItsName() throws {
         let (a, _) = try writeTwoFiles()
         let broken = try scratch.write("broken.yaml", "clusters:\n- name: x\n  cluster:\n    server: [unclosed\n")
-        let text = errorText {
+        let text = errorText({
             _ = try KubeconfigLoader.load(explicitFile: nil, environment: scratch.environment(kubeconfig: "\(a):\(broken)"))
-        }
+        })
         #expect(text?.hasPrefix("\(broken):") == true)
     }
 }

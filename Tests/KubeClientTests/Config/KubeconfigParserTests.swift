@@ -113,9 +113,9 @@ import Testing
     }
 
     @Test func yamlSyntaxErrorNamesFileAndLine() {
-        let text = errorText {
+        let text = errorText({
             _ = try KubeconfigParser.parse("clusters:\n- name: a\n  cluster: {server: [\n", file: file)
-        }
+        })
         #expect(text?.hasPrefix("/home/u/.kube/config:") == true)
         #expect(text?.contains("invalid YAML") == true)
         let error = #expect(throws: ConfigurationError.self) {
@@ -140,7 +140,7 @@ import Testing
               user:
                 client-key-data: "not base64!"
             """
-        #expect(errorText { _ = try KubeconfigParser.parse(yaml, file: file) }
+        #expect(errorText({ _ = try KubeconfigParser.parse(yaml, file: file) })
             == "/home/u/.kube/config: users[2].user.client-key-data is not valid base64; "
             + "encode the PEM file with `base64 -w0` or use the path field instead")
     }
@@ -158,40 +158,40 @@ import Testing
     }
 
     @Test func wrongTypesNameTheField() {
-        #expect(errorText { _ = try KubeconfigParser.parse("clusters: {a: b}\n", file: file })
+        #expect(errorText({ _ = try KubeconfigParser.parse("clusters: {a: b}\n", file: file) })
             == "/home/u/.kube/config: clusters must be a list, not a map")
-        #expect(errorText {
+        #expect(errorText({
             _ = try KubeconfigParser.parse("clusters:\n- name: c\n  cluster:\n    insecure-skip-tls-verify: maybe\n", file: file)
-        } == "/home/u/.kube/config: clusters[0].cluster.insecure-skip-tls-verify must be true or false")
-        #expect(errorText {
+        }) == "/home/u/.kube/config: clusters[0].cluster.insecure-skip-tls-verify must be true or false")
+        #expect(errorText({
             _ = try KubeconfigParser.parse("contexts:\n- name: x\n  context:\n    namespace: [a]\n", file: file)
-        } == "/home/u/.kube/config: contexts[0].context.namespace must be a string, not a list")
-        #expect(errorText { _ = try KubeconfigParser.parse("- a\n- b\n", file: file) }
+        }) == "/home/u/.kube/config: contexts[0].context.namespace must be a string, not a list")
+        #expect(errorText({ _ = try KubeconfigParser.parse("- a\n- b\n", file: file) })
             == "/home/u/.kube/config: the document must be a map of kubeconfig fields, not a list")
     }
 
     @Test func entriesNeedNamesAndUniqueOnes() {
-        #expect(errorText { _ = try KubeconfigParser.parse("users:\n- user: {token: a}\n", file: file) }
+        #expect(errorText({ _ = try KubeconfigParser.parse("users:\n- user: {token: a}\n", file: file) })
             == "/home/u/.kube/config: users[0].name is missing")
-        let text = errorText {
+        let text = errorText({
             _ = try KubeconfigParser.parse("contexts:\n- name: a\n- name: b\n- name: a\n", file: file)
-        }
+        })
         #expect(text?.contains("contexts[2].name repeats the name \"a\" already used by contexts[0]") == true)
     }
 
     @Test func execConfigIsChecked() {
-        #expect(errorText {
+        #expect(errorText({
             _ = try KubeconfigParser.parse("users:\n- name: u\n  user:\n    exec: {command: x}\n", file: file)
-        }?.contains("users[0].user.exec.apiVersion is missing") == true)
-        #expect(errorText {
+        })?.contains("users[0].user.exec.apiVersion is missing") == true)
+        #expect(errorText({
             _ = try KubeconfigParser.parse(
                 "users:\n- name: u\n  user:\n    exec: {apiVersion: client.authentication.k8s.io/v1alpha1, command: x}\n",
                 file: file)
-        }?.contains("users[0].user.exec.apiVersion is \"client.authentication.k8s.io/v1alpha1\"") == true)
-        #expect(errorText {
+        })?.contains("users[0].user.exec.apiVersion is \"client.authentication.k8s.io/v1alpha1\"") == true)
+        #expect(errorText({
             _ = try KubeconfigParser.parse(
                 "users:\n- name: u\n  user:\n    exec: {apiVersion: client.authentication.k8s.io/v1, command: x, interactiveMode: Sometimes}\n",
                 file: file)
-        }?.contains("users[0].user.exec.interactiveMode is \"Sometimes\"") == true)
+        })?.contains("users[0].user.exec.interactiveMode is \"Sometimes\"") == true)
     }
 }
