@@ -43,7 +43,13 @@ public actor ExecCredentialSource: CredentialSource {
         let task = Task { try await Self.execute(plugin: plugin, cluster: cluster, environment: environment) }
         running = task
         defer { running = nil }
-        let credential = try await task.value
+        // A cancelled caller stops the plugin rather than leaving it running unowned; callers
+        // that joined this run see the cancellation too.
+        let credential = try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
+        }
         cached = credential
         return credential
     }
@@ -61,6 +67,10 @@ public actor ExecCredentialSource: CredentialSource {
         }
         guard let executable = locate(plugin.command, path: environment["PATH"]) else {
             throw CredentialError.execPluginNotFound(command: plugin.command, installHint: plugin.installHint)
+        }
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw CredentialError.execPluginFailed(
+                command: plugin.command, status: nil, stderr: "\(executable) is not executable (chmod +x it)")
         }
         var childEnvironment = environment
         for variable in plugin.env { childEnvironment[variable.name] = variable.value }
@@ -89,11 +99,12 @@ public actor ExecCredentialSource: CredentialSource {
         }
     }
 
-    /// The executable for `command`: itself when it is a path, else the first match on `PATH`.
+    /// The executable for `command`: itself when it is a path that exists, else the first
+    /// executable match on `PATH`.
     static func locate(_ command: String, path: String?) -> String? {
         let fileManager = FileManager.default
         if command.contains("/") {
-            return fileManager.isExecutableFile(atPath: command) ? command : nil
+            return fileManager.fileExists(atPath: command) ? command : nil
         }
         for directory in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") where !directory.isEmpty {
             let candidate = String(directory) + "/" + command

@@ -70,7 +70,10 @@ enum PluginProcess {
             }
             for (pipe, isStdout) in [(stdoutPipe, true), (stderrPipe, false)] {
                 group.enter()
-                DispatchQueue.global().async {
+                // A queue of its own (not the global one): the read blocks until the plugin
+                // closes the pipe, and private queues may get a fresh thread for that at once,
+                // where blocked work on the width-limited global queue waits for the pool to grow.
+                DispatchQueue(label: "kubeclient.exec-plugin.output").async {
                     let data = pipe.fileHandleForReading.readDataToEndOfFile()
                     self.state.withLock { state in
                         if isStdout { state.stdout = data } else { state.stderr = data }
@@ -79,17 +82,23 @@ enum PluginProcess {
                 }
             }
             group.notify(queue: .global()) {
-                let output = self.state.withLock { state in
-                    Output(status: process.terminationStatus, stdout: state.stdout, stderr: state.stderr)
+                let (output, cancelled) = self.state.withLock { state in
+                    (Output(status: process.terminationStatus, stdout: state.stdout, stderr: state.stderr), state.cancelled)
                 }
-                continuation.resume(returning: output)
+                if cancelled {
+                    continuation.resume(throwing: CancellationError())
+                } else {
+                    continuation.resume(returning: output)
+                }
             }
         }
 
         func cancel() {
             state.withLock { state in
                 state.cancelled = true
-                if let process = state.process, process.isRunning { process.terminate() }
+                // SIGKILL: a plugin stuck waiting for a browser or a network must not outlive
+                // the request that needed it, and SIGTERM can be caught or lost.
+                if let process = state.process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
             }
         }
     }

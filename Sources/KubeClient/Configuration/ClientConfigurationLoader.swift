@@ -166,7 +166,7 @@ public enum ClientConfigurationLoader {
         var tls = TLSSettings(insecureSkipVerify: cluster.insecureSkipTLSVerify, serverName: nonEmpty(cluster.tlsServerName))
         if let data = cluster.certificateAuthorityData {
             // The data wins over a path, as in client-go.
-            guard PEM.containsBlock(data, kind: "CERTIFICATE") else {
+            guard PEMCheck.containsBlock(data, kind: "CERTIFICATE") else {
                 throw ConfigurationError.invalidField(
                     file: file, field: field + ".certificate-authority-data",
                     problem: "does not hold a PEM certificate; it must be the base64 of a PEM file")
@@ -180,7 +180,7 @@ public enum ClientConfigurationLoader {
 
         var proxy: ProxyAddress?
         if let proxyURL = nonEmpty(cluster.proxyURL) {
-            switch ProxyURL.parse(proxyURL) {
+            switch ProxyURLParser.parse(proxyURL) {
             case .success(let address):
                 proxy = address
             case .failure(.unsupportedScheme(let scheme)):
@@ -280,7 +280,7 @@ public enum ClientConfigurationLoader {
         var certificate = user.clientCertificateData
         var key = user.clientKeyData
         if let data = certificate {
-            guard PEM.containsBlock(data, kind: "CERTIFICATE") else {
+            guard PEMCheck.containsBlock(data, kind: "CERTIFICATE") else {
                 throw ConfigurationError.invalidField(
                     file: file, field: field + ".client-certificate-data",
                     problem: "does not hold a PEM certificate; it must be the base64 of a PEM file")
@@ -289,7 +289,7 @@ public enum ClientConfigurationLoader {
             certificate = try readPEM(path, kind: "CERTIFICATE", file: file, field: field + ".client-certificate")
         }
         if let data = key {
-            guard PEM.containsBlock(data, kind: "PRIVATE KEY") else {
+            guard PEMCheck.containsBlock(data, kind: "PRIVATE KEY") else {
                 throw ConfigurationError.invalidField(
                     file: file, field: field + ".client-key-data",
                     problem: "does not hold a PEM private key; it must be the base64 of a PEM file")
@@ -322,7 +322,7 @@ public enum ClientConfigurationLoader {
                 file: file, field: field, problem: "names \(path), which \(reason); fix the path")
         }
         let bytes = Array(data)
-        guard PEM.containsBlock(bytes, kind: kind) else {
+        guard PEMCheck.containsBlock(bytes, kind: kind) else {
             throw ConfigurationError.invalidField(
                 file: file, field: field,
                 problem: "names \(path), which holds no PEM \(kind.lowercased()); point it at a PEM file")
@@ -333,22 +333,5 @@ public enum ClientConfigurationLoader {
     static func nonEmpty(_ text: String?) -> String? {
         guard let text, !text.isEmpty else { return nil }
         return text
-    }
-}
-
-/// A cheap check that bytes are PEM of the expected kind, so a wrong file is reported with its
-/// kubeconfig field now rather than as a TLS failure later.
-enum PEM {
-    /// `kind` "PRIVATE KEY" also matches "RSA PRIVATE KEY" and "EC PRIVATE KEY".
-    static func containsBlock(_ bytes: [UInt8], kind: String) -> Bool {
-        let text = String(decoding: bytes, as: UTF8.self)
-        var rest = text[...]
-        while let begin = rest.range(of: "-----BEGIN ") {
-            rest = rest[begin.upperBound...]
-            guard let end = rest.range(of: "-----") else { return false }
-            if rest[..<end.lowerBound].hasSuffix(kind) { return true }
-            rest = rest[end.upperBound...]
-        }
-        return false
     }
 }

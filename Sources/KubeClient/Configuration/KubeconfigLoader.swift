@@ -29,7 +29,6 @@ public enum KubeconfigLoader {
             configs.append(try loadFile(path))
         }
         var merged = merge(configs)
-        if configs.isEmpty { merged.files = [] }
         merged.searchedFiles = paths
         return merged
     }

@@ -197,6 +197,28 @@ import Testing
             + "token expired, run login; run it by hand to see why it fails")
     }
 
+    @Test func aPluginThatIsNotExecutableIsReported() async throws {
+        let path = try scratch.write("plain.sh", "#!/bin/sh\necho hi\n")
+        let error = await #expect(throws: CredentialError.self) { try await self.source(command: path).credentials() }
+        #expect(error.map { "\($0)" }?.contains("\(path) is not executable") == true)
+    }
+
+    @Test func cancellingTheCallerStopsAHangingPlugin() async throws {
+        let pidFile = scratch.path + "/pid"
+        let path = try scratch.write("hang.sh", "#!/bin/sh\necho $$ > \(pidFile)\nexec sleep 60\n", executable: true)
+        let source = source(command: path)
+        let call = Task { try await source.credentials() }
+        let scratch = scratch
+        let pid = try await waitFor(deadline: .seconds(10)) { () -> pid_t? in
+            scratch.read("pid").flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        #expect(kill(pid, 0) == 0)
+        call.cancel()
+        await #expect(throws: CancellationError.self) { try await call.value }
+        // The plugin was terminated and reaped before the call returned.
+        #expect(kill(pid, 0) == -1)
+    }
+
     @Test func garbageOutputIsRejected() async throws {
         let path = try scratch.write("garbage.sh", "#!/bin/sh\necho hello\n", executable: true)
         let error = await #expect(throws: CredentialError.self) { try await self.source(command: path).credentials() }
@@ -217,6 +239,18 @@ import Testing
         let source = ExecCredentialSource(plugin: plugin, environment: ["PATH": "/usr/bin:/bin:\(scratch.path)/bin"])
         #expect(try await source.credentials().authorization == "Bearer tok-1")
     }
+}
+
+/// Polls `condition` until it yields a value or `deadline` passes.
+private func waitFor<T>(
+    deadline: Duration, _ condition: @escaping @Sendable () -> T?
+) async throws -> T {
+    let end = ContinuousClock.now + deadline
+    while ContinuousClock.now < end {
+        if let value = condition() { return value }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw CancellationError()
 }
 
 @Suite struct ExecCredentialMessagesTests {

@@ -2,7 +2,7 @@ import Foundation
 
 /// Parsing of a cluster's `proxy-url`. Only plain `http://` CONNECT proxies are supported; the
 /// transport has no TLS-to-proxy or SOCKS client.
-enum ProxyURL {
+enum ProxyURLParser {
     enum Problem: Error, Equatable {
         case unsupportedScheme(String)
         case malformed
