@@ -20,6 +20,8 @@ public struct ClientConfiguration: Sendable {
     /// The kubeconfig context this configuration came from, for messages ("context kind-dev").
     public var contextName: String?
     public var userAgent: String
+    /// `disable-compression`: do not ask the server for gzip (`Accept-Encoding`) responses.
+    public var disableCompression: Bool = false
 
     public init(
         server: ServerAddress,
