@@ -59,13 +59,13 @@ extension KubeClient {
             method: .GET, path: ResourceDescriptor.pods.path(namespace: ns, name: pod, subresource: "exec"),
             query: query, namespace: ns)
         let upgraded = try await WebSocketDialer(transport: transport)
-            .open(request, subprotocols: ["v5.channel.k8s.io", "v4.channel.k8s.io"])
+            .open(request, subprotocols: ["v5.channel.k8s.io", "v4.channel.k8s.io"]) { channel, _ in
+                let (bridge, sequence) = AsyncInboundBridge<ChannelMessage>.make(eventLoop: channel.eventLoop)
+                try channel.pipeline.syncOperations.addHandler(bridge)
+                return sequence
+            }
         let channel = upgraded.channel
-        let messages = try await channel.eventLoop.submit {
-            let (bridge, sequence) = AsyncInboundBridge<ChannelMessage>.make(eventLoop: channel.eventLoop)
-            try channel.pipeline.syncOperations.addHandler(bridge)
-            return sequence
-        }.get()
+        let messages = upgraded.configured
         return try await withTaskCancellationHandler {
             if let stdin {
                 var offset = 0

@@ -105,31 +105,34 @@ extension KubeClient {
     /// Forwards one TCP connection to `port` of a pod through the API server
     /// (`pods/portforward`, WebSocket `v4.channel.k8s.io`).
     public func portForward(pod: String, namespace: String? = nil, port: Int) async throws -> PortForwardStream {
-        let upgraded = try await openPortForward(pod: pod, namespace: namespace, port: port)
-        let channel = upgraded.channel
-        let inbound = try await channel.eventLoop.submit {
+        let upgraded = try await openPortForward(pod: pod, namespace: namespace, port: port) { channel, _ in
             let (bridge, sequence) = AsyncInboundBridge<ByteBuffer>.make(eventLoop: channel.eventLoop)
             try channel.pipeline.syncOperations.addHandler(PortForwardHandler(pod: pod, port: UInt16(port)))
             try channel.pipeline.syncOperations.addHandler(bridge)
             return sequence
-        }.get()
-        return PortForwardStream(pod: pod, port: port, channel: channel, inbound: inbound)
+        }
+        return PortForwardStream(pod: pod, port: port, channel: upgraded.channel, inbound: upgraded.configured)
     }
 
     /// The NIO-level port-forward for a data plane that stays on the event loop: a channel whose
-    /// pipeline ends in a `PortForwardHandler`, so handlers added after it read and write plain
-    /// `ByteBuffer`s of the pod's port. Failures arrive as `errorCaught(KubeError.portForwardFailed)`.
-    /// Add handlers on the channel's event loop; `autoRead` is on.
-    public func portForwardChannel(pod: String, namespace: String? = nil, port: Int) async throws -> any Channel {
-        let upgraded = try await openPortForward(pod: pod, namespace: namespace, port: port)
-        let channel = upgraded.channel
-        try await channel.eventLoop.submit {
+    /// pipeline ends in a `PortForwardHandler` followed by the handlers `configure` adds (on the
+    /// event loop, before any byte is read), which read and write plain `ByteBuffer`s of the
+    /// pod's port. Failures arrive as `errorCaught(KubeError.portForwardFailed)`.
+    public func portForwardChannel(
+        pod: String, namespace: String? = nil, port: Int,
+        configure: @escaping @Sendable (any Channel) throws -> Void = { _ in }
+    ) async throws -> any Channel {
+        let upgraded = try await openPortForward(pod: pod, namespace: namespace, port: port) { channel, _ in
             try channel.pipeline.syncOperations.addHandler(PortForwardHandler(pod: pod, port: UInt16(port)))
-        }.get()
-        return channel
+            try configure(channel)
+        }
+        return upgraded.channel
     }
 
-    private func openPortForward(pod: String, namespace: String?, port: Int) async throws -> WebSocketDialer.Upgraded {
+    private func openPortForward<Configured: Sendable>(
+        pod: String, namespace: String?, port: Int,
+        configure: @escaping @Sendable (any Channel, String?) throws -> Configured
+    ) async throws -> WebSocketDialer.Upgraded<Configured> {
         guard (1...65535).contains(port) else {
             throw KubeError.invalidArgument("\(port) is not a TCP port; use a number between 1 and 65535")
         }
@@ -137,6 +140,6 @@ extension KubeClient {
         let request = APIRequest(
             method: .GET, path: ResourceDescriptor.pods.path(namespace: ns, name: pod, subresource: "portforward"),
             query: [("ports", String(port))], namespace: ns)
-        return try await WebSocketDialer(transport: transport).open(request, subprotocols: ["v4.channel.k8s.io"])
+        return try await WebSocketDialer(transport: transport).open(request, subprotocols: ["v4.channel.k8s.io"], configure: configure)
     }
 }

@@ -1,25 +1,30 @@
 import NIOCore
 import NIOHTTP1
-import NIOWebSocket
 
 /// Opens WebSocket streams (port-forward, exec) to the API server over the same `Connector` as
 /// REST calls, with the same credentials and a 401 refresh-and-retry.
 struct WebSocketDialer: Sendable {
     let transport: HTTPTransport
 
-    /// An upgraded channel whose pipeline ends in a `WebSocketMessageHandler`, and the
-    /// subprotocol the server chose.
-    struct Upgraded: Sendable {
+    /// An upgraded channel whose pipeline ends in a `WebSocketMessageHandler` followed by what
+    /// `configure` added, the subprotocol the server chose, and what `configure` returned.
+    struct Upgraded<Configured: Sendable>: Sendable {
         let channel: any Channel
         let subprotocol: String?
+        let configured: Configured
     }
 
-    private enum Outcome: Sendable {
-        case upgraded(String?)
+    private enum Outcome<Configured: Sendable>: Sendable {
+        case upgraded(String?, Configured)
         case rejected(EventLoopFuture<(HTTPResponseHead, ByteBuffer)>)
     }
 
-    func open(_ request: APIRequest, subprotocols: [String]) async throws -> Upgraded {
+    /// Opens the stream. `configure` runs on the event loop as part of the upgrade, before any
+    /// frame is read, so it can add the handlers that consume the server's first messages.
+    func open<Configured: Sendable>(
+        _ request: APIRequest, subprotocols: [String],
+        configure: @escaping @Sendable (any Channel, String?) throws -> Configured
+    ) async throws -> Upgraded<Configured> {
         var refreshed = false
         let credentialSource = transport.configuration.credentials
         while true {
@@ -30,19 +35,19 @@ struct WebSocketDialer: Sendable {
             head.headers.add(name: "Sec-WebSocket-Protocol", value: subprotocols.joined(separator: ", "))
             do {
                 let outcome = try await withTaskCancellationHandler {
-                    try await upgrade(channel: channel, head: head)
+                    try await upgrade(channel: channel, head: head, configure: configure)
                 } onCancel: {
                     channel.close(promise: nil)
                 }
                 switch outcome {
-                case .upgraded(let chosen):
+                case .upgraded(let chosen, let configured):
                     if let chosen, !subprotocols.contains(chosen) {
                         channel.close(promise: nil)
                         throw KubeError.upgradeFailed(
                             server: transport.configuration.server.description,
                             reason: "the server chose the unknown subprotocol \(chosen)")
                     }
-                    return Upgraded(channel: channel, subprotocol: chosen)
+                    return Upgraded(channel: channel, subprotocol: chosen, configured: configured)
                 case .rejected(let response):
                     let (responseHead, body) = try await response.get()
                     channel.close(promise: nil)
@@ -65,75 +70,33 @@ struct WebSocketDialer: Sendable {
         }
     }
 
-    private func upgrade(channel: any Channel, head: HTTPRequestHead) async throws -> Outcome {
+    private func upgrade<Configured: Sendable>(
+        channel: any Channel, head: HTTPRequestHead,
+        configure: @escaping @Sendable (any Channel, String?) throws -> Configured
+    ) async throws -> Outcome<Configured> {
         let timeout = transport.connector.connectTimeout
-        let future = channel.eventLoop.flatSubmit { () -> EventLoopFuture<Outcome> in
-            let upgrader = NIOTypedWebSocketClientUpgrader<Outcome>(
-                maxFrameSize: 1 << 24,
-                upgradePipelineHandler: { channel, response in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(WebSocketMessageHandler())
-                        return Outcome.upgraded(response.headers.first(name: "Sec-WebSocket-Protocol"))
-                    }
-                })
-            let upgradeConfiguration = NIOTypedHTTPClientUpgradeConfiguration<Outcome>(
-                upgradeRequestHead: head,
-                upgraders: [upgrader],
-                notUpgradingCompletionHandler: { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        let collector = ResponseCollector(promise: channel.eventLoop.makePromise())
-                        try channel.pipeline.syncOperations.addHandler(collector)
-                        return Outcome.rejected(collector.promise.futureResult)
-                    }
-                })
-            var configuration = NIOUpgradableHTTPClientPipelineConfiguration(upgradeConfiguration: upgradeConfiguration)
-            // The server may send its first frames in the same segment as the 101 response.
-            configuration.leftOverBytesStrategy = .forwardBytes
-            do {
-                return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(configuration: configuration)
-            } catch {
-                return channel.eventLoop.makeFailedFuture(error)
-            }
-        }
+        let result = channel.eventLoop.makePromise(of: WebSocketHandshakeHandler.Result.self)
+        let configured = try await channel.eventLoop.submit { () -> NIOLoopBound<Box<Configured>> in
+            let box = NIOLoopBound(Box<Configured>(), eventLoop: channel.eventLoop)
+            try channel.pipeline.syncOperations.addHandler(WebSocketHandshakeHandler(
+                request: head, promise: result,
+                onUpgrade: { channel, chosen in box.value.value = try configure(channel, chosen) }))
+            return box
+        }.get()
         let timer = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
         defer { timer.cancel() }
-        return try await future.get()
-    }
-}
-
-/// Collects a (non-upgrade) HTTP response, to turn a refused upgrade into a `KubeError`.
-final class ResponseCollector: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    let promise: EventLoopPromise<(HTTPResponseHead, ByteBuffer)>
-    private var head: HTTPResponseHead?
-    private var body = ByteBuffer()
-    private var done = false
-
-    init(promise: EventLoopPromise<(HTTPResponseHead, ByteBuffer)>) {
-        self.promise = promise
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head): self.head = head
-        case .body(var chunk): if body.readableBytes < 1 << 20 { body.writeBuffer(&chunk) }
-        case .end: complete(nil)
+        switch try await result.futureResult.get() {
+        case .upgraded(let chosen):
+            let value = try await channel.eventLoop.submit { configured.value.value }.get()
+            guard let value else { throw KubeError.streamProtocolViolation("the stream was not configured") }
+            return .upgraded(chosen, value)
+        case .rejected(let responseHead, let body):
+            return .rejected(channel.eventLoop.makeSucceededFuture((responseHead, body)))
         }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        complete(ChannelError.eof)
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        complete(error)
-        context.close(promise: nil)
-    }
-
-    private func complete(_ error: (any Error)?) {
-        guard !done else { return }
-        done = true
-        if let head { promise.succeed((head, body)) } else { promise.fail(error ?? ChannelError.eof) }
+    /// Carries what `configure` made from the event loop back to the caller.
+    private final class Box<Value> {
+        var value: Value?
     }
 }

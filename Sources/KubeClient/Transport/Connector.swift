@@ -74,8 +74,35 @@ struct Connector: Sendable {
             return channel
         } catch {
             channel.close(promise: nil)
-            throw mapConnectError(error, throughProxy: proxy != nil)
+            throw mapEarlyFailure(error, presenting: clientCertificate)
         }
+    }
+
+    /// Maps a failure of a fresh connection before any answer arrived.
+    func mapEarlyFailure(_ error: any Error, presenting clientCertificate: ClientCertificate?) -> any Error {
+        if server.scheme == .https, (clientCertificate ?? tls.clientCertificate) != nil, Self.isClosedEarly(error) {
+            return Self.clientCertificateRefused(server: server)
+        }
+        return mapConnectError(error, throughProxy: proxy != nil)
+    }
+
+    /// Under TLS 1.3 a server refuses a client certificate only after the handshake, and its
+    /// alert is often lost to the connection reset that follows: a connection closed that early
+    /// while presenting a certificate is reported as a refused certificate.
+    static func clientCertificateRefused(server: ServerAddress) -> KubeError {
+        .clientCertificateRejected(
+            server: server.description,
+            reason: "it closed the connection right after the TLS handshake, as servers do with a client certificate they do not trust")
+    }
+
+    /// A connection that ended before any answer (EOF, reset, or TLS without close_notify).
+    static func isClosedEarly(_ error: any Error) -> Bool {
+        if let channelError = error as? ChannelError {
+            return channelError == .eof || channelError == .ioOnClosedChannel || channelError == .alreadyClosed
+        }
+        if case .uncleanShutdown? = error as? NIOSSLError { return true }
+        if let io = error as? IOError { return io.errnoCode == ECONNRESET || io.errnoCode == EPIPE }
+        return false
     }
 
     private func withDeadline(_ future: EventLoopFuture<Void>, channel: any Channel) async throws {
@@ -110,8 +137,8 @@ struct Connector: Sendable {
         if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
             return KubeError.certificateNameMismatch(server: serverText, expectedName: verifiedServerName ?? server.host)
         }
-        if let ssl = error as? NIOSSLError {
-            let text = "\(ssl)"
+        if error is NIOSSLError || error is BoringSSLError {
+            let text = "\(error)"
             if text.contains("CERTIFICATE_VERIFY_FAILED") {
                 let reason = text.contains("self signed") || text.contains("SELF_SIGNED")
                     ? "it is self-signed" : "it is not signed by a trusted certificate authority"
@@ -120,7 +147,7 @@ struct Connector: Sendable {
             if text.contains("ALERT") || text.contains("CERTIFICATE_REQUIRED") {
                 return KubeError.clientCertificateRejected(server: serverText, reason: Self.alertName(text))
             }
-            if case .uncleanShutdown = ssl { return KubeError.connectionClosed(server: serverText) }
+            if case .uncleanShutdown? = error as? NIOSSLError { return KubeError.connectionClosed(server: serverText) }
             return KubeError.tlsFailed(server: serverText, reason: text)
         }
         if let channelError = error as? ChannelError, channelError == .ioOnClosedChannel || channelError == .eof {

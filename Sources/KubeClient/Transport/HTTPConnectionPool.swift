@@ -63,7 +63,7 @@ final class HTTPConnectionPool: Sendable {
             return (HTTPConnection(channel: channel, identity: identity, handler: handler), false)
         } catch {
             channel.close(promise: nil)
-            throw connector.mapConnectError(error, throughProxy: false)
+            throw connector.mapEarlyFailure(error, presenting: identity)
         }
     }
 

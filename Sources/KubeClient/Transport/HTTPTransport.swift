@@ -76,8 +76,8 @@ final class HTTPTransport: Sendable {
                     timeoutError: timeoutError, onIdle: { pool.release(connection) })
             } catch {
                 // A pooled connection the server closed while idle: try a fresh one once.
-                if reused, idempotent, attempt == 1, Self.isClosedBeforeAnswer(error), !Task.isCancelled { continue }
-                throw mapError(error)
+                if reused, idempotent, attempt == 1, Connector.isClosedEarly(error), !Task.isCancelled { continue }
+                throw reused ? mapError(error) : connector.mapEarlyFailure(error, presenting: identity)
             }
         }
     }
@@ -131,11 +131,6 @@ final class HTTPTransport: Sendable {
 
     func mapError(_ error: any Error) -> any Error {
         connector.mapConnectError(error, throughProxy: false)
-    }
-
-    private static func isClosedBeforeAnswer(_ error: any Error) -> Bool {
-        guard let channelError = error as? ChannelError else { return false }
-        return channelError == .eof || channelError == .ioOnClosedChannel || channelError == .alreadyClosed
     }
 
     static func collect(_ body: BodyProducer, limit: Int) async throws -> ByteBuffer {

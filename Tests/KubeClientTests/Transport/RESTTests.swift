@@ -88,7 +88,7 @@ import Testing
             #expect(all.resourceVersion != nil)
             let lists = server.requests(path: "/api/v1/namespaces/default/configmaps").filter { $0.method == "GET" }
             #expect(lists.count == 3)  // the first page, then two via listAll's continue tokens
-            #expect(lists.last?.queryValue("continue") == "4")
+            #expect(lists.last?.queryValue("continue") == "2")
             #expect(lists.last?.uri.contains("labelSelector=app%3Dweb") == true)
         }
     }

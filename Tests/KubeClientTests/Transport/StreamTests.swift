@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import NIOCore
+import NIOPosix
 import Testing
 
 @Suite struct StreamTests {
@@ -74,11 +75,12 @@ import Testing
         do {
             try await withTestServer { server in
                 let client = KubeClient(configuration: configuration(for: server))
-                let channel = try await client.portForwardChannel(pod: "web-1", port: echo.port)
-                let collector = Collector(expected: 5, promise: channel.eventLoop.makePromise())
-                try await channel.pipeline.addHandler(collector).get()
+                let promise = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: ByteBuffer.self)
+                let channel = try await client.portForwardChannel(pod: "web-1", port: echo.port) { channel in
+                    try channel.pipeline.syncOperations.addHandler(Collector(expected: 5, promise: promise))
+                }
                 try await channel.writeAndFlush(ByteBuffer(string: "hello")).get()
-                let echoed = try await collector.promise.futureResult.get()
+                let echoed = try await promise.futureResult.get()
                 #expect(String(buffer: echoed) == "hello")
                 try await channel.close()
             }
