@@ -1,0 +1,145 @@
+import NIOCore
+import Synchronization
+
+/// Speaks the port-forward channel protocol on an upgraded WebSocket: inbound data becomes
+/// plain `ByteBuffer`s (the port headers are consumed and checked), outbound `ByteBuffer`s go to
+/// the data channel, and text on the error channel is raised as `KubeError.portForwardFailed`
+/// through `errorCaught`, after which the channel closes.
+public final class PortForwardHandler: ChannelDuplexHandler {
+    public typealias InboundIn = ChannelMessage
+    public typealias InboundOut = ByteBuffer
+    public typealias OutboundIn = ByteBuffer
+    public typealias OutboundOut = ChannelMessage
+
+    private var state: PortForwardProtocol
+    private let pod: String
+
+    init(pod: String, port: UInt16) {
+        self.state = PortForwardProtocol(port: port)
+        self.pod = pod
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch state.receive(unwrapInboundIn(data)) {
+        case .deliver(let bytes):
+            context.fireChannelRead(wrapInboundOut(bytes))
+        case .none:
+            break
+        case .error(let text):
+            context.fireErrorCaught(KubeError.portForwardFailed(pod: pod, port: Int(state.port), message: text))
+            context.close(promise: nil)
+        case .violation(let reason):
+            context.fireErrorCaught(KubeError.streamProtocolViolation(reason))
+            context.close(promise: nil)
+        }
+    }
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        context.write(wrapOutboundOut(PortForwardProtocol.dataMessage(unwrapOutboundIn(data))), promise: promise)
+    }
+}
+
+/// One forwarded TCP connection to a pod's port, as an async duplex byte stream.
+///
+/// Inbound: iterate `inbound` (once); it ends when the pod side closes and throws
+/// `KubeError.portForwardFailed` when the error channel reports a failure. At most a few
+/// messages are buffered; a slow reader stops the socket from being read.
+/// Outbound: `write` waits until the bytes were handed to the socket, so a fast writer cannot
+/// buffer without bound. The v4 protocol has no half-close: `closeWrite` only forbids further
+/// writes; the pod sees EOF when the stream is closed.
+public final class PortForwardStream: Sendable {
+    public let pod: String
+    public let port: Int
+    /// The underlying NIO channel (for observing `closeFuture`).
+    public let channel: any Channel
+    /// The bytes from the pod's port.
+    public let inbound: Inbound
+    private let writeClosed = Atomic(false)
+
+    init(pod: String, port: Int, channel: any Channel, inbound: InboundProducer<ByteBuffer>) {
+        self.pod = pod
+        self.port = port
+        self.channel = channel
+        self.inbound = Inbound(producer: inbound)
+    }
+
+    /// Sends bytes to the pod's port.
+    public func write(_ bytes: ByteBuffer) async throws {
+        guard !writeClosed.load(ordering: .relaxed) else {
+            throw KubeError.invalidArgument("the port-forward stream to \(pod):\(port) was closed for writing")
+        }
+        do {
+            try await channel.writeAndFlush(bytes).get()
+        } catch let error as KubeError {
+            throw error
+        } catch {
+            throw KubeError.connectionClosed(server: "pod \(pod) port \(port)")
+        }
+    }
+
+    /// No more writes (see the type's note on half-close).
+    public func closeWrite() {
+        writeClosed.store(true, ordering: .relaxed)
+    }
+
+    /// Closes the stream (a WebSocket close frame, then the connection).
+    public func close() async {
+        try? await channel.close().get()
+    }
+
+    /// The inbound bytes of a `PortForwardStream`.
+    public struct Inbound: AsyncSequence, Sendable {
+        public typealias Element = ByteBuffer
+        let producer: InboundProducer<ByteBuffer>
+
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            var base: InboundProducer<ByteBuffer>.AsyncIterator
+            public mutating func next() async throws -> ByteBuffer? { try await base.next() }
+        }
+
+        public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: producer.makeAsyncIterator()) }
+    }
+}
+
+extension KubeClient {
+    /// Forwards one TCP connection to `port` of a pod through the API server
+    /// (`pods/portforward`, WebSocket `v4.channel.k8s.io`).
+    public func portForward(pod: String, namespace: String? = nil, port: Int) async throws -> PortForwardStream {
+        let upgraded = try await openPortForward(pod: pod, namespace: namespace, port: port) { channel, _ in
+            let (bridge, sequence) = AsyncInboundBridge<ByteBuffer>.make(eventLoop: channel.eventLoop)
+            try channel.pipeline.syncOperations.addHandler(PortForwardHandler(pod: pod, port: UInt16(port)))
+            try channel.pipeline.syncOperations.addHandler(bridge)
+            return sequence
+        }
+        return PortForwardStream(pod: pod, port: port, channel: upgraded.channel, inbound: upgraded.configured)
+    }
+
+    /// The NIO-level port-forward for a data plane that stays on the event loop: a channel whose
+    /// pipeline ends in a `PortForwardHandler` followed by the handlers `configure` adds (on the
+    /// event loop, before any byte is read), which read and write plain `ByteBuffer`s of the
+    /// pod's port. Failures arrive as `errorCaught(KubeError.portForwardFailed)`.
+    public func portForwardChannel(
+        pod: String, namespace: String? = nil, port: Int,
+        configure: @escaping @Sendable (any Channel) throws -> Void = { _ in }
+    ) async throws -> any Channel {
+        let upgraded = try await openPortForward(pod: pod, namespace: namespace, port: port) { channel, _ in
+            try channel.pipeline.syncOperations.addHandler(PortForwardHandler(pod: pod, port: UInt16(port)))
+            try configure(channel)
+        }
+        return upgraded.channel
+    }
+
+    private func openPortForward<Configured: Sendable>(
+        pod: String, namespace: String?, port: Int,
+        configure: @escaping @Sendable (any Channel, String?) throws -> Configured
+    ) async throws -> WebSocketDialer.Upgraded<Configured> {
+        guard (1...65535).contains(port) else {
+            throw KubeError.invalidArgument("\(port) is not a TCP port; use a number between 1 and 65535")
+        }
+        let ns = try objectNamespace(.pods, namespace)
+        let request = APIRequest(
+            method: .GET, path: ResourceDescriptor.pods.path(namespace: ns, name: pod, subresource: "portforward"),
+            query: [("ports", String(port))], namespace: ns)
+        return try await WebSocketDialer(transport: transport).open(request, subprotocols: ["v4.channel.k8s.io"], configure: configure)
+    }
+}
