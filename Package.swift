@@ -37,7 +37,8 @@ let package = Package(
             dependencies: nio + [
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            exclude: ["README.md", "Configuration/README.md", "Auth/README.md", "Models/README.md", "Transport/README.md"]
         ),
         // Certificate authorities and leaf certificates made in process (sandbox API server,
         // webhook serving certs, test fixtures).
@@ -47,13 +48,15 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .executableTarget(
             name: "telepresence",
             dependencies: [
                 "KubeClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI"]),

@@ -6,6 +6,6 @@ struct Telepresence: AsyncParsableCommand {
         commandName: "telepresence",
         abstract: "Join your workstation to a Kubernetes cluster's network and engage its workloads.",
         version: TelepresenceVersion.current,
-        subcommands: [Version.self]
+        subcommands: [Version.self, ListContexts.self, ListNamespaces.self]
     )
 }

@@ -6,7 +6,7 @@ import Yams
 public enum KubeconfigParser {
     /// Parses `text`, the contents of `file`; relative paths resolve against `file`'s directory.
     public static func parse(_ text: String, file: String) throws -> Kubeconfig {
-        let root: Node?
+        let root: Yams.Node?
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
@@ -75,7 +75,7 @@ public enum KubeconfigParser {
                     file: file, field: item.path + ".name",
                     problem: "repeats the name \"\(name)\" already used by \(earlier.path); rename or remove one")
             }
-            let body = fields[key] ?? YAMLField(node: Node([(Node, Node)]()), path: item.path + "." + key, file: file)
+            let body = fields[key] ?? YAMLField(node: Yams.Node([(Yams.Node, Yams.Node)]()), path: item.path + "." + key, file: file)
             entries.append(KubeconfigEntry(name: name, value: try parse(body), file: file, path: item.path))
         }
         return entries
@@ -199,7 +199,7 @@ public enum KubeconfigParser {
 
 /// A YAML node and the field path that led to it, for typed reads with precise errors.
 struct YAMLField {
-    let node: Node
+    let node: Yams.Node
     let path: String
     let file: String
 

@@ -43,10 +43,10 @@ public final class KubeClient: Sendable {
     public func list<T: Decodable & Sendable>(
         _ resource: ResourceDescriptor, namespace: String? = nil, options: ListOptions = ListOptions(),
         as type: T.Type = T.self
-    ) async throws -> ObjectList<T> {
+    ) async throws -> KubeList<T> {
         let ns = collectionNamespace(resource, namespace)
         let request = APIRequest(method: .GET, path: resource.path(namespace: ns), query: options.query, namespace: ns)
-        return try await decode(ObjectList<T>.self, from: transport.perform(request).body, what: "\(resource.kind)List")
+        return try await decode(KubeList<T>.self, from: transport.perform(request).body, what: "\(resource.kind)List")
     }
 
     /// Every page of a list, following continue tokens (pages of `options.limit`, default 500).
@@ -54,7 +54,7 @@ public final class KubeClient: Sendable {
     public func listAll<T: Decodable & Sendable>(
         _ resource: ResourceDescriptor, namespace: String? = nil, options: ListOptions = ListOptions(),
         as type: T.Type = T.self
-    ) async throws -> ObjectList<T> {
+    ) async throws -> KubeList<T> {
         var pageOptions = options
         if pageOptions.limit == nil { pageOptions.limit = 500 }
         var first = try await list(resource, namespace: namespace, options: pageOptions, as: T.self)
@@ -66,7 +66,7 @@ public final class KubeClient: Sendable {
             first.items += page.items
             token = page.continueToken
         }
-        first.metadata.continueToken = nil
+        first.metadata.continue = nil
         first.metadata.remainingItemCount = nil
         return first
     }

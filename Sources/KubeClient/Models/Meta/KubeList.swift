@@ -27,21 +27,30 @@ extension KubeList: Sendable where Item: Sendable {}
 extension KubeList: Equatable where Item: Equatable {}
 extension KubeList: Hashable where Item: Hashable {}
 
-extension KubeList: Codable where Item: Codable {
-    private enum CodingKeys: String, CodingKey {
-        case apiVersion, kind, metadata, items
-    }
+extension KubeList {
+    /// The list's version, from which a watch continues.
+    public var resourceVersion: String? { metadata.resourceVersion }
+    /// The token of the next page; `nil` on the last page (the server may send "").
+    public var continueToken: String? { metadata.continue.flatMap { $0.isEmpty ? nil : $0 } }
+}
 
+private enum KubeListCodingKeys: String, CodingKey {
+    case apiVersion, kind, metadata, items
+}
+
+extension KubeList: Decodable where Item: Decodable {
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let container = try decoder.container(keyedBy: KubeListCodingKeys.self)
         apiVersion = try container.decodeIfPresent(String.self, forKey: .apiVersion)
         kind = try container.decodeIfPresent(String.self, forKey: .kind)
         metadata = try container.decodeIfPresent(ListMeta.self, forKey: .metadata) ?? ListMeta()
         items = try container.decodeIfPresent([Item].self, forKey: .items) ?? []
     }
+}
 
+extension KubeList: Encodable where Item: Encodable {
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
+        var container = encoder.container(keyedBy: KubeListCodingKeys.self)
         try container.encodeIfPresent(apiVersion, forKey: .apiVersion)
         try container.encodeIfPresent(kind, forKey: .kind)
         try container.encode(metadata, forKey: .metadata)
