@@ -61,6 +61,8 @@ let package = Package(
         ),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
+        // Drives the built executables as a user does.
+        .testTarget(name: "EndToEndTests", dependencies: ["telepresence"]),
     ],
     swiftLanguageModes: [.v6]
 )
