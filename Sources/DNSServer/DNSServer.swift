@@ -1,6 +1,7 @@
 import DNS
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// The DNS server the workstation's resolver talks to: UDP and TCP on one address and port.
 /// Cluster names are answered by a `ClusterDNSResponder`; all other names are forwarded to the
@@ -20,10 +21,17 @@ public final class DNSServer: Sendable {
     /// Reaches the workstation's original resolvers.
     public let forwarder: UpstreamForwarder
 
+    /// Queries being answered at most at once; past it, new ones get SERVFAIL at once, so a flood
+    /// costs bounded memory and the client retries instead of waiting.
+    public let maxConcurrentQueries: Int
+    /// A TCP connection that sends nothing for this long is closed.
+    public static let tcpIdleTimeout = TimeAmount.seconds(10)
+
     private let udp: UDPChannel
     private let tcp: TCPListener
+    private let queriesInFlight = Atomic<Int>(0)
 
-    private init(udp: UDPChannel, tcp: TCPListener, responder: ClusterDNSResponder, forwarder: UpstreamForwarder) throws {
+    private init(udp: UDPChannel, tcp: TCPListener, responder: ClusterDNSResponder, forwarder: UpstreamForwarder, maxConcurrentQueries: Int) throws {
         guard let udpAddress = udp.channel.localAddress, let tcpAddress = tcp.channel.localAddress else {
             throw DNSServerError.bindFailed(host: "?", port: 0, reason: "the socket has no local address")
         }
@@ -33,13 +41,14 @@ public final class DNSServer: Sendable {
         self.tcpAddress = tcpAddress
         self.responder = responder
         self.forwarder = forwarder
+        self.maxConcurrentQueries = maxConcurrentQueries
     }
 
     /// Opens the UDP and TCP sockets on `host:port` (port 0 picks a free port, the same for both)
     /// and a socket towards `upstreams`, each of which gets `upstreamTimeout` to answer.
     public static func bind(
         host: String, port: Int, responder: ClusterDNSResponder, upstreams: [SocketAddress],
-        upstreamTimeout: TimeAmount = .milliseconds(1500),
+        upstreamTimeout: TimeAmount = .milliseconds(1500), maxConcurrentQueries: Int = 1024,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> DNSServer {
         // With port 0 the TCP bind may find the UDP port taken by someone else; a few tries with
@@ -62,13 +71,15 @@ public final class DNSServer: Sendable {
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .bind(host: host, port: udpPort) { channel in
                         channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: tcpIdleTimeout))
+                            try channel.pipeline.syncOperations.addHandler(CloseWhenIdle())
                             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(DNSTCPFrameDecoder()))
                             try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(DNSTCPFrameEncoder()))
                             return try TCPConnection(wrappingChannelSynchronously: channel)
                         }
                     }
                 let forwarder = try await UpstreamForwarder.make(upstreams: upstreams, timeout: upstreamTimeout, group: group)
-                return try DNSServer(udp: udp, tcp: tcp, responder: responder, forwarder: forwarder)
+                return try DNSServer(udp: udp, tcp: tcp, responder: responder, forwarder: forwarder, maxConcurrentQueries: maxConcurrentQueries)
             } catch {
                 lastError = error
                 try? await udp.channel.close()
@@ -135,6 +146,13 @@ public final class DNSServer: Sendable {
     }
 
     private func answer(_ raw: [UInt8], overUDP: Bool) async -> [UInt8]? {
+        let admitted = queriesInFlight.add(1, ordering: .relaxed).newValue <= maxConcurrentQueries
+        defer { queriesInFlight.subtract(1, ordering: .relaxed) }
+        guard admitted else {
+            // The question is echoed: stub resolvers drop replies whose question does not match.
+            guard let query = try? DNSMessage(bytes: raw), !query.header.isResponse else { return nil }
+            return try? query.makeResponse(rcode: .serverFailure).serialized()
+        }
         let query: DNSMessage
         do {
             query = try DNSMessage(bytes: raw)
@@ -148,7 +166,7 @@ public final class DNSServer: Sendable {
             return (try? response.serialized(maxSize: limit))
                 ?? (try? query.makeResponse(rcode: .serverFailure).serialized())
         case .forwardUpstream:
-            if let reply = await forwarder.forward(raw) { return reply }
+            if let reply = await forwarder.forward(raw, retryTruncatedOverTCP: !overUDP) { return reply }
             return try? query.makeResponse(rcode: .serverFailure).serialized()
         }
     }
@@ -163,6 +181,20 @@ public final class DNSServer: Sendable {
             recursionAvailable: true, rcode: DNSResponseCode.formatError.rawValue
         )
         return try? DNSMessage(header: header).serialized()
+    }
+}
+
+/// Closes a TCP connection when `IdleStateHandler` reports it idle.
+final class CloseWhenIdle: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 }
 

@@ -43,8 +43,9 @@ public final class UpstreamForwarder: Sendable {
     }
 
     /// The first reply any upstream gives to `query` (raw wire bytes, ID as the client sent it),
-    /// or nil when none answered in time.
-    public func forward(_ query: [UInt8]) async -> [UInt8]? {
+    /// or nil when none answered in time. With `retryTruncatedOverTCP` (the client itself asked
+    /// over TCP), a truncated UDP reply is fetched again over TCP from the same upstream.
+    public func forward(_ query: [UInt8], retryTruncatedOverTCP: Bool = false) async -> [UInt8]? {
         guard query.count >= 12 else { return nil }
         for upstream in upstreams {
             let family = upstream.protocol.rawValue
@@ -54,9 +55,53 @@ public final class UpstreamForwarder: Sendable {
             channel.eventLoop.execute {
                 handler.value.exchange(query, with: upstream, timeout: timeout, promise: promise)
             }
-            if let reply = try? await promise.futureResult.get() { return reply }
+            guard let reply = try? await promise.futureResult.get() else { continue }
+            if retryTruncatedOverTCP, reply[2] & 0x02 != 0,
+               let whole = await exchangeOverTCP(query, with: upstream, group: channel.eventLoop) {
+                return whole
+            }
+            return reply
         }
         return nil
+    }
+
+    /// One query over a fresh TCP connection, bounded by the timeout; nil on any failure.
+    private func exchangeOverTCP(_ query: [UInt8], with upstream: SocketAddress, group: any EventLoopGroup) async -> [UInt8]? {
+        let timeout = Duration.nanoseconds(self.timeout.nanoseconds)
+        return await withTaskGroup(of: [UInt8]?.self) { tasks in
+            tasks.addTask {
+                do {
+                    let connection = try await ClientBootstrap(group: group)
+                        .connectTimeout(self.timeout)
+                        .connect(to: upstream) { channel in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(DNSTCPFrameDecoder()))
+                                try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(DNSTCPFrameEncoder()))
+                                return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                            }
+                        }
+                    return try await connection.executeThenClose { inbound, outbound in
+                        try await outbound.write(ByteBuffer(bytes: query))
+                        for try await frame in inbound {
+                            let reply = Array(frame.readableBytesView)
+                            // Same connection, same ID: anything else is not our answer.
+                            guard reply.count >= 12, reply[0] == query[0], reply[1] == query[1] else { return nil }
+                            return reply
+                        }
+                        return nil
+                    }
+                } catch {
+                    return nil
+                }
+            }
+            tasks.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await tasks.next() ?? nil
+            tasks.cancelAll()
+            return first
+        }
     }
 
     /// Closes the sockets.

@@ -105,6 +105,26 @@ struct DNSServerTests {
         await upstream.stop()
     }
 
+    @Test("a truncated upstream answer is passed on over UDP and fetched whole over TCP for a TCP client")
+    func upstreamTruncation() async throws {
+        let upstream = try await FakeUpstream.start(answer: Self.upstreamAddress, answerCount: 100)
+        do {
+            try await Self.withServer(upstreams: [upstream.address]) { server in
+                let udp = try DNSMessage(bytes: try await TestDNSClient.udp(try Self.query("big.example.org", edns: nil), to: server.udpAddress))
+                #expect(udp.header.isTruncated)
+                let tcp = try DNSMessage(bytes: try await TestDNSClient.tcp([try Self.query("big.example.org", id: 9, edns: nil)], to: server.tcpAddress)[0])
+                #expect(!tcp.header.isTruncated)
+                #expect(tcp.header.id == 9)
+                #expect(tcp.answers.count == 100)
+            }
+            #expect(upstream.tcpQueries == 1)
+        } catch {
+            await upstream.stop()
+            throw error
+        }
+        await upstream.stop()
+    }
+
     @Test("a silent resolver is skipped for the next; when all are silent the client gets SERVFAIL fast")
     func upstreamTimeout() async throws {
         let silent = try await FakeUpstream.start(answer: Self.upstreamAddress, silent: true)
