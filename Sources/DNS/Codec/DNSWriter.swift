@@ -2,9 +2,9 @@
 /// written, and cutting records that exceed a size limit.
 struct DNSWriter {
     private(set) var bytes: [UInt8] = []
-    /// Offsets of name suffixes already in `bytes`, keyed by the suffix (case-insensitive, so a
-    /// pointer may reuse another spelling, which DNS allows).
-    private var suffixOffsets: [DNSName: Int] = [:]
+    /// Offsets of name suffixes already in `bytes`, keyed by their exact bytes: a pointer to
+    /// another spelling would be legal DNS but would lose the case the name was written with.
+    private var suffixOffsets: [[[UInt8]]: Int] = [:]
 
     init() {
         bytes.reserveCapacity(512)
@@ -40,11 +40,10 @@ struct DNSWriter {
         sectionLoop: for (index, records) in sections.enumerated() {
             for record in records {
                 let mark = bytes.count
-                let savedOffsets = suffixOffsets
                 try appendRecord(record)
                 if bytes.count > limit {
                     bytes.removeSubrange(mark...)
-                    suffixOffsets = savedOffsets
+                    suffixOffsets = suffixOffsets.filter { $0.value < mark }
                     truncated = true
                     break sectionLoop
                 }
@@ -108,7 +107,7 @@ struct DNSWriter {
     mutating func appendName(_ name: DNSName, compress: Bool) throws(DNSCodecError) {
         guard name.wireLength <= DNSName.maxWireLength else { throw .nameTooLong(name.wireLength) }
         for index in name.labels.indices {
-            let suffix = name.dropFirst(index)
+            let suffix = Array(name.labels[index...])
             if compress, let target = suffixOffsets[suffix] {
                 appendUInt16(0xC000 | UInt16(target))
                 return
