@@ -17,7 +17,7 @@ struct DNSServerTests {
 
     /// Runs a server on 127.0.0.1 with an ephemeral port for the duration of `body`, then stops it.
     static func withServer<T: Sendable>(
-        upstreams: [SocketAddress], upstreamTimeout: TimeAmount = .milliseconds(300),
+        upstreams: [SocketAddress], upstreamTimeout: TimeAmount = .milliseconds(300), maxConcurrentQueries: Int = 1024,
         lookup: InMemoryClusterLookup = InMemoryClusterLookup(records: clusterRecords()),
         _ body: @Sendable (DNSServer) async throws -> T
     ) async throws -> T {
@@ -25,7 +25,8 @@ struct DNSServerTests {
         let config = ClusterDNSConfig(connectedNamespace: "shop", namespaces: ["shop"], serviceSubnets: [IPSubnet("10.96.0.0/16")!])
         let responder = ClusterDNSResponder(config: config, cache: cache)
         let server = try await DNSServer.bind(
-            host: "127.0.0.1", port: 0, responder: responder, upstreams: upstreams, upstreamTimeout: upstreamTimeout)
+            host: "127.0.0.1", port: 0, responder: responder, upstreams: upstreams, upstreamTimeout: upstreamTimeout,
+            maxConcurrentQueries: maxConcurrentQueries)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             do {
@@ -163,6 +164,25 @@ struct DNSServerTests {
             let elapsed = clock.now - start
             #expect(reply.header.rcode == DNSResponseCode.serverFailure.rawValue)
             #expect(elapsed >= .milliseconds(450) && elapsed < .seconds(2))
+        }
+        await lookup.release()
+    }
+
+    @Test("past the concurrent-query cap a query gets SERVFAIL with its question at once")
+    func concurrencyCap() async throws {
+        let lookup = InMemoryClusterLookup(records: Self.clusterRecords())
+        await lookup.hold()
+        try await Self.withServer(upstreams: [], maxConcurrentQueries: 1, lookup: lookup) { server in
+            let stuck = Task { try await TestDNSClient.udp(try Self.query("web", id: 1), to: server.udpAddress) }
+            try await eventually("the first query to reach the cluster") { await lookup.heldCount == 1 }
+            let clock = ContinuousClock()
+            let start = clock.now
+            let refused = try DNSMessage(bytes: try await TestDNSClient.udp(try Self.query("web.shop", id: 2), to: server.udpAddress))
+            #expect(clock.now - start < .milliseconds(400))
+            #expect(refused.header.id == 2)
+            #expect(refused.header.rcode == DNSResponseCode.serverFailure.rawValue)
+            #expect(refused.questions.first?.name == (try DNSName("web.shop")))
+            _ = try await stuck.value
         }
         await lookup.release()
     }

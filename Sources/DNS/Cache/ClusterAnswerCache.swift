@@ -119,6 +119,13 @@ public actor ClusterAnswerCache {
             self.expire(key: key, waiterID: waiterID)
         }
         return await withCheckedContinuation { continuation in
+            // Nothing suspends between starting the lookup and here, so it is still in flight;
+            // were it not, the waiter must not be left hanging.
+            guard inFlight[key] != nil else {
+                timer.cancel()
+                continuation.resume(returning: .failure(.lookupFailed("the lookup ended before it was awaited")))
+                return
+            }
             inFlight[key]?.waiters[waiterID] = Waiter(continuation: continuation, timer: timer)
         }
     }
