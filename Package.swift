@@ -71,8 +71,6 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI"]),
-        .testTarget(name: "PKITests", dependencies: ["PKI"]),
         .testTarget(
             name: "DNSTests",
             dependencies: [
@@ -81,6 +79,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI"]),
+        .testTarget(name: "PKITests", dependencies: ["PKI"]),
     ],
     swiftLanguageModes: [.v6]
 )
