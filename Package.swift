@@ -59,6 +59,26 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // DNS message codec, cluster-name routing, answer cache: pure, no I/O, no Foundation.
+        .target(name: "DNS", exclude: ["README.md"]),
+        // The DNS server on SwiftNIO: UDP and TCP listeners, forwarding to upstream resolvers.
+        .target(
+            name: "DNSServer",
+            dependencies: [
+                "DNS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            exclude: ["README.md"]
+        ),
+        .testTarget(
+            name: "DNSTests",
+            dependencies: [
+                "DNS", "DNSServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
         // Drives the built executables as a user does.
