@@ -59,6 +59,20 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Userspace TCP/UDP over raw IP packets: a pure state machine, no I/O, no dependencies.
+        .target(name: "NetStack", exclude: ["README.md"]),
+        // The workstation's virtual network interface: TUN device, addresses, routes.
+        .target(
+            name: "VIF",
+            dependencies: [
+                "NetStack",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "NetStackTests", dependencies: ["NetStack"]),
+        .testTarget(name: "VIFTests", dependencies: ["VIF", "NetStack"]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
     ],
