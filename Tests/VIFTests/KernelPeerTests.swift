@@ -257,8 +257,54 @@ struct KernelPeerTests {
 
     @Test func pingToRoutedAddressIsAnswered() throws {
         try withHarness { h in
-            let out = try h.namespace.exec(["ping", "-c", "2", "-W", "2", "\(StackHarness.routedAddress)"])
-            #expect(out.contains("2 received"), "ping says: \(out)")
+            let s = try KernelSocket.rawICMP(in: h.namespace)
+            defer { s.close() }
+            // Echo request: type 8, code 0, checksum, identifier 0x1234, sequence 1, payload.
+            var request: [UInt8] = [8, 0, 0, 0, 0x12, 0x34, 0, 1] + Array("telepresence".utf8)
+            let sum = request.withUnsafeBytes { InternetChecksum.finish(InternetChecksum.add($0)) }
+            withUnsafeBytes(of: sum) { request[2] = $0[0]; request[3] = $0[1] }
+            try s.sendDatagram(request, to: StackHarness.routedAddress, port: 0)
+            let reply = try s.receive()  // a raw socket sees the IP header too
+            let icmp = Array(reply.dropFirst(Int(reply[0] & 0x0f) * 4))
+            #expect(icmp.first == 0)  // echo reply
+            #expect(Array(icmp.dropFirst(4)) == Array(request.dropFirst(4)))
+            #expect(h.sync { $0.stack.statistics.echoRepliesSent } == 1)
+        }
+    }
+
+    @Test func deferredAcceptCompletesTheHandshakeLater() throws {
+        try withHarness { h in
+            let client = Background { try connect(h, port: Self.holdPort) }
+            #expect(h.wait { $0.records.count == 1 })
+            let id = try #require(h.sync { $0.records.keys.first })
+            #expect(h.sync { $0.stack.connectionInfo(id)?.state } == .awaitingAccept)
+            // The owner may send before the handshake completes: it waits for it.
+            #expect(h.sync { (try? $0.stack.send(id, Array("early".utf8))) ?? 0 } == 5)
+            #expect(h.sync { $0.stack.accept(id) })
+            let s = try client.value()
+            defer { s.close() }
+            #expect(try s.receiveExactly(5) == Array("early".utf8))
+        }
+    }
+
+    @Test func lostFinIsRetransmittedOnTimeout() throws {
+        try withHarness(sourceBytes: 100_000) { h in
+            h.sync { loop in
+                var dropped = false
+                loop.dropOutgoing = { packet in
+                    // The last segment carries FIN; with nothing after it there are no
+                    // duplicate ACKs, so only the retransmission timer can recover it.
+                    guard !dropped, packet.count >= 40, packet[9] == 6, packet[20 + 13] & 0x01 != 0 else { return false }
+                    dropped = true
+                    return true
+                }
+            }
+            let s = try connect(h, port: Self.sourcePort)
+            defer { s.close() }
+            let (count, intact) = try s.receivePattern()
+            #expect(count == 100_000 && intact)
+            #expect(h.sync { $0.droppedOutgoing } == 1)
+            #expect(h.sync { $0.stack.statistics.retransmissionTimeouts } >= 1)
         }
     }
 

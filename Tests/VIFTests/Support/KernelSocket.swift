@@ -52,6 +52,17 @@ struct KernelSocket: Sendable {
         }
     }
 
+    /// A raw ICMP socket from inside `namespace` (we are root; no ping binary needed).
+    static func rawICMP(in namespace: NetworkNamespace) throws -> KernelSocket {
+        try namespace.run {
+            let fd = socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPPROTO_ICMP))
+            guard fd >= 0 else { throw SocketError(operation: "socket", code: errno) }
+            let s = KernelSocket(fd: fd)
+            s.setTimeouts(seconds: 5)
+            return s
+        }
+    }
+
     func setOption(_ level: Int32, _ name: Int32, _ value: Int32) {
         var v = value
         setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size))
