@@ -72,7 +72,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "NetStackTests", dependencies: ["NetStack"]),
-        .testTarget(name: "VIFTests", dependencies: ["VIF", "NetStack"]),
+        .testTarget(
+            name: "VIFTests",
+            dependencies: [
+                "VIF", "NetStack",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
     ],
