@@ -247,6 +247,8 @@ public final class NetStack {
         }
         for c in dueScratch { c.handleTimers(self) }
         dueScratch.removeAll(keepingCapacity: true)
+        // Owners that never call flush() rely on the delayed-ACK timer; keep the list short.
+        if !ackPending.isEmpty { ackPending.removeAll { $0.ackDeadline == nil || $0.state == .closed } }
         for id in udpFlows.expire(now: now, idleTimeout: configuration.udpIdleTimeout) {
             deliver(.flowExpired(id))
         }

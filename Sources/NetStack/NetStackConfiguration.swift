@@ -34,5 +34,5 @@ public struct NetStackConfiguration: Sendable {
     public init() {}
 
     /// Our MSS for IPv4.
-    public var maximumSegmentSize: Int { max(mtu - 40, 536) }
+    public var maximumSegmentSize: Int { max(min(mtu, 65535) - 40, 536) }
 }
