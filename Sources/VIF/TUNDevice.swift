@@ -137,12 +137,13 @@ public final class TUNDevice: Sendable {
     /// Blocks until a packet is waiting or `timeout` nanoseconds pass (nil: no limit). An
     /// extra descriptor (e.g. an eventfd) can wake the wait; returns which became readable.
     public func waitReadable(timeout: UInt64?, alsoWatching wake: Int32? = nil) -> (device: Bool, wake: Bool) {
-        var fds = [pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)]
-        if let wake { fds.append(pollfd(fd: wake, events: Int16(POLLIN), revents: 0)) }
         let ms: Int32 = timeout.map { Int32(min(($0 + 999_999) / 1_000_000, 60_000)) } ?? -1
-        let r = poll(&fds, nfds_t(fds.count), ms)
-        guard r > 0 else { return (false, false) }
-        return (fds[0].revents & Int16(POLLIN) != 0, fds.count > 1 && fds[1].revents & Int16(POLLIN) != 0)
+        return withUnsafeTemporaryAllocation(of: pollfd.self, capacity: 2) { fds in
+            fds[0] = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
+            fds[1] = pollfd(fd: wake ?? -1, events: Int16(POLLIN), revents: 0)  // -1 is ignored by poll
+            guard poll(fds.baseAddress, 2, ms) > 0 else { return (false, false) }
+            return (fds[0].revents & Int16(POLLIN) != 0, fds[1].revents & Int16(POLLIN) != 0)
+        }
     }
 
     // MARK: ioctl plumbing

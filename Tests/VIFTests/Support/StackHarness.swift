@@ -34,7 +34,7 @@ struct ConnectionRecord: Sendable {
 /// application per port. Tests reach it through ``StackHarness/sync(_:)``.
 final class StackLoop {
     let stack: NetStack
-    let device: TUNDevice
+    let runnerLoop: NetStackRunner.Loop
     var modes: [UInt16: ServiceMode] = [:]
     var records: [FlowID: ConnectionRecord] = [:]
     var echoPending: [FlowID: [UInt8]] = [:]
@@ -45,19 +45,30 @@ final class StackLoop {
     var sinkPaused = false
     /// Drop hooks: return true to drop the packet (retransmission tests).
     var dropOutgoing: ((UnsafeRawBufferPointer) -> Bool)?
-    var dropIncoming: ((UnsafeRawBufferPointer) -> Bool)?
+    var dropIncoming: ((UnsafeRawBufferPointer) -> Bool)? {
+        didSet {
+            runnerLoop.inboundFilter = dropIncoming.map { drop in
+                { [unowned self] packet in
+                    guard drop(packet) else { return false }
+                    droppedIncoming += 1
+                    return true
+                }
+            }
+        }
+    }
     var droppedOutgoing = 0
     var droppedIncoming = 0
 
-    init(device: TUNDevice, configuration: NetStackConfiguration) {
-        self.device = device
-        stack = NetStack(configuration: configuration, now: monotonicNow())
+    init(_ runnerLoop: NetStackRunner.Loop) {
+        self.runnerLoop = runnerLoop
+        stack = runnerLoop.stack
+        let write = stack.onPacket
         stack.onPacket = { [unowned self] packet in
             if let drop = dropOutgoing, drop(packet) {
                 droppedOutgoing += 1
                 return
             }
-            _ = try? device.write(packet)
+            write(packet)
         }
         stack.onEvent = { [unowned self] event in handle(event) }
     }
@@ -157,21 +168,16 @@ final class StackLoop {
     }
 }
 
-/// Runs a ``StackLoop`` on its own thread against a TUN inside a fresh network namespace:
+/// Runs a ``StackLoop`` on a ``NetStackRunner`` against a TUN inside a fresh network namespace:
 /// TUN 10.251.0.1/24, with 10.252.0.0/16 routed to it (the stack answers for that subnet).
-final class StackHarness: @unchecked Sendable {
+final class StackHarness: Sendable {
     static let deviceAddress = IPv4Address(10, 251, 0, 1)
     static let routedAddress = IPv4Address(10, 252, 0, 5)
 
     let namespace: NetworkNamespace
     let device: TUNDevice
     let mtu: Int
-    /// A pipe whose read end wakes the loop's poll when a command is queued.
-    private let wake: Int32
-    private let wakeWriter: Int32
-    private let commands = LockedBox<[@Sendable (StackLoop) -> Void]>([])
-    private let running = LockedBox(true)
-    private let finished = DispatchSemaphore(value: 0)
+    private let runner: NetStackRunner
 
     init(mtu: Int = 65000, configure: @escaping @Sendable (inout NetStackConfiguration) -> Void = { _ in }) throws {
         namespace = try NetworkNamespace()
@@ -189,37 +195,29 @@ final class StackHarness: @unchecked Sendable {
             throw error
         }
         self.mtu = mtu
-        var ends: [Int32] = [0, 0]
-        guard pipe(&ends) == 0 else {
-            device.close()
-            namespace.delete()
-            throw NamespaceError("pipe", errno)
-        }
-        for fd in ends { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-        wake = ends[0]
-        wakeWriter = ends[1]
         var settings = NetStackConfiguration()
         settings.mtu = mtu
         configure(&settings)
-        let configuration = settings
-        let device = device
-        let thread = Thread { [self] in
-            let loop = StackLoop(device: device, configuration: configuration)
-            run(loop)
-            finished.signal()
+        do {
+            let holder = ApplicationHolder()
+            runner = try NetStackRunner(device: device, configuration: settings) { loop in
+                holder.application = StackLoop(loop)
+            }
+            self.holder = holder
+        } catch {
+            device.close()
+            namespace.delete()
+            throw error
         }
-        thread.start()
     }
+
+    private let holder: ApplicationHolder
 
     /// Stops the loop, removes the device and the namespace.
     func shutdown() {
-        running.withLock { $0 = false }
-        var one: UInt8 = 1
-        _ = Glibc.write(wakeWriter, &one, 1)
-        finished.wait()
+        runner.shutdown()
+        holder.application = nil
         device.close()
-        Glibc.close(wake)
-        Glibc.close(wakeWriter)
         namespace.delete()
     }
 
@@ -227,13 +225,12 @@ final class StackHarness: @unchecked Sendable {
     func sync<T: Sendable>(_ body: @escaping @Sendable (StackLoop) -> T) -> T {
         let result = LockedBox<T?>(nil)
         let done = DispatchSemaphore(value: 0)
-        commands.withLock { $0.append { loop in
-            let value = body(loop)
+        let holder = holder
+        runner.execute { _ in
+            let value = body(holder.application!)
             result.withLock { $0 = value }
             done.signal()
-        } }
-        var one: UInt8 = 1
-        _ = Glibc.write(wakeWriter, &one, 1)
+        }
         done.wait()
         return result.value!
     }
@@ -248,42 +245,11 @@ final class StackHarness: @unchecked Sendable {
         }
         return sync(condition)
     }
+}
 
-    private func run(_ loop: StackLoop) {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
-        defer { buffer.deallocate() }
-        let stack = loop.stack
-        while running.value {
-            let now = monotonicNow()
-            let timeout = stack.nextDeadline.map { $0 > now ? $0 - now : 0 } ?? 50_000_000
-            let ready = device.waitReadable(timeout: min(timeout, 50_000_000), alsoWatching: wake)
-            if ready.wake {
-                var drain = [UInt8](repeating: 0, count: 64)
-                while Glibc.read(wake, &drain, 64) > 0 {}
-                let pending = commands.withLock { c -> [@Sendable (StackLoop) -> Void] in
-                    let taken = c
-                    c.removeAll()
-                    return taken
-                }
-                for command in pending { command(loop) }
-            }
-            if ready.device {
-                // A batch of packets, then one flush: one ACK per connection per batch.
-                for _ in 0..<512 {
-                    guard let n = try? device.read(into: buffer), n > 0 else { break }
-                    let packet = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-                    if let drop = loop.dropIncoming, drop(packet) {
-                        loop.droppedIncoming += 1
-                        continue
-                    }
-                    stack.input(packet, now: monotonicNow())
-                }
-                stack.flush()
-            }
-            let after = monotonicNow()
-            if let d = stack.nextDeadline, d <= after { stack.handleTimers(now: after) }
-        }
-    }
+/// Holds the loop-thread application; written in the runner's setUp and read only on its thread.
+final class ApplicationHolder: @unchecked Sendable {
+    var application: StackLoop?
 }
 
 /// Whether an IPv4 packet is a TCP segment carrying data.
