@@ -170,7 +170,7 @@ public final class NetStack {
         return c.send(bytes, self)
     }
 
-    /// Queues bytes held in an array; see ``send(_:_:)-(_,UnsafeRawBufferPointer)``.
+    /// Queues bytes held in an array; see the `UnsafeRawBufferPointer` variant.
     public func send(_ id: FlowID, _ bytes: [UInt8]) throws(NetStackError) -> Int {
         guard let c = connections[id] else { throw .unknownConnection(id) }
         guard c.canSend else { throw .closedForSending(id) }
@@ -217,7 +217,7 @@ public final class NetStack {
                          destinationPort: flow.sourcePort, payload: bytes))
     }
 
-    /// Sends a datagram held in an array; see ``sendDatagram(_:_:)-(_,UnsafeRawBufferPointer)``.
+    /// Sends a datagram held in an array; see the `UnsafeRawBufferPointer` variant.
     public func sendDatagram(_ flow: FlowID, _ bytes: [UInt8]) throws(NetStackError) {
         let result = bytes.withUnsafeBytes { b in Result { () throws(NetStackError) in try sendDatagram(flow, b) } }
         try result.get()
