@@ -50,18 +50,27 @@ public final class NetStack {
             statistics.truncated += 1
             return
         }
-        switch first >> 4 {
-        case 4:
-            do throws(PacketError) {
+        do throws(PacketError) {
+            switch first >> 4 {
+            case 4:
                 let ip = try IPv4Packet(parsing: packet)
-                try dispatch(ip)
-            } catch {
-                statistics.count(error)
+                if ip.protocolNumber == 1 {
+                    try icmpInput(ip)
+                } else {
+                    try transportInput(
+                        source: .v4(ip.source), destination: .v4(ip.destination), protocol: ip.protocolNumber,
+                        payload: ip.payload)
+                }
+            case 6:
+                let ip = try IPv6Packet(parsing: packet)
+                try transportInput(
+                    source: .v6(ip.source), destination: .v6(ip.destination), protocol: ip.nextHeader,
+                    payload: ip.payload)
+            default:
+                throw .malformed
             }
-        case 6:
-            statistics.ipv6Dropped += 1
-        default:
-            statistics.malformed += 1
+        } catch {
+            statistics.count(error)
         }
     }
 
@@ -70,23 +79,27 @@ public final class NetStack {
         packet.withUnsafeBytes { input($0, now: now) }
     }
 
-    private func dispatch(_ ip: IPv4Packet) throws(PacketError) {
-        switch ip.protocolNumber {
+    private func transportInput(
+        source: IPAddress, destination: IPAddress, protocol proto: UInt8, payload: UnsafeRawBufferPointer
+    ) throws(PacketError) {
+        switch proto {
         case 6:
-            let pseudo = InternetChecksum.pseudoHeaderV4(
-                source: ip.source, destination: ip.destination, protocol: 6, length: ip.payload.count)
-            let segment = try TCPSegment(parsing: ip.payload, pseudoHeaderSum: pseudo)
-            tcpInput(segment, ip)
+            let pseudo = InternetChecksum.pseudoHeader(
+                source: source, destination: destination, protocol: 6, length: payload.count)
+            let segment = try TCPSegment(parsing: payload, pseudoHeaderSum: pseudo)
+            tcpInput(segment, source: source, destination: destination)
         case 17:
-            let pseudo = InternetChecksum.pseudoHeaderV4(
-                source: ip.source, destination: ip.destination, protocol: 17, length: ip.payload.count)
-            let datagram = try UDPDatagram(parsing: ip.payload, pseudoHeaderSum: pseudo)
-            let id = FlowID(.udp, source: .v4(ip.source), sourcePort: datagram.sourcePort,
-                            destination: .v4(ip.destination), destinationPort: datagram.destinationPort)
+            let pseudo = InternetChecksum.pseudoHeader(
+                source: source, destination: destination, protocol: 17, length: payload.count)
+            // IPv6 makes the UDP checksum mandatory.
+            if !source.isV4 && payload.count >= 8 && payload.loadUnaligned(fromByteOffset: 6, as: UInt16.self) == 0 {
+                throw .badChecksum
+            }
+            let datagram = try UDPDatagram(parsing: payload, pseudoHeaderSum: pseudo)
+            let id = FlowID(.udp, source: source, sourcePort: datagram.sourcePort,
+                            destination: destination, destinationPort: datagram.destinationPort)
             _ = udpFlows.touch(id, now: now, idleTimeout: configuration.udpIdleTimeout)
             deliver(.datagram(id, datagram.payload))
-        case 1:
-            try icmpInput(ip)
         default:
             throw .unsupported
         }
@@ -100,9 +113,9 @@ public final class NetStack {
         statistics.echoRepliesSent += 1
     }
 
-    private func tcpInput(_ segment: TCPSegment, _ ip: IPv4Packet) {
-        let id = FlowID(.tcp, source: .v4(ip.source), sourcePort: segment.sourcePort,
-                        destination: .v4(ip.destination), destinationPort: segment.destinationPort)
+    private func tcpInput(_ segment: TCPSegment, source: IPAddress, destination: IPAddress) {
+        let id = FlowID(.tcp, source: source, sourcePort: segment.sourcePort,
+                        destination: destination, destinationPort: segment.destinationPort)
         if let connection = connections[id] {
             connection.handle(segment, self)
             return
@@ -112,33 +125,33 @@ public final class NetStack {
         if flags.contains(.syn) && !flags.contains(.ack) {
             guard connections.count < configuration.maximumConnections else {
                 statistics.connectionsRefused += 1
-                resetUnknown(segment, ip)
+                resetUnknown(segment, source: source, destination: destination)
                 return
             }
             let connection = TCPConnection(
-                id: id, syn: segment, local: ip.destination, remote: ip.source,
+                id: id, syn: segment, local: destination, remote: source,
                 configuration: configuration, iss: random.next(), now: now)
             connections[id] = connection
             deliver(.connectionRequested(id))
             return
         }
-        resetUnknown(segment, ip)
+        resetUnknown(segment, source: source, destination: destination)
     }
 
     /// Answers a segment for no connection with RST (RFC 9293 §3.10.7.1).
-    private func resetUnknown(_ segment: TCPSegment, _ ip: IPv4Packet) {
+    private func resetUnknown(_ segment: TCPSegment, source: IPAddress, destination: IPAddress) {
         let flags = segment.flags
         let packet: UnsafeRawBufferPointer
         if flags.contains(.ack) {
             packet = encoder.tcp(
-                source: ip.destination, sourcePort: segment.destinationPort,
-                destination: ip.source, destinationPort: segment.sourcePort,
+                source: destination, sourcePort: segment.destinationPort,
+                destination: source, destinationPort: segment.sourcePort,
                 sequence: segment.acknowledgmentNumber, acknowledgment: 0, flags: .rst, window: 0)
         } else {
             let length = segment.payload.count + (flags.contains(.syn) ? 1 : 0) + (flags.contains(.fin) ? 1 : 0)
             packet = encoder.tcp(
-                source: ip.destination, sourcePort: segment.destinationPort,
-                destination: ip.source, destinationPort: segment.sourcePort,
+                source: destination, sourcePort: segment.destinationPort,
+                destination: source, destinationPort: segment.sourcePort,
                 sequence: 0, acknowledgment: segment.sequenceNumber &+ UInt32(length), flags: [.rst, .ack], window: 0)
         }
         statistics.resetsSent += 1
@@ -207,13 +220,11 @@ public final class NetStack {
     /// Sends a datagram back to the workstation on `flow` (named as in the `.datagram` event:
     /// the reply goes from `flow.destination` to `flow.source`).
     public func sendDatagram(_ flow: FlowID, _ bytes: UnsafeRawBufferPointer) throws(NetStackError) {
-        guard case .v4(let local) = flow.destination, case .v4(let remote) = flow.source else {
-            throw .unsupportedAddressFamily(flow)
-        }
-        let maximum = min(configuration.mtu, 65535) - 28
+        guard flow.source.isV4 == flow.destination.isV4 else { throw .unsupportedAddressFamily(flow) }
+        let maximum = min(configuration.mtu, 65535) - (flow.source.isV4 ? 28 : 48)
         guard bytes.count <= maximum else { throw .datagramTooLarge(flow, size: bytes.count, maximum: maximum) }
         _ = udpFlows.touch(flow, now: now, idleTimeout: configuration.udpIdleTimeout)
-        emit(encoder.udp(source: local, sourcePort: flow.destinationPort, destination: remote,
+        emit(encoder.udp(source: flow.destination, sourcePort: flow.destinationPort, destination: flow.source,
                          destinationPort: flow.sourcePort, payload: bytes))
     }
 

@@ -1,7 +1,7 @@
 /// Tunables of a ``NetStack``. Defaults suit a local TUN link: big windows, a large MTU,
 /// short timers.
 public struct NetStackConfiguration: Sendable {
-    /// The TUN device's MTU; our MSS is this minus 40 (IPv4 + TCP headers), and no packet the
+    /// The TUN device's MTU; our MSS is this minus 40 (IPv4) or 60 (IPv6) header bytes, and no packet the
     /// stack emits is larger.
     public var mtu: Int = 65000
     /// Bytes received and delivered but not yet ``NetStack/consumed(_:count:)`` that a
@@ -35,4 +35,9 @@ public struct NetStackConfiguration: Sendable {
 
     /// Our MSS for IPv4.
     public var maximumSegmentSize: Int { max(min(mtu, 65535) - 40, 536) }
+
+    /// Our MSS for a connection to `address` (IPv6 headers are 20 bytes longer).
+    public func maximumSegmentSize(for address: IPAddress) -> Int {
+        address.isV4 ? maximumSegmentSize : max(min(mtu, 65535) - 60, 1220)
+    }
 }

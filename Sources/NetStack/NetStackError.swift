@@ -6,7 +6,7 @@ public enum NetStackError: Error, Hashable, Sendable, CustomStringConvertible {
     case closedForSending(FlowID)
     /// The datagram does not fit in one packet at the configured MTU.
     case datagramTooLarge(FlowID, size: Int, maximum: Int)
-    /// The flow's addresses are IPv6, which the stack does not emit yet.
+    /// The flow's addresses are of two different families.
     case unsupportedAddressFamily(FlowID)
 
     public var description: String {
@@ -18,7 +18,7 @@ public enum NetStackError: Error, Hashable, Sendable, CustomStringConvertible {
         case .datagramTooLarge(let id, let size, let maximum):
             "A \(size)-byte datagram for \(id) exceeds the \(maximum) bytes one packet carries; raise the TUN MTU or send less."
         case .unsupportedAddressFamily(let id):
-            "The flow \(id) is IPv6, which the stack does not carry yet; route only IPv4 subnets to the TUN."
+            "The flow \(id) mixes IPv4 and IPv6 addresses; name both ends in one family."
         }
     }
 }

@@ -7,7 +7,6 @@ public struct NetStackStatistics: Sendable, Hashable {
     public var badChecksum = 0
     public var fragmentsDropped = 0
     public var unsupportedDropped = 0
-    public var ipv6Dropped = 0
     public var resetsSent = 0
     public var retransmittedSegments = 0
     public var fastRetransmits = 0

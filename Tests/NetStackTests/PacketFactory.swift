@@ -32,6 +32,35 @@ enum PacketFactory {
         return h + payload
     }
 
+    static let client6 = IPv6Address(high: 0xfd00_0251_0000_0000, low: 1)
+    static let server6 = IPv6Address(high: 0xfd00_0252_0000_0000, low: 5)
+
+    static func be64(_ v: UInt64) -> [UInt8] { be32(UInt32(v >> 32)) + be32(UInt32(v & 0xffff_ffff)) }
+
+    /// An IPv6 packet with a transport checksum computed over the IPv6 pseudo-header.
+    static func ipv6(nextHeader: UInt8, transport: [UInt8], checksumOffset: Int) -> [UInt8] {
+        var t = transport
+        let pseudo = be64(client6.high) + be64(client6.low) + be64(server6.high) + be64(server6.low)
+            + be32(UInt32(t.count)) + [0, 0, 0, nextHeader]
+        var c = naiveChecksum(pseudo + t)
+        if nextHeader == 17 && c == 0 { c = 0xffff }
+        t[checksumOffset] = UInt8(c >> 8)
+        t[checksumOffset + 1] = UInt8(c & 0xff)
+        return [0x60, 0, 0, 0] + be16(UInt16(t.count)) + [nextHeader, 64]
+            + be64(client6.high) + be64(client6.low) + be64(server6.high) + be64(server6.low) + t
+    }
+
+    static func tcp6(seq: UInt32, ack: UInt32 = 0, flags: TCPFlags, payload: [UInt8] = []) -> [UInt8] {
+        let t: [UInt8] = be16(40000) + be16(80) + be32(seq) + be32(ack) + [5 << 4, flags.rawValue] + be16(65535)
+            + [0, 0, 0, 0] + payload
+        return ipv6(nextHeader: 6, transport: t, checksumOffset: 16)
+    }
+
+    static func udp6(payload: [UInt8]) -> [UInt8] {
+        ipv6(nextHeader: 17, transport: be16(50000) + be16(53) + be16(UInt16(8 + payload.count)) + [0, 0] + payload,
+             checksumOffset: 6)
+    }
+
     static func pseudo(_ s: IPv4Address, _ d: IPv4Address, _ proto: UInt8, _ length: Int) -> [UInt8] {
         be32(s.value) + be32(d.value) + [0, proto] + be16(UInt16(length))
     }

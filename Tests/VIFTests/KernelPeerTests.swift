@@ -256,6 +256,41 @@ extension NetworkTests {
             }
         }
 
+        @Test func ipv6EchoAndDatagrams() throws {
+            try withHarness { h in
+                // The TUN gets fd00:251::1/64 and routes fd00:252::/64 (nodad: no neighbours on a TUN).
+                try h.namespace.exec(["ip", "-6", "addr", "add", "fd00:251::1/64", "dev", h.device.name, "nodad"])
+                try h.namespace.exec(["ip", "-6", "route", "add", "fd00:252::/64", "dev", h.device.name])
+                let routed = IPv6Address(high: 0xfd00_0252_0000_0000, low: 5)
+                let s = try KernelSocket.connect(in: h.namespace, to: routed, port: Self.echoPort)
+                defer { s.close() }
+                let total = 4 << 20
+                let sender = Background { try s.sendPattern(total: total); s.shutdownWrite() }
+                let (count, intact) = try s.receivePattern()
+                try sender.value()
+                #expect(count == total && intact)
+                let id = try #require(flow(h, s))
+                #expect(id.destination == .v6(routed))
+                #expect(h.wait { $0.records[id]?.closed == true })
+                let u = try KernelSocket.udp6(in: h.namespace)
+                defer { u.close() }
+                try u.sendDatagram(Array("v6?".utf8), to: routed, port: 53)
+                #expect(try u.receive() == Array("v6?".utf8))
+            }
+        }
+
+        @Test func ipv6NegotiatesTheLargerHeaderMSS() throws {
+            try withHarness { h in
+                try h.namespace.exec(["ip", "-6", "addr", "add", "fd00:251::1/64", "dev", h.device.name, "nodad"])
+                try h.namespace.exec(["ip", "-6", "route", "add", "fd00:252::/64", "dev", h.device.name])
+                let s = try KernelSocket.connect(in: h.namespace, to: IPv6Address(high: 0xfd00_0252_0000_0000, low: 7), port: Self.echoPort)
+                defer { s.close() }
+                let id = try #require(flow(h, s))
+                let info = try #require(h.sync { $0.stack.connectionInfo(id) })
+                #expect(info.sendMSS == 65000 - 60 && info.peerMSS == 65000 - 60)
+            }
+        }
+
         @Test func pingToRoutedAddressIsAnswered() throws {
             try withHarness { h in
                 let s = try KernelSocket.rawICMP(in: h.namespace)

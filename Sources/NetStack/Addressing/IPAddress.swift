@@ -62,6 +62,11 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
         self = .v4(v4)
     }
 
+    /// Whether this is an IPv4 address.
+    public var isV4: Bool {
+        if case .v4 = self { true } else { false }
+    }
+
     public var description: String {
         switch self {
         case .v4(let a): a.description

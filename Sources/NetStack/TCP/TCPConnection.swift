@@ -10,9 +10,9 @@
 final class TCPConnection {
     let id: FlowID
     /// We speak as the routed address the workstation dialled.
-    let localAddress: IPv4Address
+    let localAddress: IPAddress
     let localPort: UInt16
-    let remoteAddress: IPv4Address
+    let remoteAddress: IPAddress
     let remotePort: UInt16
     var state: TCPState = .awaitingAccept
 
@@ -60,7 +60,7 @@ final class TCPConnection {
     var slowStartThreshold = Int.max
     var wantsWritable = false
 
-    init(id: FlowID, syn: TCPSegment, local: IPv4Address, remote: IPv4Address,
+    init(id: FlowID, syn: TCPSegment, local: IPAddress, remote: IPAddress,
          configuration: NetStackConfiguration, iss: UInt32, now: UInt64) {
         self.id = id
         localAddress = local
@@ -89,8 +89,8 @@ final class TCPConnection {
         sndWnd = Int(syn.window)  // a SYN's window is never scaled
         sndWl1 = irs
         sndWl2 = self.iss
-        peerMSS = Int(syn.options.maximumSegmentSize ?? 536)
-        mss = max(min(peerMSS, configuration.maximumSegmentSize), 64)
+        peerMSS = Int(syn.options.maximumSegmentSize ?? (local.isV4 ? 536 : 1220))
+        mss = max(min(peerMSS, configuration.maximumSegmentSize(for: local)), 64)
         sendBuffer = SendBuffer(capacity: configuration.sendBufferSize)
         timer = RetransmissionTimer(
             initial: configuration.initialRetransmissionTimeout,
@@ -136,13 +136,17 @@ final class TCPConnection {
         rtoDeadline = stack.now + timer.current
     }
 
+    func ourMSS(_ configuration: NetStackConfiguration) -> Int {
+        configuration.maximumSegmentSize(for: localAddress)
+    }
+
     func sendSynAck(_ stack: NetStack) {
         let window = UInt16(min(receiveBufferSize, 65535))
         rcvAdvertisedEdge = max(rcvAdvertisedEdge, rcvNxt + Int(window))
         let packet = stack.encoder.tcp(
             source: localAddress, sourcePort: localPort, destination: remoteAddress, destinationPort: remotePort,
             sequence: iss.rawValue, acknowledgment: rcvNxt.rawValue, flags: [.syn, .ack], window: window,
-            mss: UInt16(min(stack.configuration.maximumSegmentSize, 65535)),
+            mss: UInt16(ourMSS(stack.configuration)),
             windowScale: scalingNegotiated ? receiveScale : nil)
         stack.emit(packet)
     }

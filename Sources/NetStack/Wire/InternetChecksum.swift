@@ -82,6 +82,30 @@ public enum InternetChecksum {
             &+ UInt64(UInt16(proto).bigEndian) &+ UInt64(UInt16(truncatingIfNeeded: length).bigEndian)
     }
 
+    /// The IPv6 pseudo-header's contribution (RFC 8200 §8.1).
+    @inlinable
+    public static func pseudoHeaderV6(
+        source: IPv6Address, destination: IPv6Address, nextHeader: UInt8, length: Int
+    ) -> UInt64 {
+        var sum = add(source.high.bigEndian, to: source.low.bigEndian)
+        sum = add(destination.high.bigEndian, to: sum)
+        sum = add(destination.low.bigEndian, to: sum)
+        sum = add(UInt64(UInt32(truncatingIfNeeded: length).bigEndian), to: sum)
+        return add(UInt64(UInt32(nextHeader).bigEndian), to: sum)
+    }
+
+    /// The pseudo-header sum for a flow's addresses (both of one family).
+    @inlinable
+    public static func pseudoHeader(
+        source: IPAddress, destination: IPAddress, protocol proto: UInt8, length: Int
+    ) -> UInt64 {
+        switch (source, destination) {
+        case (.v4(let s), .v4(let d)): pseudoHeaderV4(source: s, destination: d, protocol: proto, length: length)
+        case (.v6(let s), .v6(let d)): pseudoHeaderV6(source: s, destination: d, nextHeader: proto, length: length)
+        default: preconditionFailure("a flow's addresses are of one family")
+        }
+    }
+
     /// Whether a region that includes its own checksum field sums to all ones.
     @inlinable
     public static func verifies(_ bytes: UnsafeRawBufferPointer, initial: UInt64 = 0) -> Bool {

@@ -11,6 +11,30 @@ final class PacketEncoder {
 
     deinit { buffer.deallocate() }
 
+    /// Writes the IP header of the addresses' family; returns its length and the transport
+    /// pseudo-header sum.
+    private func writeIPHeader(
+        source: IPAddress, destination: IPAddress, protocol proto: UInt8, payloadLength: Int
+    ) -> (length: Int, pseudo: UInt64) {
+        switch (source, destination) {
+        case (.v4(let s), .v4(let d)):
+            let length = writeIPv4Header(source: s, destination: d, protocol: proto, payloadLength: payloadLength)
+            return (length, InternetChecksum.pseudoHeaderV4(source: s, destination: d, protocol: proto, length: payloadLength))
+        case (.v6(let s), .v6(let d)):
+            buffer.storeBytes(of: UInt32(0x6000_0000).bigEndian, toByteOffset: 0, as: UInt32.self)
+            writeBE16(buffer, 4, UInt16(payloadLength))
+            buffer[6] = proto
+            buffer[7] = 64
+            writeBE64(buffer, 8, s.high)
+            writeBE64(buffer, 16, s.low)
+            writeBE64(buffer, 24, d.high)
+            writeBE64(buffer, 32, d.low)
+            return (40, InternetChecksum.pseudoHeaderV6(source: s, destination: d, nextHeader: proto, length: payloadLength))
+        default:
+            preconditionFailure("a flow's addresses are of one family")
+        }
+    }
+
     /// Writes the IPv4 header for `payloadLength` transport bytes; returns the header length.
     private func writeIPv4Header(
         source: IPv4Address, destination: IPv4Address, protocol proto: UInt8, payloadLength: Int
@@ -35,7 +59,7 @@ final class PacketEncoder {
     /// A TCP segment from `source` to `destination`. `fill` writes `payloadLength` bytes into the
     /// region it is given.
     func tcp(
-        source: IPv4Address, sourcePort: UInt16, destination: IPv4Address, destinationPort: UInt16,
+        source: IPAddress, sourcePort: UInt16, destination: IPAddress, destinationPort: UInt16,
         sequence: UInt32, acknowledgment: UInt32, flags: TCPFlags, window: UInt16,
         mss: UInt16? = nil, windowScale: UInt8? = nil,
         payloadLength: Int = 0, fill: (UnsafeMutableRawBufferPointer) -> Void = { _ in }
@@ -43,7 +67,7 @@ final class PacketEncoder {
         let optionsLength = (mss != nil ? 4 : 0) + (windowScale != nil ? 4 : 0)
         let tcpHeaderLength = 20 + optionsLength
         let tcpLength = tcpHeaderLength + payloadLength
-        let ip = writeIPv4Header(source: source, destination: destination, protocol: 6, payloadLength: tcpLength)
+        let (ip, pseudo) = writeIPHeader(source: source, destination: destination, protocol: 6, payloadLength: tcpLength)
         let t = UnsafeMutableRawBufferPointer(rebasing: buffer[ip..<(ip + tcpLength)])
         writeBE16(t, 0, sourcePort)
         writeBE16(t, 2, destinationPort)
@@ -61,8 +85,6 @@ final class PacketEncoder {
             t[o] = 1; t[o + 1] = 3; t[o + 2] = 3; t[o + 3] = windowScale; o += 4
         }
         if payloadLength > 0 { fill(UnsafeMutableRawBufferPointer(rebasing: t[tcpHeaderLength...])) }
-        let pseudo = InternetChecksum.pseudoHeaderV4(
-            source: source, destination: destination, protocol: 6, length: tcpLength)
         let sum = InternetChecksum.add(UnsafeRawBufferPointer(t), to: pseudo)
         t.storeBytes(of: InternetChecksum.finish(sum), toByteOffset: 16, as: UInt16.self)
         return UnsafeRawBufferPointer(rebasing: buffer[0..<(ip + tcpLength)])
@@ -70,12 +92,13 @@ final class PacketEncoder {
 
     /// A UDP datagram carrying `payload` (truncated to fit the buffer).
     func udp(
-        source: IPv4Address, sourcePort: UInt16, destination: IPv4Address, destinationPort: UInt16,
+        source: IPAddress, sourcePort: UInt16, destination: IPAddress, destinationPort: UInt16,
         payload: UnsafeRawBufferPointer
     ) -> UnsafeRawBufferPointer {
-        let length = min(payload.count, buffer.count - 28)
+        let headers = 8 + (source.isV4 ? 20 : 40)
+        let length = min(payload.count, buffer.count - headers)
         let udpLength = 8 + length
-        let ip = writeIPv4Header(source: source, destination: destination, protocol: 17, payloadLength: udpLength)
+        let (ip, pseudo) = writeIPHeader(source: source, destination: destination, protocol: 17, payloadLength: udpLength)
         let u = UnsafeMutableRawBufferPointer(rebasing: buffer[ip..<(ip + udpLength)])
         writeBE16(u, 0, sourcePort)
         writeBE16(u, 2, destinationPort)
@@ -85,8 +108,6 @@ final class PacketEncoder {
             UnsafeMutableRawBufferPointer(rebasing: u[8...]).copyMemory(
                 from: UnsafeRawBufferPointer(rebasing: payload[payload.startIndex..<(payload.startIndex + length)]))
         }
-        let pseudo = InternetChecksum.pseudoHeaderV4(
-            source: source, destination: destination, protocol: 17, length: udpLength)
         var checksum = InternetChecksum.finish(InternetChecksum.add(UnsafeRawBufferPointer(u), to: pseudo))
         if checksum == 0 { checksum = 0xffff }  // zero means "no checksum" in UDP
         u.storeBytes(of: checksum, toByteOffset: 6, as: UInt16.self)

@@ -41,6 +41,62 @@ struct KernelSocket: Sendable {
         }
     }
 
+    /// Connects a TCP socket over IPv6 from inside `namespace` to `[address]:port`.
+    static func connect(in namespace: NetworkNamespace, to address: IPv6Address, port: UInt16) throws -> KernelSocket {
+        try namespace.run {
+            let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw SocketError(operation: "socket", code: errno) }
+            let s = KernelSocket(fd: fd)
+            s.setTimeouts(seconds: 20)
+            var sin6 = socketAddress(address, port: port)
+            let r = withUnsafePointer(to: &sin6) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
+            }
+            guard r == 0 else {
+                let e = errno
+                Glibc.close(fd)
+                throw SocketError(operation: "connect", code: e)
+            }
+            return s
+        }
+    }
+
+    static func socketAddress(_ address: IPv6Address, port: UInt16) -> sockaddr_in6 {
+        var sin6 = sockaddr_in6()
+        sin6.sin6_family = sa_family_t(AF_INET6)
+        sin6.sin6_port = port.bigEndian
+        withUnsafeMutableBytes(of: &sin6.sin6_addr) { raw in
+            raw.storeBytes(of: address.high.bigEndian, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: address.low.bigEndian, toByteOffset: 8, as: UInt64.self)
+        }
+        return sin6
+    }
+
+    /// A UDP socket over IPv6 from inside `namespace`.
+    static func udp6(in namespace: NetworkNamespace) throws -> KernelSocket {
+        try namespace.run {
+            let fd = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw SocketError(operation: "socket", code: errno) }
+            let s = KernelSocket(fd: fd)
+            s.setTimeouts(seconds: 5)
+            return s
+        }
+    }
+
+    func sendDatagram(_ bytes: [UInt8], to address: IPv6Address, port: UInt16) throws {
+        var sin6 = Self.socketAddress(address, port: port)
+        let n = bytes.withUnsafeBytes { b in
+            withUnsafePointer(to: &sin6) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, b.baseAddress, b.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
+            }
+        }
+        guard n == bytes.count else { throw SocketError(operation: "sendto", code: errno) }
+    }
+
     /// A UDP socket from inside `namespace`.
     static func udp(in namespace: NetworkNamespace) throws -> KernelSocket {
         try namespace.run {
@@ -153,14 +209,14 @@ struct KernelSocket: Sendable {
         Glibc.close(fd)
     }
 
-    /// The local port (to find this connection's FlowID in the stack).
+    /// The local port (to find this connection's FlowID in the stack); either family.
     var localPort: UInt16 {
-        var sin = sockaddr_in()
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &sin) {
+        var sin6 = sockaddr_in6()  // large enough for both; the port sits at the same offset
+        var len = socklen_t(MemoryLayout<sockaddr_in6>.size)
+        _ = withUnsafeMutablePointer(to: &sin6) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
         }
-        return UInt16(bigEndian: sin.sin_port)
+        return UInt16(bigEndian: sin6.sin6_port)
     }
 
     /// Bytes queued in the kernel's send buffer not yet acknowledged or sent (SIOCOUTQ).
