@@ -79,6 +79,26 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Userspace TCP/UDP over raw IP packets: a pure state machine, no I/O, no dependencies.
+        .target(name: "NetStack", exclude: ["README.md"]),
+        // The workstation's virtual network interface: TUN device, addresses, routes.
+        .target(
+            name: "VIF",
+            dependencies: [
+                "NetStack",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "NetStackTests", dependencies: ["NetStack"]),
+        .testTarget(
+            name: "VIFTests",
+            dependencies: [
+                "VIF", "NetStack",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
         // Drives the built executables as a user does.

@@ -63,9 +63,9 @@ public struct CertificateAuthority: Sendable {
     ) throws -> IssuedCertificate {
         var attributes = [RelativeDistinguishedName.Attribute]()
         for organization in organizations {
-            attributes.append(try .init(type: .RDNAttributeType.organizationName, utf8String: organization))
+            attributes.append(.init(type: .RDNAttributeType.organizationName, utf8String: organization))
         }
-        attributes.append(try .init(type: .RDNAttributeType.commonName, utf8String: commonName))
+        attributes.append(.init(type: .RDNAttributeType.commonName, utf8String: commonName))
         let subject = DistinguishedName(attributes.map { RelativeDistinguishedName($0) })
         return try issue(subject: subject, usage: [.clientAuth], subjectAlternativeNames: [], validity: validity)
     }
