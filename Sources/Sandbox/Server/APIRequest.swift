@@ -46,6 +46,17 @@ public struct APIRequest: Sendable {
 
     func decodedBody() throws(APIError) -> JSONValue {
         if body.isEmpty { throw .badRequest("the request body is empty") }
+        if contentType.contains("application/vnd.kubernetes.protobuf") {
+            do {
+                return try ProtobufBody.decode(body)
+            } catch {
+                throw APIError(code: 415, reason: "UnsupportedMediaType", message: "\(error)")
+            }
+        }
+        if contentType.contains("cbor") {
+            // client-go falls back to JSON after a 415 for a content type the server lacks.
+            throw APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml")
+        }
         do {
             if contentType.contains("yaml") { return try YAMLBody.decode(body) }
             return try JSONBytes.decode(body)
