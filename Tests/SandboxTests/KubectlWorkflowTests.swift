@@ -133,8 +133,10 @@ struct KubectlWorkflowTests {
             r = try await k.run(["patch", "deployment", "web", "-n", "demo", "--type", "strategic", "-p",
                                  #"{"spec":{"template":{"spec":{"containers":[{"name":"web","env":[{"name":"EXTRA","value":"1"}]}]}}}}"#])
             #expect(r.status == 0, "\(r.output)")
-            r = try await k.run(["get", "cm", "cfg", "-n", "demo", "-l", "tier=backend", "-o", "json"])
-            let patched = try json(r.stdout)
+            r = try await k.run(["get", "cm", "-n", "demo", "-l", "tier=backend", "-o", "json"])
+            let selected = try json(r.stdout)
+            #expect(selected["items"]?.arrayValue?.count == 1)
+            let patched = selected["items"]?[0] ?? .null
             #expect(patched["data"] == ["c": "3", "d": "4"])
             #expect(patched["metadata"]?["annotations"]?["note"] == "hello")
             let strategic = try json(try await k.run(["get", "deploy", "web", "-n", "demo", "-o", "json"]).stdout)
@@ -159,7 +161,7 @@ struct KubectlWorkflowTests {
             var stale = try json(try await k.run(["get", "cm", "cfg", "-n", "demo", "-o", "json"]).stdout)
             _ = try await k.run(["label", "cm", "cfg", "-n", "demo", "bump=1"])
             stale["data"] = ["x": "y"]
-            r = try await k.run(["replace", "-f", "-"], stdin: String(decoding: try stale.data(), as: UTF8.self))
+            r = try await k.run(["replace", "-f", "-"] + k.validateFlags, stdin: String(decoding: try stale.data(), as: UTF8.self))
             #expect(r.status == 1 && r.stderr.contains("Error from server (Conflict)")
                     && r.stderr.contains("the object has been modified; please apply your changes to the latest version and try again"), "\(r.output)")
 
