@@ -55,7 +55,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The sandbox cluster: a Kubernetes API server and controllers for tests and demos.
+        .target(
+            name: "Sandbox", dependencies: ["KubeClient"], path: "Sources/Sandbox",
+            exclude: ["APIMachinery/README.md"]
+        ),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KubeClient"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
     ],
     swiftLanguageModes: [.v6]
