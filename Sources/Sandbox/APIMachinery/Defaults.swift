@@ -145,8 +145,9 @@ public enum Defaults {
         setIfMissing(&spec, "terminationGracePeriodSeconds", 30)
         setIfMissing(&spec, "securityContext", [:])
         setIfMissing(&spec, "schedulerName", "default-scheduler")
-        setIfMissing(&spec, "enableServiceLinks", true)
-        let hostNetwork = spec["hostNetwork"] == true
+        // SetDefaults_Pod, not SetDefaults_PodSpec: templates do not get these.
+        let hostNetwork = isPod && spec["hostNetwork"] == true
+        if isPod { setIfMissing(&spec, "enableServiceLinks", true) }
         for list in ["containers", "initContainers", "ephemeralContainers"] {
             updateEach(&spec, list) { container(&$0, hostNetwork: hostNetwork, isPod: isPod) }
         }

@@ -11,6 +11,10 @@ import KubeClient
 /// - Directives: `$patch: replace|delete` in a map, `$patch: replace|delete` as a list element,
 ///   `$setElementOrder/<list>`, `$deleteFromPrimitiveList/<list>`, `$retainKeys`.
 ///
+/// Merged lists are ordered as Go orders them: items the patch names in the patch's order (or
+/// `$setElementOrder`'s), server-only items keeping their live order around them; an added item
+/// the live list cannot place goes first, as in the Kubernetes docs' `kubectl patch` example.
+///
 /// Where Go would copy a patch value that has no counterpart in the original verbatim, this
 /// applies it to an empty value instead, so directives and nulls never reach the stored
 /// object (the real server loses them later, when it decodes into typed structs).
@@ -166,7 +170,8 @@ private struct Merger {
                     additions.append(item)
                 }
             }
-            return Self.deduplicated(replace ? additions : original + additions)
+            if replace { return Self.deduplicated(additions) }
+            return Self.ordered(Self.deduplicated(original + additions), by: additions, live: original, mergeKey: nil)
         case .mergeByKey(let key):
             return try mergeKeyedList(original, patch, key: key, path: path)
         }
@@ -202,6 +207,7 @@ private struct Merger {
             for fields in plain { replaced.append(.object(try mergeMap([:], fields, path: elementPath))) }
             return replaced
         }
+        let live = working
         for fields in plain {
             guard let value = fields[key], value != .null else { throw Self.noMergeKey(fields, key) }
             if let index = working.firstIndex(where: { $0[key] == value }), case .object(let existing) = working[index] {
@@ -210,7 +216,8 @@ private struct Merger {
                 working.append(.object(try mergeMap([:], fields, path: elementPath)))
             }
         }
-        return working
+        // Items the patch names come in the patch's order (Go's mergeSlice "enforce the order").
+        return Self.ordered(working, by: plain.map(JSONValue.object), live: live, mergeKey: key)
     }
 
     // MARK: $setElementOrder
@@ -247,6 +254,15 @@ private struct Merger {
         case (let live?, let items?): merged = try mergeList(live, items, path: listPath)
         }
 
+        let final = Self.ordered(merged, by: order, live: originalList ?? [], mergeKey: mergeKey)
+        result[field] = final.isEmpty ? nil : .array(final)
+        patch[field] = nil
+    }
+
+    /// Go's `normalizeElementOrder`: the items of `merged` that `order` names come in that
+    /// order; the others (only on the server) keep their live order, and each goes in front of
+    /// the next named item when the live list had it in front of that item.
+    private static func ordered(_ merged: [JSONValue], by order: [JSONValue], live: [JSONValue], mergeKey: String?) -> [JSONValue] {
         func position(of item: JSONValue, in list: [JSONValue]) -> Int? {
             if let mergeKey {
                 guard let value = item[mergeKey] else { return nil }
@@ -262,29 +278,22 @@ private struct Merger {
             }.map(\.element)
         }
 
-        let live = originalList ?? []
-        let patchItems = stableSorted(merged.filter { position(of: $0, in: order) != nil }, by: order)
+        let named = stableSorted(merged.filter { position(of: $0, in: order) != nil }, by: order)
         let serverOnly = stableSorted(merged.filter { position(of: $0, in: order) == nil }, by: live)
 
-        // Interleave (Go's mergeSortedSlice): a server-only item goes before the next patch item
-        // when the live list had it in front of that item.
-        var final: [JSONValue] = []
+        var result: [JSONValue] = []
         var left = serverOnly[...]
-        var right = patchItems[...]
+        var right = named[...]
         while let l = left.first, let r = right.first {
             if let li = position(of: l, in: live), let ri = position(of: r, in: live), li < ri {
-                final.append(l)
+                result.append(l)
                 left.removeFirst()
             } else {
-                final.append(r)
+                result.append(r)
                 right.removeFirst()
             }
         }
-        final += left
-        final += right
-
-        result[field] = final.isEmpty ? nil : .array(final)
-        patch[field] = nil
+        return result + left + right
     }
 
     /// The patch list must not contradict the order directive (Go's

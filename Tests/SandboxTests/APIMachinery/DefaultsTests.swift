@@ -28,8 +28,10 @@ import Testing
         #expect(podSpec?["terminationGracePeriodSeconds"] == 30)
         #expect(podSpec?["schedulerName"] == "default-scheduler")
         #expect(podSpec?["securityContext"] == [:])
-        // Admission defaults belong to pods, not templates.
+        // Admission and SetDefaults_Pod defaults belong to pods, not templates.
         #expect(podSpec?["serviceAccountName"] == nil)
+        #expect(podSpec?["enableServiceLinks"] == nil)
+        #expect(podSpec?["tolerations"] == nil)
         let container = podSpec?["containers"]?[0]
         #expect(container?["imagePullPolicy"] == "IfNotPresent")
         #expect(container?["terminationMessagePath"] == "/dev/termination-log")

@@ -128,12 +128,34 @@ import Testing
 
     // MARK: Lists merged by key
 
-    @Test func containersMergeByNameAndNewOnesAreAppended() throws {
+    /// The example of the Kubernetes docs ("Update API Objects in Place Using kubectl patch"):
+    /// the added container comes first.
+    @Test func anAddedContainerGoesFirstLikeInTheDocs() throws {
+        let deployment: JSONValue = ["spec": ["template": ["spec": ["containers": [["name": "patch-demo-ctr", "image": "nginx"]]]]]]
+        let result = try patch(
+            #"{"spec":{"template":{"spec":{"containers":[{"name":"patch-demo-ctr-2","image":"redis"}]}}}}"#,
+            deployment, kind: "Deployment")
+        #expect(result["spec"]?["template"]?["spec"]?["containers"] == [
+            ["name": "patch-demo-ctr-2", "image": "redis"], ["name": "patch-demo-ctr", "image": "nginx"],
+        ])
+    }
+
+    @Test func containersMergeByName() throws {
         let pod: JSONValue = ["spec": ["containers": [["name": "a", "image": "a:1"], ["name": "b", "image": "b:1"]]]]
         let result = try patch(#"{"spec":{"containers":[{"name":"b","image":"b:2"},{"name":"c","image":"c:1"}]}}"#, pod, kind: "Pod")
         #expect(result["spec"]?["containers"] == [
             ["name": "a", "image": "a:1"], ["name": "b", "image": "b:2"], ["name": "c", "image": "c:1"],
         ])
+    }
+
+    @Test func itemsThePatchNamesFollowThePatchOrder() throws {
+        let pod: JSONValue = ["spec": ["containers": [["name": "a"], ["name": "b"], ["name": "c"]]]]
+        let result = try patch(#"{"spec":{"containers":[{"name":"c","v":1},{"name":"a","v":2}]}}"#, pod, kind: "Pod")
+        #expect(result["spec"]?["containers"] == [["name": "b"], ["name": "c", "v": 1], ["name": "a", "v": 2]])
+
+        let namespace: JSONValue = ["metadata": ["finalizers": ["a", "b"]]]
+        let finalizers = try patch(#"{"metadata":{"finalizers":["c","a"]}}"#, namespace, kind: "Namespace")
+        #expect(finalizers["metadata"]?["finalizers"] == ["c", "a", "b"])
     }
 
     @Test func patchDeleteRemovesAListElement() throws {
@@ -194,14 +216,15 @@ import Testing
             {"metadata":{"ownerReferences":[{"uid":"2","name":"other"}]},
              "status":{"conditions":[{"type":"Ready","status":"True"}]}}
             """#, pod, kind: "Pod")
-        #expect(result["metadata"]?["ownerReferences"] == [["uid": "1", "name": "rs"], ["uid": "2", "name": "other"]])
+        // As in Go, a new item the live list cannot place goes before the server-only items.
+        #expect(result["metadata"]?["ownerReferences"] == [["uid": "2", "name": "other"], ["uid": "1", "name": "rs"]])
         #expect(result["status"]?["conditions"] == [["type": "Ready", "status": "True"], ["type": "PodScheduled", "status": "True"]])
     }
 
     @Test func unknownKindsReplaceListsButKeepMetadataRules() throws {
         let object: JSONValue = ["metadata": ["finalizers": ["a"]], "spec": ["containers": [["name": "a"]]]]
         let result = try patch(#"{"metadata":{"finalizers":["b"]},"spec":{"containers":[{"name":"b"}]}}"#, object, kind: "Widget")
-        #expect(result["metadata"]?["finalizers"] == ["a", "b"])
+        #expect(result["metadata"]?["finalizers"] == ["b", "a"])
         #expect(result["spec"]?["containers"] == [["name": "b"]])
     }
 
