@@ -68,7 +68,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            exclude: ["README.md"]
+            exclude: ["README.md", "APIMachinery/README.md"]
         ),
         .executableTarget(
             name: "sandbox-cluster",

@@ -36,7 +36,7 @@ extension KubernetesAPI {
     func validate(_ type: ResourceType, _ object: JSONValue) throws(APIError) {
         var causes: [APIError.Cause] = []
         let name = object["metadata"]?["name"]?.stringValue ?? ""
-        for message in Machinery.nameErrors(kind: type.kind, name: name) {
+        for message in Machinery.nameErrors(type, name: name) {
             causes.append(.init(reason: "FieldValueInvalid", field: "metadata.name", message: "Invalid value: \"\(name)\": \(message)"))
         }
         switch type.kind {

@@ -5,18 +5,20 @@ import KubeClient
 /// bookmarks, timeoutSeconds, Table events), streamed as newline-delimited JSON.
 extension KubernetesAPI {
     struct Selection {
-        var labels: FallbackSelectors.LabelMatcher
-        var fields: FallbackSelectors.FieldMatcher
-        var isEmpty: Bool { labels.isEmpty && fields.isEmpty }
+        var labels: LabelSelector?
+        var fields: FieldSelector?
+        var resource: String
+        var isEmpty: Bool { labels == nil && fields == nil }
         func matches(_ object: StoredObject) -> Bool {
-            (labels.isEmpty || labels.matches(object.labels)) && (fields.isEmpty || fields.matches(object.value))
+            (labels?.matches(object.labels) ?? true) && (fields?.matches(object.value, resource: resource) ?? true)
         }
     }
 
     func selection(_ request: APIRequest, _ type: ResourceType) throws(APIError) -> Selection {
         Selection(
             labels: try Machinery.labelSelector(request.query["labelSelector"] ?? ""),
-            fields: try Machinery.fieldSelector(request.query["fieldSelector"] ?? "", type: type))
+            fields: try Machinery.fieldSelector(request.query["fieldSelector"] ?? "", type: type),
+            resource: type.plural)
     }
 
     func listNamespace(_ path: ResourcePath) -> String? { path.type.namespaced ? path.namespace : nil }
