@@ -66,6 +66,11 @@ func runningPID(in directory: URL) -> Int32? {
     return pid
 }
 
+/// What runs the pods: only the virtual node (pods run no processes) exists so far.
+enum NodeKind: String, ExpressibleByArgument, CaseIterable {
+    case virtual
+}
+
 struct Up: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Start a cluster in the background and print its kubeconfig path once it serves.")
 
@@ -73,6 +78,9 @@ struct Up: AsyncParsableCommand {
 
     @Option(help: "The address the API server listens on.")
     var address: String = "127.0.0.1"
+
+    @Option(help: "The node that runs pods: 'virtual' makes them Running and Ready without processes.")
+    var node: NodeKind = .virtual
 
     func run() async throws {
         let dir = options.directory
@@ -185,7 +193,7 @@ struct Serve: AsyncParsableCommand {
         let dir = options.directory
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let server = try await APIServer.start(.init(name: options.name, host: address, port: port))
-        try server.kubeconfig().write(to: dir.appendingPathComponent("kubeconfig"), atomically: true, encoding: .utf8)
+        try server.writeKubeconfig(to: dir.appendingPathComponent("kubeconfig"))
         try server.certificateAuthority.certificatePEM.write(to: dir.appendingPathComponent("ca.crt"), atomically: true, encoding: .utf8)
         try String(getpid()).write(to: dir.appendingPathComponent("pid"), atomically: true, encoding: .utf8)
         try String(server.port).write(to: dir.appendingPathComponent("port"), atomically: true, encoding: .utf8)

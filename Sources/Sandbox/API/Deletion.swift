@@ -85,7 +85,7 @@ extension KubernetesAPI {
         return try store.update(type, namespace: namespace, name: name) { current in
             var value = current.value
             let list = (value["metadata"]?["finalizers"]?.arrayValue ?? []).filter { $0 != .string(finalizer) }
-            value["metadata"]?["finalizers"] = list.isEmpty ? nil : .array(list)
+            value["metadata"]?["finalizers"] = list.isEmpty ? JSONValue?.none : .array(list)
             return value
         }
     }
@@ -102,7 +102,7 @@ extension KubernetesAPI {
                     _ = try? store.update(type, namespace: dependent.namespace, name: dependent.name) { current in
                         var value = current.value
                         let kept = refs.filter { $0["uid"]?.stringValue != uid }
-                        value["metadata"]?["ownerReferences"] = kept.isEmpty ? nil : .array(kept)
+                        value["metadata"]?["ownerReferences"] = kept.isEmpty ? JSONValue?.none : .array(kept)
                         return value
                     }
                 } else if refs.count == 1 || policy == "Foreground" {

@@ -148,4 +148,16 @@ public struct KubernetesAPI: Sendable {
         ]
         _ = try createObject(ResourceCatalog.services, service)
     }
+
+    /// The `kubernetes` Endpoints: where this API server listens (known once it is bound).
+    func publishEndpoints(host: String, port: Int) throws {
+        let endpoints: JSONValue = [
+            "apiVersion": "v1", "kind": "Endpoints",
+            "metadata": ["name": "kubernetes", "namespace": "default",
+                         "labels": ["endpointslice.kubernetes.io/skip-mirror": "true"]],
+            "subsets": [["addresses": [["ip": .string(host)]],
+                         "ports": [["name": "https", "port": .number(Double(port)), "protocol": "TCP"]]]],
+        ]
+        _ = try createObject(ResourceCatalog.endpoints, endpoints)
+    }
 }

@@ -176,7 +176,7 @@ extension KubernetesAPI {
             if hasStatus { object["status"] = current.value["status"] }
             if object["metadata"] == nil { object["metadata"] = [:] }
             object["metadata"]?["name"] = .string(name)
-            object["metadata"]?["namespace"] = type.namespaced ? .string(path.namespace ?? "") : nil
+            object["metadata"]?["namespace"] = type.namespaced ? .string(path.namespace ?? "") : JSONValue?.none
             Machinery.applyDefaults(type, to: &object)
             if type.kind == "Service" {
                 // The cluster IP is immutable once allocated.

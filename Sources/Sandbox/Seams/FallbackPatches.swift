@@ -102,7 +102,11 @@ enum FallbackPatches {
         switch doc {
         case .object(var o):
             guard let child = o[head] else { throw missing(head) }
-            o[head] = rest.isEmpty ? nil : try remove(child, rest)
+            if rest.isEmpty {
+                o.removeValue(forKey: head)
+            } else {
+                o[head] = try remove(child, rest)
+            }
             return .object(o)
         case .array(var a):
             guard let i = Int(head), a.indices.contains(i) else { throw missing(head) }

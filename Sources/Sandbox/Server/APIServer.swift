@@ -120,6 +120,7 @@ public final class APIServer: Sendable {
             throw error
         }
         let port = server.channel.localAddress?.port ?? configuration.port
+        try api.publishEndpoints(host: configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host, port: port)
         let acceptLoop = Task {
             _ = try? await server.executeThenClose { connections in
                 try await withThrowingDiscardingTaskGroup { tasks in
@@ -197,6 +198,12 @@ public final class APIServer: Sendable {
             preferences: {}
 
             """
+    }
+
+    /// Writes `kubeconfig()` to `url` (mode 0600: it holds a credential).
+    public func writeKubeconfig(to url: URL, clientCertificateUser: String? = nil) throws {
+        try kubeconfig(clientCertificateUser: clientCertificateUser).write(to: url, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
     }
 
     static func randomToken() -> String {
