@@ -42,7 +42,9 @@ struct DeploymentController: Sendable {
         maxSurge = max(0, maxSurge)
         maxUnavailable = max(0, maxUnavailable)
 
+        let wanted = Workload.comparableTemplate(template)
         var newRS = sets.first { $0.value["metadata"]?["labels"]?["pod-template-hash"]?.stringValue == hash }
+            ?? sets.first { Workload.comparableTemplate($0.value["spec"]?["template"]) == wanted }
         if newRS == nil {
             newRS = createReplicaSet(deployment, template: template, hash: hash, revision: maxRevision + 1,
                                      replicas: sets.isEmpty ? desired : 0, desired: desired, maxSurge: maxSurge)

@@ -36,6 +36,28 @@ enum Workload {
         return String(String(hash).map { NameGenerator.alphabet[Int($0.asciiValue! - 48) % NameGenerator.alphabet.count] })
     }
 
+    /// A pod template as compared between a Deployment and its ReplicaSets: without the
+    /// `pod-template-hash` label and without null fields (what `rollout undo` copies back from a
+    /// ReplicaSet must find that ReplicaSet again).
+    static func comparableTemplate(_ template: JSONValue?) -> JSONValue {
+        func dropNulls(_ value: JSONValue) -> JSONValue {
+            switch value {
+            case .object(let fields):
+                var out: [String: JSONValue] = [:]
+                for (k, v) in fields where !v.isNull { out[k] = dropNulls(v) }
+                return .object(out)
+            case .array(let items): return .array(items.map(dropNulls))
+            default: return value
+            }
+        }
+        var result = dropNulls(template ?? [:])
+        if var labels = result["metadata"]?["labels"]?.objectValue {
+            labels["pod-template-hash"] = nil
+            result["metadata"]?["labels"] = .object(labels)
+        }
+        return result
+    }
+
     /// Resolves an int-or-percent (`maxSurge: 25%`) against a total.
     static func resolve(_ value: JSONValue?, total: Int, roundUp: Bool) -> Int {
         if let n = value?.intValue { return n }
