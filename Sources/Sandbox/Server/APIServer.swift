@@ -5,6 +5,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import PKI
+import Synchronization
 import X509
 
 /// A running sandbox Kubernetes API server: HTTPS with its own CA, bearer-token and
@@ -58,11 +59,12 @@ public final class APIServer: Sendable {
     private let serverChannel: any Channel
     private let acceptLoop: Task<Void, Never>
     private let controllerTask: Task<Void, Never>?
+    private let acceptLoopDone: DoneFlag
 
     private init(
         configuration: Configuration, port: Int, token: String, ca: CertificateAuthority, store: ObjectStore,
         group: MultiThreadedEventLoopGroup, serverChannel: any Channel, acceptLoop: Task<Void, Never>,
-        controllerTask: Task<Void, Never>?
+        controllerTask: Task<Void, Never>?, acceptLoopDone: DoneFlag
     ) {
         self.configuration = configuration
         self.port = port
@@ -73,6 +75,7 @@ public final class APIServer: Sendable {
         self.serverChannel = serverChannel
         self.acceptLoop = acceptLoop
         self.controllerTask = controllerTask
+        self.acceptLoopDone = acceptLoopDone
     }
 
     /// Starts a server and returns once it accepts connections.
@@ -121,7 +124,9 @@ public final class APIServer: Sendable {
         }
         let port = server.channel.localAddress?.port ?? configuration.port
         try api.publishEndpoints(host: configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host, port: port)
+        let acceptLoopDone = DoneFlag()
         let acceptLoop = Task {
+            defer { acceptLoopDone.set() }
             _ = try? await server.executeThenClose { connections in
                 try await withThrowingDiscardingTaskGroup { tasks in
                     for try await connection in connections {
@@ -142,7 +147,8 @@ public final class APIServer: Sendable {
             configuration.controllers ? Task { await ControllerManager(api: api).run() } : nil
         return APIServer(
             configuration: configuration, port: port, token: token, ca: ca, store: store, group: group,
-            serverChannel: server.channel, acceptLoop: acceptLoop, controllerTask: controllerTask)
+            serverChannel: server.channel, acceptLoop: acceptLoop, controllerTask: controllerTask,
+            acceptLoopDone: acceptLoopDone)
     }
 
     /// Stops accepting, ends every connection (watches included) and the controllers.
@@ -151,8 +157,13 @@ public final class APIServer: Sendable {
         acceptLoop.cancel()
         try? await serverChannel.close()
         await controllerTask?.value
+        // Connections close themselves once cancelled, which needs their event loops running:
+        // wait for that (briefly) before stopping the loops, or a close could wait forever.
+        let deadline = ContinuousClock.now + .seconds(2)
+        while !acceptLoopDone.isDone, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
         try await group.shutdownGracefully()
-        await acceptLoop.value
     }
 
     /// `https://HOST:PORT`.
@@ -209,6 +220,13 @@ public final class APIServer: Sendable {
     static func randomToken() -> String {
         (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
     }
+}
+
+/// Set once, read from anywhere: whether the accept loop has ended.
+final class DoneFlag: Sendable {
+    private let done = Mutex(false)
+    var isDone: Bool { done.withLock { $0 } }
+    func set() { done.withLock { $0 = true } }
 }
 
 /// The user a client certificate names: its subject's common name.

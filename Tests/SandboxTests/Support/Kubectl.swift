@@ -77,6 +77,8 @@ struct Kubectl {
         err.fileHandleForReading.readabilityHandler = nil
         outBuffer.append(out.fileHandleForReading.readDataToEndOfFile())
         errBuffer.append(err.fileHandleForReading.readDataToEndOfFile())
+        try? out.fileHandleForReading.close()
+        try? err.fileHandleForReading.close()
         return Result(status: status, stdout: outBuffer.text, stderr: errBuffer.text)
     }
 
