@@ -19,6 +19,8 @@ let package = Package(
     products: [
         .executable(name: "telepresence", targets: ["telepresence"]),
         .library(name: "KubeClient", targets: ["KubeClient"]),
+        .library(name: "Sandbox", targets: ["Sandbox"]),
+        .executable(name: "sandbox-cluster", targets: ["sandbox-cluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -99,6 +101,27 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The sandbox cluster: a Kubernetes API server, its store and controllers, for tests,
+        // benchmarks and the demo (no real cluster runs on our machines).
+        .target(
+            name: "Sandbox",
+            dependencies: nio + [
+                "KubeClient",
+                "PKI",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            exclude: ["README.md", "APIMachinery/README.md"]
+        ),
+        .executableTarget(
+            name: "sandbox-cluster",
+            dependencies: [
+                "Sandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KubeClient", "PKI"]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
         // Drives the built executables as a user does.

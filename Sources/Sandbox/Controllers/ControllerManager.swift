@@ -1,0 +1,59 @@
+import KubeClient
+
+/// Runs the sandbox's controllers on one task: each change in the store wakes the controllers
+/// that care, which reconcile level-triggered (they read the store, never trust the event).
+struct ControllerManager: Sendable {
+    let api: KubernetesAPI
+
+    func run() async {
+        guard let subscription = try? api.store.subscribe(nil, namespace: nil, after: nil) else { return }
+        defer { subscription.cancel() }
+        let node = VirtualNode(api: api)
+        node.register()
+        // Catch up with what exists (the bootstrap objects, or a restart).
+        reconcileAll()
+        for await event in subscription.events {
+            if Task.isCancelled { break }
+            handle(event)
+        }
+    }
+
+    func reconcileAll() {
+        let store = api.store
+        for (_, d) in store.list(ResourceCatalog.deployments, namespace: nil).items { deployments.reconcile(namespace: d.namespace, name: d.name) }
+        for (_, rs) in store.list(ResourceCatalog.replicaSets, namespace: nil).items { replicaSets.reconcile(namespace: rs.namespace, name: rs.name) }
+        for (_, s) in store.list(ResourceCatalog.services, namespace: nil).items { endpoints.reconcile(namespace: s.namespace, name: s.name) }
+    }
+
+    var deployments: DeploymentController { DeploymentController(api: api) }
+    var replicaSets: ReplicaSetController { ReplicaSetController(api: api) }
+    var statefulSets: StatefulSetController { StatefulSetController(api: api) }
+    var endpoints: EndpointsController { EndpointsController(api: api) }
+
+    func handle(_ event: StoreEvent) {
+        let object = event.object
+        switch event.resource.kind {
+        case "Deployment":
+            deployments.reconcile(namespace: object.namespace, name: object.name)
+        case "ReplicaSet":
+            replicaSets.reconcile(namespace: object.namespace, name: object.name)
+            for owner in owners(object, kind: "Deployment") { deployments.reconcile(namespace: object.namespace, name: owner) }
+        case "StatefulSet":
+            statefulSets.reconcile(namespace: object.namespace, name: object.name)
+        case "Pod":
+            if event.kind != .deleted { VirtualNode(api: api).schedule(object) }
+            for owner in owners(object, kind: "ReplicaSet") { replicaSets.reconcile(namespace: object.namespace, name: owner) }
+            for owner in owners(object, kind: "StatefulSet") { statefulSets.reconcile(namespace: object.namespace, name: owner) }
+            endpoints.reconcilePod(object, previous: event.previous)
+        case "Service":
+            endpoints.reconcile(namespace: object.namespace, name: object.name)
+        default: break
+        }
+    }
+
+    func owners(_ object: StoredObject, kind: String) -> [String] {
+        (object.value["metadata"]?["ownerReferences"]?.arrayValue ?? []).compactMap {
+            $0["kind"]?.stringValue == kind ? $0["name"]?.stringValue : nil
+        }
+    }
+}

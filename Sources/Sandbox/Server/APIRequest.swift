@@ -1,0 +1,91 @@
+import Foundation
+import KubeClient
+import NIOHTTP1
+
+/// One HTTP request as the API layer sees it: decoded path and query, the authenticated user.
+public struct APIRequest: Sendable {
+    public var method: HTTPMethod
+    public var path: String
+    public var query: [String: String]
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+    public var user: String
+
+    public init(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: [UInt8], user: String) {
+        self.method = method
+        self.headers = headers
+        self.body = body
+        self.user = user
+        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        self.path = String(parts[0]).removingPercentEncoding ?? String(parts[0])
+        var query: [String: String] = [:]
+        if parts.count > 1 {
+            for pair in parts[1].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                func decode(_ s: Substring) -> String {
+                    s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
+                }
+                let key = decode(kv[0])
+                if query[key] == nil { query[key] = kv.count > 1 ? decode(kv[1]) : "" }
+            }
+        }
+        self.query = query
+    }
+
+    var accept: String { headers.first(name: "accept") ?? "" }
+    var contentType: String { headers.first(name: "content-type") ?? "application/json" }
+
+    /// A query boolean parsed like Go's strconv.ParseBool.
+    func flag(_ name: String) throws(APIError) -> Bool {
+        guard let text = query[name], !text.isEmpty else { return false }
+        guard let value = Machinery.goBool(text) else {
+            throw .badRequest("invalid boolean value \"\(text)\" for query parameter \(name)")
+        }
+        return value
+    }
+
+    func decodedBody() throws(APIError) -> JSONValue {
+        if body.isEmpty { throw .badRequest("the request body is empty") }
+        if contentType.contains("application/vnd.kubernetes.protobuf") {
+            do {
+                return try ProtobufBody.decode(body)
+            } catch {
+                throw APIError(code: 415, reason: "UnsupportedMediaType", message: "\(error)")
+            }
+        }
+        if contentType.contains("cbor") {
+            // client-go falls back to JSON after a 415 for a content type the server lacks.
+            throw APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml")
+        }
+        do {
+            if contentType.contains("yaml") { return try YAMLBody.decode(body) }
+            return try JSONBytes.decode(body)
+        } catch {
+            throw .badRequest("the body of the request could not be decoded: \(error)")
+        }
+    }
+}
+
+/// What the API layer answers: a whole body, or a stream (watch) written as it comes.
+public enum APIResponse: Sendable {
+    case full(status: Int, contentType: String, body: [UInt8])
+    case stream(contentType: String, producer: @Sendable (StreamWriter) async -> Void)
+
+    static func json(_ value: JSONValue, status: Int = 200) -> APIResponse {
+        .full(status: status, contentType: "application/json", body: JSONBytes.encode(value))
+    }
+
+    static func error(_ error: APIError) -> APIResponse {
+        .full(status: error.code, contentType: "application/json", body: JSONBytes.encode(error.status))
+    }
+
+    static func text(_ text: String, status: Int = 200) -> APIResponse {
+        .full(status: status, contentType: "text/plain; charset=utf-8", body: Array(text.utf8))
+    }
+}
+
+/// Writes chunks of a streamed response; throws when the client is gone.
+public struct StreamWriter: Sendable {
+    let write: @Sendable ([UInt8]) async throws -> Void
+    public func callAsFunction(_ bytes: [UInt8]) async throws { try await write(bytes) }
+}

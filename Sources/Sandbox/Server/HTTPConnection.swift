@@ -1,0 +1,80 @@
+import NIOCore
+import NIOHTTP1
+
+/// Serves the HTTP/1.1 requests of one connection in order (keep-alive), handing each to the
+/// API layer and writing its answer; a streamed answer (watch) ends when the client hangs up.
+struct HTTPConnection {
+    let channel: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+    /// The user of the client certificate, if the client presented one (read after the handshake).
+    let certificateUser: @Sendable () async -> String?
+    let handler: @Sendable (APIRequest) async -> APIResponse
+
+    func run() async {
+        let closed = channel.channel.closeFuture
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                var head: HTTPRequestHead?
+                var user: String?? = nil
+                var body: [UInt8] = []
+                for try await part in inbound {
+                    switch part {
+                    case .head(let h):
+                        head = h
+                        body = []
+                    case .body(let buffer):
+                        body.append(contentsOf: buffer.readableBytesView)
+                    case .end:
+                        guard let head else { continue }
+                        if user == nil { user = .some(await certificateUser()) }
+                        let request = APIRequest(
+                            method: head.method, uri: head.uri, headers: head.headers, body: body,
+                            user: (user ?? nil) ?? "")
+                        let response = await handler(request)
+                        let keepAlive = head.isKeepAlive
+                        try await write(response, version: head.version, keepAlive: keepAlive, outbound: outbound, closed: closed)
+                        if !keepAlive { return }
+                    }
+                }
+            }
+        } catch {
+            // The client went away or sent garbage; nothing to tell anyone.
+        }
+    }
+
+    private func write(
+        _ response: APIResponse, version: HTTPVersion, keepAlive: Bool,
+        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, closed: EventLoopFuture<Void>
+    ) async throws {
+        switch response {
+        case .full(let status, let contentType, let body):
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: contentType)
+            headers.add(name: "Content-Length", value: String(body.count))
+            headers.add(name: "Cache-Control", value: "no-cache, private")
+            if !keepAlive { headers.add(name: "Connection", value: "close") }
+            let head = HTTPResponseHead(version: version, status: .init(statusCode: status), headers: headers)
+            try await outbound.write(.head(head))
+            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
+            try await outbound.write(.end(nil))
+        case .stream(let contentType, let producer):
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: contentType)
+            headers.add(name: "Transfer-Encoding", value: "chunked")
+            headers.add(name: "Cache-Control", value: "no-cache, private")
+            try await outbound.write(.head(HTTPResponseHead(version: version, status: .ok, headers: headers)))
+            let writer = StreamWriter { bytes in
+                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+            }
+            // Stop producing as soon as the client hangs up, even while no event is due. The
+            // task is owned here: awaited below, cancelled by the close.
+            let production = Task { await producer(writer) }
+            closed.whenComplete { _ in production.cancel() }
+            await withTaskCancellationHandler {
+                await production.value
+            } onCancel: {
+                production.cancel()
+            }
+            try await outbound.write(.end(nil))
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// Runs a real kubectl binary (`kubectl.1.NN`, beside the `kubectl` on PATH) against a sandbox
+/// with its own kubeconfig and discovery cache, so tests never share state.
+struct Kubectl {
+    let binary: URL
+    let kubeconfig: URL
+    let cacheDir: URL
+    let version: String
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var output: String { stdout + stderr }
+    }
+
+    /// Where the versioned binaries live.
+    static let directory: URL? = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        for dir in path.split(separator: ":") {
+            let candidate = URL(fileURLWithPath: String(dir)).appendingPathComponent("kubectl")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) {
+                return candidate.resolvingSymlinksInPath().deletingLastPathComponent()
+            }
+        }
+        return nil
+    }()
+
+    static func binary(_ version: String) -> URL? {
+        guard let url = directory?.appendingPathComponent("kubectl.\(version)"),
+              FileManager.default.isExecutableFile(atPath: url.path) else { return nil }
+        return url
+    }
+
+    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    /// Runs a test only when the binary exists, except in CI, where a missing one must fail.
+    static func runnable(_ version: String) -> Bool { isCI || binary(version) != nil }
+
+    static let versions = ["1.27", "1.30", "1.33"]
+
+    /// kubectl 1.27/1.28 cannot validate without OpenAPI v2 (which the sandbox does not serve).
+    var validateFlags: [String] { ["1.27", "1.28"].contains(version) ? ["--validate=false"] : [] }
+
+    func run(_ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 60) async throws -> Result {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments + ["--cache-dir", cacheDir.path]
+        var env = ProcessInfo.processInfo.environment
+        env["KUBECONFIG"] = kubeconfig.path
+        env["HOME"] = cacheDir.path
+        process.environment = env
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        let outBuffer = OutputBuffer(), errBuffer = OutputBuffer()
+        out.fileHandleForReading.readabilityHandler = { outBuffer.append($0.availableData) }
+        err.fileHandleForReading.readabilityHandler = { errBuffer.append($0.availableData) }
+        let exited = AsyncStream<Int32>.makeStream()
+        process.terminationHandler = { exited.continuation.yield($0.terminationStatus); exited.continuation.finish() }
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
+        let killer = Task {
+            try await Task.sleep(for: .seconds(timeout))
+            process.terminate()
+        }
+        var status: Int32 = -1
+        for await code in exited.stream { status = code }
+        killer.cancel()
+        // Drain what is left in the pipes.
+        out.fileHandleForReading.readabilityHandler = nil
+        err.fileHandleForReading.readabilityHandler = nil
+        outBuffer.append(out.fileHandleForReading.readDataToEndOfFile())
+        errBuffer.append(err.fileHandleForReading.readDataToEndOfFile())
+        try? out.fileHandleForReading.close()
+        try? err.fileHandleForReading.close()
+        return Result(status: status, stdout: outBuffer.text, stderr: errBuffer.text)
+    }
+
+    /// Starts a long-running kubectl (`get -w`) whose output the test reads as it comes.
+    func start(_ arguments: [String]) throws -> RunningKubectl {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments + ["--cache-dir", cacheDir.path]
+        var env = ProcessInfo.processInfo.environment
+        env["KUBECONFIG"] = kubeconfig.path
+        env["HOME"] = cacheDir.path
+        process.environment = env
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        let buffer = OutputBuffer()
+        out.fileHandleForReading.readabilityHandler = { buffer.append($0.availableData) }
+        try process.run()
+        return RunningKubectl(process: process, buffer: buffer)
+    }
+}
+
+final class OutputBuffer: Sendable {
+    private let data = Mutex(Data())
+    func append(_ more: Data) { data.withLock { $0.append(more) } }
+    var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
+}
+
+struct RunningKubectl {
+    let process: Process
+    let buffer: OutputBuffer
+
+    /// Waits until the output satisfies `condition` or the deadline passes; returns the output.
+    @discardableResult
+    func waitForOutput(timeout: TimeInterval = 20, _ condition: (String) -> Bool) async throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition(buffer.text) { return buffer.text }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        return buffer.text
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+func eventually(timeout: TimeInterval = 20, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(25))
+    }
+    return try await condition()
+}
