@@ -124,6 +124,8 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KubeClient", "PKI"]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
+        // KubeClient against the sandbox API server over real HTTPS.
+        .testTarget(name: "KubeClientSandboxTests", dependencies: ["KubeClient", "Sandbox"]),
         // Drives the built executables as a user does.
         .testTarget(name: "EndToEndTests", dependencies: ["telepresence"]),
     ],

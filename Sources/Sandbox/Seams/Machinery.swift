@@ -2,8 +2,8 @@ import Foundation
 import KubeClient
 
 /// The one place the server calls the pure API-machinery functions (`APIMachinery/`: patches,
-/// selectors, names, defaults, tables), translating their errors into API errors. JSON merge
-/// patch and JSON patch still use the small `FallbackPatches` until KubeClient's are merged.
+/// selectors, names, defaults, tables) and KubeClient's JSON merge patch and JSON patch,
+/// translating their errors into API errors with the real server's wording.
 enum Machinery {
     static func strategicMerge(patch: JSONValue, into object: JSONValue, type: ResourceType) throws(APIError) -> JSONValue {
         do {
@@ -16,11 +16,28 @@ enum Machinery {
     }
 
     static func mergePatch(patch: JSONValue, into object: JSONValue) -> JSONValue {
-        FallbackPatches.merge(patch: patch, into: object)
+        JSONMergePatch.apply(patch, to: object)
     }
 
     static func jsonPatch(_ operations: JSONValue, to object: JSONValue) throws(APIError) -> JSONValue {
-        try FallbackPatches.jsonPatch(operations, to: object)
+        guard operations.arrayValue != nil else { throw .badRequest("json patch must be an array of operations") }
+        let patch: JSONPatch
+        do { patch = try operations.decode(as: JSONPatch.self) } catch {
+            throw .badRequest("invalid json patch: \(error)")
+        }
+        do {
+            return try patch.apply(to: object)
+        } catch {
+            let prefix = "the server rejected our request due to an error in our request"
+            switch error.reason {
+            case .testFailed(let path, _, _):
+                throw APIError(code: 422, reason: "Invalid", message: "\(prefix): testing value \(path) failed")
+            case .missingPath(let path), .invalidArrayIndex(let path), .notAContainer(let path):
+                throw APIError(code: 422, reason: "Invalid", message: "\(prefix): doc is missing path: \(path)")
+            case .moveIntoItself, .cannotRemoveDocument:
+                throw APIError(code: 422, reason: "Invalid", message: "\(prefix): \(error)")
+            }
+        }
     }
 
     /// nil when the selector is empty (everything matches).

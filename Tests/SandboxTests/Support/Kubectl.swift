@@ -60,18 +60,20 @@ struct Kubectl {
         let outBuffer = OutputBuffer(), errBuffer = OutputBuffer()
         out.fileHandleForReading.readabilityHandler = { outBuffer.append($0.availableData) }
         err.fileHandleForReading.readabilityHandler = { errBuffer.append($0.availableData) }
-        let exited = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { exited.continuation.yield($0.terminationStatus); exited.continuation.finish() }
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? input.fileHandleForWriting.close()
-        let killer = Task {
-            try await Task.sleep(for: .seconds(timeout))
-            process.terminate()
+        // Poll with a deadline rather than await terminationHandler: a missed handler would
+        // hang the whole test run, a missed deadline only fails this test.
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            if Date() > deadline {
+                process.terminate()
+                throw KubectlTimedOut(arguments: arguments, seconds: timeout)
+            }
+            try await Task.sleep(for: .milliseconds(10))
         }
-        var status: Int32 = -1
-        for await code in exited.stream { status = code }
-        killer.cancel()
+        let status = process.terminationStatus
         // Drain what is left in the pipes.
         out.fileHandleForReading.readabilityHandler = nil
         err.fileHandleForReading.readabilityHandler = nil
@@ -99,6 +101,12 @@ struct Kubectl {
         try process.run()
         return RunningKubectl(process: process, buffer: buffer)
     }
+}
+
+struct KubectlTimedOut: Error, CustomStringConvertible {
+    var arguments: [String]
+    var seconds: TimeInterval
+    var description: String { "kubectl \(arguments.joined(separator: " ")) did not finish within \(Int(seconds)) s" }
 }
 
 final class OutputBuffer: Sendable {
