@@ -19,6 +19,7 @@ let package = Package(
     products: [
         .executable(name: "telepresence", targets: ["telepresence"]),
         .library(name: "KubeClient", targets: ["KubeClient"]),
+        .library(name: "Tunnel", targets: ["Tunnel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -59,6 +60,29 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Data plane: many TCP/UDP flows multiplexed over one ordered byte stream (port-forward
+        // or in-cluster TCP), with per-stream credit flow control; state machines without I/O,
+        // NIO handlers only at the edge.
+        .target(
+            name: "Tunnel",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            exclude: ["README.md"]
+        ),
+        // `tunnel-bench`: direct TCP vs the tunnel's framing (and raw HTTP/2 streams) on loopback.
+        .executableTarget(
+            name: "tunnel-bench",
+            dependencies: [
+                "Tunnel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/TunnelBench"
+        ),
+        .testTarget(name: "TunnelTests", dependencies: ["Tunnel", .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
     ],
