@@ -12,26 +12,8 @@ enum DelayRelay {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.autoRead, value: false)
             .childChannelInitializer { inbound in
-                // The kernel completed the handshake locally; charge what a real link would:
-                // SYN to the far side (one delay), SYN-ACK back (another) before data moves.
-                let loop = inbound.eventLoop
-                return loop.scheduleTask(in: delay) {}.futureResult.flatMap {
-                    ClientBootstrap(group: loop)
-                        .channelOption(.allowRemoteHalfClosure, value: true)
-                        .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-                        .channelOption(.autoRead, value: false)
-                        .connect(to: target)
-                }.flatMapThrowing { outbound in
-                    let a = DelayedHalf(delay: delay)
-                    let b = DelayedHalf(delay: delay)
-                    try inbound.pipeline.syncOperations.addHandler(a)
-                    try outbound.pipeline.syncOperations.addHandler(b)
-                    a.peer = outbound
-                    b.peer = inbound
-                    a.partner = b
-                    b.partner = a
-                    outbound.read()
-                    loop.assumeIsolated().scheduleTask(in: delay) { inbound.read() }
+                inbound.eventLoop.makeCompletedFuture {
+                    try inbound.pipeline.syncOperations.addHandler(DelayedHalf(delay: delay, connectTo: target))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -44,7 +26,7 @@ final class DelayedHalf: ChannelDuplexHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    enum Item { case bytes(ByteBuffer), fin }
+    enum Item { case bytes(ByteBuffer), fin, close }
 
     let delay: TimeAmount
     var peer: (any Channel)?
@@ -55,9 +37,47 @@ final class DelayedHalf: ChannelDuplexHandler {
     private var readWanted = false
     private var queuedBytes = 0
 
-    init(delay: TimeAmount) { self.delay = delay }
+    private let target: SocketAddress?
+
+    init(delay: TimeAmount, connectTo target: SocketAddress? = nil) {
+        self.delay = delay
+        self.target = target
+    }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    /// The accepting half dials the far side. The kernel completed the client's handshake
+    /// locally; charge what a real link would: SYN out (one delay), SYN-ACK back (another),
+    /// before data moves.
+    func channelActive(context: ChannelHandlerContext) {
+        context.fireChannelActive()
+        guard let target else { return }
+        let loop = context.eventLoop.assumeIsolated()
+        let delay = self.delay
+        loop.scheduleTask(in: delay) { [self] in
+            ClientBootstrap(group: context.eventLoop)
+                .channelOption(.allowRemoteHalfClosure, value: true)
+                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .channelOption(.autoRead, value: false)
+                .connect(to: target)
+                .assumeIsolated()
+                .whenComplete { result in
+                    switch result {
+                    case .success(let outbound):
+                        let far = DelayedHalf(delay: delay)
+                        try? outbound.pipeline.syncOperations.addHandler(far)
+                        self.peer = outbound
+                        far.peer = context.channel
+                        self.partner = far
+                        far.partner = self
+                        outbound.read()
+                        loop.scheduleTask(in: delay) { context.read() }
+                    case .failure:
+                        context.close(promise: nil)
+                    }
+                }
+        }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = unwrapInboundIn(data)
@@ -75,7 +95,8 @@ final class DelayedHalf: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        peer?.close(promise: nil)
+        // What is still on its way is delivered first, as on a real link.
+        enqueue(.close, context: context)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -119,6 +140,8 @@ final class DelayedHalf: ChannelDuplexHandler {
                 wrote = true
             case .fin:
                 peer.writeAndFlush(ByteBuffer()).whenComplete { _ in peer.close(mode: .output, promise: nil) }
+            case .close:
+                peer.writeAndFlush(ByteBuffer()).whenComplete { _ in peer.close(promise: nil) }
             }
         }
         if wrote { peer.flush() }
