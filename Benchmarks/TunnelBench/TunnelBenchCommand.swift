@@ -25,8 +25,8 @@ struct TunnelBench: AsyncParsableCommand {
     var delayMs: Int = 0
     @Option(help: "Per-stream window of the tunnel in MiB.")
     var windowMib: Int = 8
-    @Flag(help: "Also measure raw HTTP/2 streams (NIOHTTP2), one stream per connection.")
-    var http2 = false
+    @Option(help: "Comma-separated paths to measure: direct, tunnel, http2 (raw NIOHTTP2 streams, one per connection).")
+    var paths: String = "direct,tunnel,http2"
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
 
@@ -40,12 +40,16 @@ struct TunnelBench: AsyncParsableCommand {
         configuration.connectionWindow = UInt32(min(max(windowMib << 20 * 8, 64 << 20), Int(Int32.max)))
         configuration.keepAliveInterval = nil
 
-        var paths = [
-            try await BenchPaths.direct(group: group, sink: sink.localAddress!, echo: echo.localAddress!, delay: delay),
-            try await BenchPaths.tunnel(group: group, sink: sink.localAddress!, echo: echo.localAddress!, delay: delay,
-                                        configuration: configuration),
-        ]
-        if http2 {
+        let wanted = Set(self.paths.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        var paths: [BenchPath] = []
+        if wanted.contains("direct") {
+            paths.append(try await BenchPaths.direct(group: group, sink: sink.localAddress!, echo: echo.localAddress!, delay: delay))
+        }
+        if wanted.contains("tunnel") {
+            paths.append(try await BenchPaths.tunnel(group: group, sink: sink.localAddress!, echo: echo.localAddress!, delay: delay,
+                                                     configuration: configuration))
+        }
+        if wanted.contains("http2") {
             paths.append(try await HTTP2Path.start(group: group, sink: sink.localAddress!, echo: echo.localAddress!, delay: delay,
                                                    window: Int(configuration.streamWindow)))
         }
@@ -58,10 +62,16 @@ struct TunnelBench: AsyncParsableCommand {
         var figures: [String: [Double]] = [:]
         for path in paths {
             FileHandle.standardError.write("measuring \(path.name)...\n".data(using: .utf8)!)
-            let single = try Measurements.bulk(port: path.sinkPort, bytes: bytes)
-            let parallel = try Measurements.parallelBulk(port: path.sinkPort, bytes: bytes, streams: streams)
-            let rtt = try Measurements.roundTrips(port: path.echoPort, count: rttCount)
-            let ttfb = try Measurements.timeToFirstByte(port: path.echoPort, count: ttfbCount)
+            func measure(_ body: () throws -> Double) -> Double {
+                do { return try body() } catch {
+                    FileHandle.standardError.write("  \(path.name): \(error) (figure left out)\n".data(using: .utf8)!)
+                    return .nan
+                }
+            }
+            let single = measure { try Measurements.bulk(port: path.sinkPort, bytes: bytes) }
+            let parallel = measure { try Measurements.parallelBulk(port: path.sinkPort, bytes: bytes, streams: streams) }
+            let rtt = (try? Measurements.roundTrips(port: path.echoPort, count: rttCount)) ?? []
+            let ttfb = (try? Measurements.timeToFirstByte(port: path.echoPort, count: ttfbCount)) ?? []
             figures[path.name] = [single, parallel, Measurements.percentile(rtt, 0.5), Measurements.percentile(rtt, 0.99),
                                   Measurements.percentile(ttfb, 0.5), Measurements.percentile(ttfb, 0.99)]
         }
