@@ -65,7 +65,11 @@ final class TunnelDatagramBridge: ChannelInboundHandler, TunnelStreamDelegate {
     }
 
     func tunnelStream(_ stream: TunnelStream, didReceive bytes: ByteBuffer) {
-        context?.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: destination, data: bytes)), promise: nil)
+        context?.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: destination, data: bytes)), promise: nil)
+    }
+
+    func tunnelStreamReadComplete(_ stream: TunnelStream) {
+        context?.flush()
     }
 
     func tunnelStreamDidReceiveFIN(_ stream: TunnelStream) {

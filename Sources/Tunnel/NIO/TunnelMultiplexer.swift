@@ -25,6 +25,7 @@ public final class TunnelMultiplexer: ChannelInboundHandler, RemovableChannelHan
     private var parentWritable = true
     private var inReadLoop = false
     private var needsFlush = false
+    private var readBatch: [TunnelStream] = []
     private var processing = false
     private var failed = false
     private var started = false
@@ -130,6 +131,18 @@ public final class TunnelMultiplexer: ChannelInboundHandler, RemovableChannelHan
         afterStateChange()
     }
 
+    /// Coalesces the consumers' flushes: one per stream per read of the byte stream; deliveries
+    /// outside a read (a consumer resuming) complete at once.
+    func deliveredInReadBatch(_ stream: TunnelStream) {
+        guard !stream.awaitingReadComplete else { return }
+        if inReadLoop {
+            stream.awaitingReadComplete = true
+            readBatch.append(stream)
+        } else {
+            stream.readComplete()
+        }
+    }
+
     func consumed(_ count: Int, on stream: TunnelStream) {
         stateMachine.consumed(count, on: stream.id)
         if !inReadLoop { afterStateChange() }
@@ -206,6 +219,11 @@ public final class TunnelMultiplexer: ChannelInboundHandler, RemovableChannelHan
     }
 
     public func channelReadComplete(context: ChannelHandlerContext) {
+        if !readBatch.isEmpty {
+            let batch = readBatch
+            readBatch.removeAll(keepingCapacity: true)
+            for stream in batch { stream.readComplete() }
+        }
         if needsFlush {
             needsFlush = false
             context.flush()

@@ -178,7 +178,11 @@ public final class TunnelSocketBridge: ChannelDuplexHandler, TunnelStreamDelegat
     // MARK: Stream side
 
     public func tunnelStream(_ stream: TunnelStream, didReceive bytes: ByteBuffer) {
-        context?.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+        context?.write(wrapOutboundOut(bytes), promise: nil)
+    }
+
+    public func tunnelStreamReadComplete(_ stream: TunnelStream) {
+        context?.flush()
     }
 
     public func tunnelStreamDidReceiveFIN(_ stream: TunnelStream) {

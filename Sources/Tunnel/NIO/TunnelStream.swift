@@ -12,6 +12,8 @@ public protocol TunnelStreamDelegate: AnyObject {
     func tunnelStreamDidReceiveFIN(_ stream: TunnelStream)
     /// The peer reset the stream, or the tunnel went away; `tunnelStreamDidClose` follows.
     func tunnelStream(_ stream: TunnelStream, didReset reason: TunnelResetReason)
+    /// A batch of `didReceive` calls ended (flush what they wrote).
+    func tunnelStreamReadComplete(_ stream: TunnelStream)
     /// `stream.isWritable` changed.
     func tunnelStreamWritabilityChanged(_ stream: TunnelStream)
     /// The stream is gone; no more calls follow.
@@ -24,6 +26,7 @@ extension TunnelStreamDelegate {
     public func tunnelStreamDidReceiveFIN(_ stream: TunnelStream) {}
     public func tunnelStream(_ stream: TunnelStream, didReset reason: TunnelResetReason) {}
     public func tunnelStreamWritabilityChanged(_ stream: TunnelStream) {}
+    public func tunnelStreamReadComplete(_ stream: TunnelStream) {}
     public func tunnelStreamDidClose(_ stream: TunnelStream) {}
 }
 
@@ -48,6 +51,8 @@ public final class TunnelStream {
     private var finDelivered = false
     private var delivering = false
     var reportedWritable = true
+    /// Waiting for the multiplexer's read-complete to hear `tunnelStreamReadComplete`.
+    var awaitingReadComplete = false
     private var closePending = false
     public private(set) var isClosed = false
 
@@ -157,6 +162,12 @@ public final class TunnelStream {
         let n = bytes.readableBytes
         delegate?.tunnelStream(self, didReceive: bytes)
         multiplexer.consumed(n, on: self)
+        multiplexer.deliveredInReadBatch(self)
+    }
+
+    func readComplete() {
+        awaitingReadComplete = false
+        delegate?.tunnelStreamReadComplete(self)
     }
 
     private func deliverBuffered() {
