@@ -160,12 +160,16 @@ public struct TunnelConnectionStateMachine {
 
     /// Queues bytes on a TCP stream; they go out as far as both windows allow.
     public mutating func send(_ bytes: ByteBuffer, on id: TunnelStreamID) throws(TunnelStreamError) {
-        guard var state = streams[id] else { throw .noSuchStream(id) }
-        guard state.transport == .tcp else { throw .wrongTransport(id) }
-        guard state.isWritable else { throw .sendClosed(id) }
+        // The state is taken out of the table while it changes, so its queue is never shared
+        // (a copy-on-write of the queue per write otherwise).
+        guard var state = streams.removeValue(forKey: id) else { throw .noSuchStream(id) }
+        guard state.transport == .tcp, state.isWritable else {
+            streams[id] = state
+            throw state.transport == .tcp ? .sendClosed(id) : .wrongTransport(id)
+        }
         state.enqueue(bytes)
-        streams[id] = state
-        flush(id)
+        flush(id, &state)
+        store(id, state)
     }
 
     /// Sends one datagram on a UDP stream if the windows have room for it; returns false when it
@@ -367,7 +371,13 @@ public struct TunnelConnectionStateMachine {
 
     /// Sends as much queued data (then the FIN) as both windows allow.
     private mutating func flush(_ id: TunnelStreamID) {
-        guard var state = streams[id], state.phase == .open else { return }
+        guard var state = streams.removeValue(forKey: id) else { return }
+        flush(id, &state)
+        store(id, state)
+    }
+
+    private mutating func flush(_ id: TunnelStreamID, _ state: inout TunnelStreamState) {
+        guard state.phase == .open else { return }
         while state.pendingBytes > 0 && state.sendWindow > 0 {
             guard connectionSendWindow > 0 else {
                 if !blockedOnConnection.contains(id) { blockedOnConnection.append(id) }
@@ -383,6 +393,10 @@ public struct TunnelConnectionStateMachine {
             state.localFinished = true
             outbound.append(.fin(stream: id))
         }
+    }
+
+    /// Puts a stream's state back, or retires it when both directions are done.
+    private mutating func store(_ id: TunnelStreamID, _ state: TunnelStreamState) {
         streams[id] = state
         if state.isClosed { remove(id) }
     }
