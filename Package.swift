@@ -83,7 +83,8 @@ let package = Package(
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "Benchmarks/TunnelBench"
+            path: "Benchmarks/TunnelBench",
+            exclude: ["README.md"]
         ),
         .testTarget(name: "TunnelTests", dependencies: ["Tunnel", .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI"]),

@@ -202,7 +202,16 @@ final class StreamSide: ChannelDuplexHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         socket?.flush()
+        // WINDOW_UPDATEs arrive here too; a socket waiting for stream writability must not
+        // depend on a writability edge alone.
+        resumeSocket(context: context)
         context.fireChannelReadComplete()
+    }
+
+    private func resumeSocket(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let socket, let side = try? socket.pipeline.syncOperations.handler(type: SocketSide.self) {
+            side.resume()
+        }
     }
 
     func read(context: ChannelHandlerContext) {
@@ -210,9 +219,7 @@ final class StreamSide: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, let socket, let side = try? socket.pipeline.syncOperations.handler(type: SocketSide.self) {
-            side.resume()
-        }
+        resumeSocket(context: context)
         context.fireChannelWritabilityChanged()
     }
 

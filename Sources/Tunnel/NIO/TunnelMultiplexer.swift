@@ -25,6 +25,7 @@ public final class TunnelMultiplexer: ChannelInboundHandler, RemovableChannelHan
     private var parentWritable = true
     private var inReadLoop = false
     private var needsFlush = false
+    private var deferFlush = false
     private var readBatch: [TunnelStream] = []
     private var processing = false
     private var failed = false
@@ -97,10 +98,18 @@ public final class TunnelMultiplexer: ChannelInboundHandler, RemovableChannelHan
 
     // MARK: Stream operations (from TunnelStream)
 
-    func send(_ bytes: ByteBuffer, on stream: TunnelStream) throws(TunnelStreamError) {
+    func send(_ bytes: ByteBuffer, on stream: TunnelStream, flush: Bool) throws(TunnelStreamError) {
         try stateMachine.send(bytes, on: stream.id)
+        deferFlush = !flush
         afterStateChange()
+        deferFlush = false
         checkBackPressure(stream)
+    }
+
+    func flushDeferred() {
+        guard needsFlush, !inReadLoop, let context else { return }
+        needsFlush = false
+        context.flush()
     }
 
     func sendDatagram(_ bytes: ByteBuffer, on stream: TunnelStream) throws(TunnelStreamError) -> Bool {
@@ -340,9 +349,10 @@ public final class TunnelMultiplexer: ChannelInboundHandler, RemovableChannelHan
             }
         }
         if scratch.readableBytes > 0 { context.write(wrapOutboundOut(scratch), promise: nil) }
-        if inReadLoop {
+        if inReadLoop || deferFlush {
             needsFlush = true
         } else {
+            needsFlush = false
             context.flush()
         }
     }

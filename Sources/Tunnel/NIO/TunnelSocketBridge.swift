@@ -95,10 +95,15 @@ public final class TunnelSocketBridge: ChannelDuplexHandler, TunnelStreamDelegat
             return
         }
         do {
-            try stream.write(bytes)
+            try stream.write(bytes, flush: false)
         } catch {
             abortSocket()
         }
+    }
+
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        stream?.flush()
+        context.fireChannelReadComplete()
     }
 
     public func read(context: ChannelHandlerContext) {

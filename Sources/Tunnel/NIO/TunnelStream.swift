@@ -70,8 +70,14 @@ public final class TunnelStream {
     public var isWritable: Bool { reportedWritable }
 
     /// Sends TCP bytes (queued beyond the window). Throws if the stream was closed for sending.
-    public func write(_ bytes: ByteBuffer) throws(TunnelStreamError) {
-        try multiplexer.send(bytes, on: self)
+    /// With `flush: false` the frames wait for `flush()` (one syscall per batch of reads).
+    public func write(_ bytes: ByteBuffer, flush: Bool = true) throws(TunnelStreamError) {
+        try multiplexer.send(bytes, on: self, flush: flush)
+    }
+
+    /// Hands frames written with `flush: false` to the socket.
+    public func flush() {
+        multiplexer.flushDeferred()
     }
 
     /// Sends one UDP datagram; false when it was dropped for lack of window.
