@@ -22,6 +22,11 @@ public struct TunnelConfiguration: Sendable {
 
     public init() {}
 
+    /// Read sizes for the sockets the tunnel relays and for its byte stream: bulk transfers
+    /// read up to 1 MiB at a time (bigger frames, fewer syscalls and per-frame steps); small
+    /// exchanges stay small. Use it on the multiplexer's channel too.
+    public static let socketReceiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 2048, initial: 65_536, maximum: 1 << 20)
+
     /// Clamps the values into the ranges the wire format allows.
     var normalized: TunnelConfiguration {
         var c = self

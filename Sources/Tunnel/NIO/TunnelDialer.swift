@@ -44,6 +44,7 @@ public struct TunnelDialer: Sendable {
                 .connectTimeout(timeout)
                 .channelOption(.allowRemoteHalfClosure, value: true)
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .channelOption(.recvAllocator, value: TunnelConfiguration.socketReceiveAllocator)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(TunnelSocketBridge(mode: .dialed(bound.value)))

@@ -17,6 +17,7 @@ public enum TunnelForwarder {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.recvAllocator, value: TunnelConfiguration.socketReceiveAllocator)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let source = channel.remoteAddress.flatMap { address -> TunnelEndpoint? in
