@@ -3,8 +3,9 @@ import NIOPosix
 import Testing
 @testable import Tunnel
 
-/// The multiplexer, dialer and socket bridge over real loopback sockets.
-@Suite("Tunnel end to end over loopback")
+/// The multiplexer, dialer and socket bridge over real loopback sockets. Serialized: the
+/// fail-fast timing must not compete with the bulk tests for the CPU.
+@Suite("Tunnel end to end over loopback", .serialized)
 struct TunnelEndToEndTests {
     static func pattern(_ count: Int, seed: UInt64) -> ByteBuffer {
         var rng = SplitMix(seed: seed)
@@ -126,6 +127,18 @@ struct TunnelEndToEndTests {
         }.get()
         let datagrams = try await loop.flatSubmit { recorder.value.datagrams.futureResult }.get()
         #expect(datagrams == ["one", "two", "three"])
+        await harness.shutdown()
+    }
+
+    @Test("keep-alive PINGs measure the round-trip time", .timeLimit(.minutes(1)))
+    func keepAliveMeasuresRTT() async throws {
+        var configuration = TunnelConfiguration()
+        configuration.keepAliveInterval = .milliseconds(20)
+        let harness = try await TunnelTestHarness.start(configuration: configuration)
+        let mux = harness.multiplexer
+        try await waitUntil { try await mux.eventLoop.submit { mux.value.roundTripTime != nil }.get() }
+        let rtt = try await mux.eventLoop.submit { mux.value.roundTripTime! }.get()
+        #expect(rtt < .seconds(1))
         await harness.shutdown()
     }
 
