@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "KubeClient", targets: ["KubeClient"]),
         .library(name: "Sandbox", targets: ["Sandbox"]),
         .executable(name: "sandbox-cluster", targets: ["sandbox-cluster"]),
+        .library(name: "Tunnel", targets: ["Tunnel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -31,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
     ],
     targets: [
         // Kubernetes API client: kubeconfig, auth, TLS, REST, watch, port-forward, exec.
@@ -122,6 +124,32 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KubeClient", "PKI"]),
+        // Data plane: many TCP/UDP flows multiplexed over one ordered byte stream (port-forward
+        // or in-cluster TCP), with per-stream credit flow control; state machines without I/O,
+        // NIO handlers only at the edge.
+        .target(
+            name: "Tunnel",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            exclude: ["README.md"]
+        ),
+        // `tunnel-bench`: direct TCP vs the tunnel's framing (and raw HTTP/2 streams) on loopback.
+        .executableTarget(
+            name: "tunnel-bench",
+            dependencies: [
+                "Tunnel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/TunnelBench",
+            exclude: ["README.md"]
+        ),
+        .testTarget(name: "TunnelTests", dependencies: ["Tunnel", .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
         // KubeClient against the sandbox API server over real HTTPS.
