@@ -149,6 +149,12 @@ let package = Package(
             path: "Benchmarks/TunnelBench",
             exclude: ["README.md"]
         ),
+        // `sandbox-bench`: list, watch and start-up figures of the sandbox API server (issue 3).
+        .executableTarget(
+            name: "sandbox-bench",
+            dependencies: ["Sandbox", "KubeClient"],
+            path: "Benchmarks/SandboxBench"
+        ),
         .testTarget(name: "TunnelTests", dependencies: ["Tunnel", .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),

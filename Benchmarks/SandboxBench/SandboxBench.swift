@@ -1,0 +1,147 @@
+import Foundation
+import KubeClient
+import Sandbox
+
+/// `sandbox-bench`: the sandbox API server's figures from issue 3, measured over real HTTPS with
+/// KubeClient, each beside a baseline taken in the same run (a small GET's round trip).
+/// Prints a table; `--json FILE` also writes the figures.
+@main
+struct SandboxBench {
+    struct Figure: Encodable {
+        var name: String
+        var milliseconds: Double
+        var baselineMilliseconds: Double?
+        var target: String
+    }
+
+    /// Only needs what the API returns for each item; the list is still parsed whole.
+    struct NameOnly: Decodable, Sendable { var metadata: ObjectMeta }
+
+    static func main() async throws {
+        let arguments = CommandLine.arguments
+        let jsonPath = arguments.firstIndex(of: "--json").flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
+        var figures: [Figure] = []
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let server = try await APIServer.start(.init(name: "bench", controllers: false))
+        let kubeconfig = folder.appendingPathComponent("kubeconfig")
+        try server.writeKubeconfig(to: kubeconfig)
+        let client = KubeClient(configuration: try ClientConfigurationLoader.load(
+            overrides: ConfigurationOverrides(kubeconfig: kubeconfig.path)))
+
+        // Baseline: the round trip of a small GET on a warm connection.
+        let baseline = try await median(runs: 50) {
+            let _: Namespace = try await client.get(.namespaces, name: "default")
+        }
+
+        for i in 0..<5000 {
+            _ = try server.store.create(ResourceCatalog.pods, [
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": ["name": .string("pod-\(i)"), "namespace": "default", "labels": ["app": "bench"]],
+                "spec": ["containers": [["name": "c", "image": "echo:1"]]],
+            ])
+        }
+        let list = try await median(runs: 5) {
+            let pods: KubeList<NameOnly> = try await client.list(.pods, namespace: KubeClient.allNamespaces)
+            precondition(pods.items.count == 5000)
+        }
+        figures.append(Figure(name: "list 5,000 pods (HTTPS, parsed)", milliseconds: list, baselineMilliseconds: baseline, target: "< 200 ms"))
+
+        // 100 watches on one server; a change is timed until every watch has seen it.
+        let watchers = 100
+        let seen = Counter()
+        let tasks = (0..<watchers).map { _ in
+            Task {
+                for try await event in client.watch(.pods, namespace: "default", resourceVersion: "\(server.store.currentResourceVersion)", as: NameOnly.self) {
+                    if case .modified = event { seen.increment() }
+                }
+            }
+        }
+        defer { tasks.forEach { $0.cancel() } }
+        var round = 0
+        func change() async throws -> Double {
+            round += 1
+            let target = round * watchers
+            let start = ContinuousClock.now
+            let _: JSONValue = try await client.patch(
+                .pods, name: "pod-1", namespace: "default", type: .merge,
+                patch: ["metadata": ["labels": ["round": .string("\(round)")]]] as JSONValue)
+            while seen.value < target { await Task.yield() }
+            return milliseconds(ContinuousClock.now - start)
+        }
+        _ = try await change()  // every watch connected and warm
+        var samples: [Double] = []
+        for _ in 0..<20 { samples.append(try await change()) }
+        figures.append(Figure(name: "a change seen by all 100 watches", milliseconds: samples.sorted()[samples.count / 2], baselineMilliseconds: baseline, target: "< 10 ms"))
+        tasks.forEach { $0.cancel() }
+        try await server.shutdown()
+
+        // `sandbox-cluster up` until ready, as a user runs it.
+        let executable = URL(fileURLWithPath: arguments[0]).deletingLastPathComponent().appendingPathComponent("sandbox-cluster")
+        if FileManager.default.isExecutableFile(atPath: executable.path) {
+            let name = "bench-\(getpid())"
+            let start = ContinuousClock.now
+            try run(executable, ["up", "--name", name, "--state-dir", folder.appendingPathComponent("up").path])
+            let up = milliseconds(ContinuousClock.now - start)
+            try run(executable, ["down", "--name", name, "--state-dir", folder.appendingPathComponent("up").path])
+            figures.append(Figure(name: "sandbox-cluster up until ready", milliseconds: up, baselineMilliseconds: nil, target: "< 3000 ms"))
+        }
+
+        print(String(repeating: "-", count: 86))
+        print("figure".padding(toLength: 36, withPad: " ", startingAt: 0), "ms".padding(toLength: 10, withPad: " ", startingAt: 0),
+              "baseline ms".padding(toLength: 12, withPad: " ", startingAt: 0), "ratio".padding(toLength: 9, withPad: " ", startingAt: 0), "target")
+        for f in figures {
+            let ratio = f.baselineMilliseconds.map { String(format: "%.1fx", f.milliseconds / $0) } ?? "-"
+            print(f.name.padding(toLength: 36, withPad: " ", startingAt: 0),
+                  String(format: "%.2f", f.milliseconds).padding(toLength: 10, withPad: " ", startingAt: 0),
+                  (f.baselineMilliseconds.map { String(format: "%.2f", $0) } ?? "-").padding(toLength: 12, withPad: " ", startingAt: 0),
+                  ratio.padding(toLength: 9, withPad: " ", startingAt: 0), f.target)
+        }
+        print("baseline: median round trip of GET namespaces/default on a warm HTTPS connection")
+        if let jsonPath {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(figures).write(to: URL(fileURLWithPath: jsonPath))
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+
+    static func median(runs: Int, _ body: @Sendable () async throws -> Void) async throws -> Double {
+        var samples: [Double] = []
+        for _ in 0..<runs {
+            let start = ContinuousClock.now
+            try await body()
+            samples.append(milliseconds(ContinuousClock.now - start))
+        }
+        return samples.sorted()[runs / 2]
+    }
+
+    static func run(_ executable: URL, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw BenchError(message: "sandbox-cluster \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        }
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
