@@ -163,7 +163,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // SPDY/3.1 framing as kubectl port-forward (and exec <= 1.29) speaks it: frames, header
         // blocks, zlib with the SPDY/3 dictionary; pure codec, no I/O.
-        .target(name: "SPDY", dependencies: ["CZlib"]),
+        .target(name: "SPDY", dependencies: ["CZlib"], exclude: ["README.md"]),
         .testTarget(name: "SPDYTests", dependencies: ["SPDY"]),
         // KubeClient against the sandbox API server over real HTTPS.
         .testTarget(name: "KubeClientSandboxTests", dependencies: ["KubeClient", "Sandbox"]),
