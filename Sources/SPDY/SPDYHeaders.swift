@@ -38,6 +38,12 @@ public struct SPDYHeaders: Hashable, Sendable, ExpressibleByDictionaryLiteral {
         }
     }
 
+    /// Every value for `name`: SPDY carries repeated headers as one NUL-separated value.
+    public func values(for name: String) -> [String] {
+        guard let joined = self[name] else { return [] }
+        return joined.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
+    }
+
     /// The uncompressed wire form: 32-bit pair count, then 32-bit length-prefixed names and values.
     func serialized() throws(SPDYError) -> [UInt8] {
         var out: [UInt8] = []

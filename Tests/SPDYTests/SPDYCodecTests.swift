@@ -228,6 +228,18 @@ let everyFrameType: [SPDYFrame] = [
         }
     }
 
+    @Test func headerNamesAreLowercasedAndRepeatedValuesSplit() {
+        var headers: SPDYHeaders = ["X-Stream-Protocol-Version": "v4.channel.k8s.io\u{0}channel.k8s.io"]
+        #expect(headers.fields.map(\.name) == ["x-stream-protocol-version"])
+        #expect(headers.values(for: "x-stream-protocol-version") == ["v4.channel.k8s.io", "channel.k8s.io"])
+        headers["PORT"] = "80"
+        headers["port"] = "81"
+        #expect(headers.fields.count == 2)
+        #expect(headers["Port"] == "81")
+        headers["port"] = nil
+        #expect(headers.values(for: "port") == [])
+    }
+
     @Test func errorsReadAsOneSentence() {
         let text = SPDYError.frameTooLarge(length: 5, limit: 4).description
         #expect(text.hasSuffix("."))
