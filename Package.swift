@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "Sandbox", targets: ["Sandbox"]),
         .executable(name: "sandbox-cluster", targets: ["sandbox-cluster"]),
         .library(name: "Tunnel", targets: ["Tunnel"]),
+        .library(name: "SPDY", targets: ["SPDY"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -158,6 +159,12 @@ let package = Package(
         .testTarget(name: "TunnelTests", dependencies: ["Tunnel", .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
+        // zlib (Debian: zlib1g-dev) for SPDY header compression.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // SPDY/3.1 framing as kubectl port-forward (and exec <= 1.29) speaks it: frames, header
+        // blocks, zlib with the SPDY/3 dictionary; pure codec, no I/O.
+        .target(name: "SPDY", dependencies: ["CZlib"], exclude: ["README.md"]),
+        .testTarget(name: "SPDYTests", dependencies: ["SPDY"]),
         // KubeClient against the sandbox API server over real HTTPS.
         .testTarget(name: "KubeClientSandboxTests", dependencies: ["KubeClient", "Sandbox"]),
         // Drives the built executables as a user does.
