@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(
             name: "DNSTests",
             dependencies: [
-                "DNS", "DNSServer",
+                "DNS", "DNSServer", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -95,7 +95,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "NetStackTests", dependencies: ["NetStack"]),
+        // Helpers shared by the test targets (deterministic randomness).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "NetStackTests", dependencies: ["NetStack", "TestSupport"]),
         .testTarget(
             name: "VIFTests",
             dependencies: [
@@ -156,15 +158,15 @@ let package = Package(
             dependencies: ["Sandbox", "KubeClient"],
             path: "Benchmarks/SandboxBench"
         ),
-        .testTarget(name: "TunnelTests", dependencies: ["Tunnel", .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI"]),
+        .testTarget(name: "TunnelTests", dependencies: ["Tunnel", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI", "TestSupport"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
         // zlib (Debian: zlib1g-dev) for SPDY header compression.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // SPDY/3.1 framing as kubectl port-forward (and exec <= 1.29) speaks it: frames, header
         // blocks, zlib with the SPDY/3 dictionary; pure codec, no I/O.
         .target(name: "SPDY", dependencies: ["CZlib"], exclude: ["README.md"]),
-        .testTarget(name: "SPDYTests", dependencies: ["SPDY"]),
+        .testTarget(name: "SPDYTests", dependencies: ["SPDY", "TestSupport"]),
         // KubeClient against the sandbox API server over real HTTPS.
         .testTarget(name: "KubeClientSandboxTests", dependencies: ["KubeClient", "Sandbox"]),
         // Drives the built executables as a user does.

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import NetStack
 
@@ -9,7 +10,7 @@ import Testing
     @Test(arguments: 0..<8)
     func randomSegmentsAndOwnerCallsNeverTrap(round: Int) throws {
         // Seeded per round: a failure replays exactly, and the coverage check below is stable.
-        var rng = SplitMix64(seed: UInt64(round) &+ 0x9E37_79B9)
+        var rng = SeededGenerator(seed: UInt64(round) &+ 0x9E37_79B9)
         let r = StackRecorder {
             $0.receiveBufferSize = 64 << 10
             $0.sendBufferSize = 32 << 10
@@ -65,15 +66,3 @@ import Testing
     }
 }
 
-/// A small deterministic generator (SplitMix64) so fuzz rounds are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,18 +1,6 @@
+import TestSupport
 import Testing
 @testable import SPDY
-
-/// A deterministic generator so fuzz failures reproduce from the seed in the test name.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Feeds `bytes` in random-sized chunks and collects every frame.
 func decodeInChunks(_ bytes: [UInt8], _ decoder: SPDYFrameDecoder, _ rng: inout SeededGenerator) throws -> [SPDYFrame] {
@@ -65,7 +53,7 @@ let everyFrameType: [SPDYFrame] = [
 
     @Test(arguments: [UInt64(1), 2, 3, 4, 5])
     func everyFrameTypeRoundTripsInRandomChunks(seed: UInt64) throws {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededGenerator(seed: seed &+ 0x9E37_79B9_7F4A_7C15)
         let encoder = try SPDYFrameEncoder()
         let decoder = try SPDYFrameDecoder()
         var wire: [UInt8] = []
@@ -193,7 +181,7 @@ let everyFrameType: [SPDYFrame] = [
 
     @Test(arguments: [UInt64(11), 12, 13, 14])
     func randomAndMutatedBytesNeverCrash(seed: UInt64) throws {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededGenerator(seed: seed &+ 0x9E37_79B9_7F4A_7C15)
         let encoder = try SPDYFrameEncoder()
         var valid: [UInt8] = []
         for frame in everyFrameType.dropLast() { try encoder.encode(frame, into: &valid) }

@@ -1,3 +1,4 @@
+import TestSupport
 import NIOCore
 import NIOPosix
 import Testing
@@ -8,7 +9,7 @@ import Testing
 @Suite("Tunnel end to end over loopback", .serialized)
 struct TunnelEndToEndTests {
     static func pattern(_ count: Int, seed: UInt64) -> ByteBuffer {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var buffer = ByteBuffer()
         buffer.reserveCapacity(count)
         var left = count

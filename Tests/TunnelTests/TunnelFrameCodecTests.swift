@@ -1,3 +1,4 @@
+import TestSupport
 import NIOCore
 import Testing
 @testable import Tunnel
@@ -59,7 +60,7 @@ struct TunnelFrameCodecTests {
 
     @Test("random frames round-trip, whatever the chunking")
     func randomRoundTripAnyChunking() throws {
-        var rng = SplitMix(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         for _ in 0..<200 {
             let frames = (0..<Int.random(in: 1...8, using: &rng)).map { _ in randomFrame(&rng) }
             var wire = ByteBuffer()
@@ -108,7 +109,7 @@ struct TunnelFrameCodecTests {
 
     @Test("random and mutated bytes never crash and never buffer beyond one frame")
     func fuzz() {
-        var rng = SplitMix(seed: 99)
+        var rng = SeededGenerator(seed: 99)
         var valid = ByteBuffer()
         for frame in Self.samples { TunnelFrameEncoder.encode(frame, into: &valid) }
         let validBytes = Array(valid.readableBytesView)
@@ -141,7 +142,7 @@ struct TunnelFrameCodecTests {
         }
     }
 
-    func randomFrame(_ rng: inout SplitMix) -> TunnelFrame {
+    func randomFrame(_ rng: inout SeededGenerator) -> TunnelFrame {
         let stream = UInt32.random(in: 1...1000, using: &rng)
         let payload = ByteBuffer(bytes: (0..<Int.random(in: 0...2000, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) })
         switch Int.random(in: 0...8, using: &rng) {
@@ -160,15 +161,3 @@ struct TunnelFrameCodecTests {
     }
 }
 
-/// A small deterministic generator so failures reproduce.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

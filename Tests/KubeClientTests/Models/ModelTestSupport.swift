@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import KubeClient
 import Testing
@@ -59,20 +60,6 @@ private func collectDifferences(_ old: JSONValue, _ new: JSONValue, at path: JSO
     }
 }
 
-/// SplitMix64: a small deterministic generator, so property tests fail the same way every run.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random JSON documents for property tests. Keys come from a small set (so two trees share
 /// members often) that includes the characters JSON Pointer must escape.
