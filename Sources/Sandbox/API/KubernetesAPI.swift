@@ -10,6 +10,8 @@ public struct KubernetesAPI: Sendable {
     let serverHost: String
     let serviceIPs = ServiceIPAllocator()
     let podIPs = PodIPAllocator()
+    /// The node's runtime (port-forward, exec, logs) and the cluster network (webhooks).
+    public let node = NodeAccess()
 
     public init(store: ObjectStore, token: String, serverHost: String = "127.0.0.1") {
         self.store = store
