@@ -40,6 +40,7 @@ let package = Package(
         .target(
             name: "KubeClient",
             dependencies: nio + [
+                "SPDY",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -159,7 +160,7 @@ let package = Package(
             path: "Benchmarks/SandboxBench"
         ),
         .testTarget(name: "TunnelTests", dependencies: ["Tunnel", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI", "TestSupport"]),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI", "SPDY", "TestSupport"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
         // zlib (Debian: zlib1g-dev) for SPDY header compression.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),

@@ -58,7 +58,7 @@ extension KubeClient {
         let request = APIRequest(
             method: .GET, path: ResourceDescriptor.pods.path(namespace: ns, name: pod, subresource: "exec"),
             query: query, namespace: ns)
-        let upgraded = try await WebSocketDialer(transport: transport)
+        let upgraded = try await UpgradeDialer(transport: transport)
             .open(request, subprotocols: ["v5.channel.k8s.io", "v4.channel.k8s.io"]) { channel, _ in
                 let (bridge, sequence) = AsyncInboundBridge<ChannelMessage>.make(eventLoop: channel.eventLoop)
                 try channel.pipeline.syncOperations.addHandler(bridge)

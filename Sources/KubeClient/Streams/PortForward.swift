@@ -103,11 +103,11 @@ public final class PortForwardStream: Sendable {
 
 extension KubeClient {
     /// Forwards one TCP connection to `port` of a pod through the API server
-    /// (`pods/portforward`, WebSocket `v4.channel.k8s.io`).
+    /// (`pods/portforward`: WebSocket `v4.channel.k8s.io`, or SPDY/3.1 `portforward.k8s.io` when
+    /// the server or a proxy on the way refuses the WebSocket upgrade).
     public func portForward(pod: String, namespace: String? = nil, port: Int) async throws -> PortForwardStream {
-        let upgraded = try await openPortForward(pod: pod, namespace: namespace, port: port) { channel, _ in
+        let upgraded = try await openPortForward(pod: pod, namespace: namespace, port: port) { channel in
             let (bridge, sequence) = AsyncInboundBridge<ByteBuffer>.make(eventLoop: channel.eventLoop)
-            try channel.pipeline.syncOperations.addHandler(PortForwardHandler(pod: pod, port: UInt16(port)))
             try channel.pipeline.syncOperations.addHandler(bridge)
             return sequence
         }
@@ -115,31 +115,69 @@ extension KubeClient {
     }
 
     /// The NIO-level port-forward for a data plane that stays on the event loop: a channel whose
-    /// pipeline ends in a `PortForwardHandler` followed by the handlers `configure` adds (on the
-    /// event loop, before any byte is read), which read and write plain `ByteBuffer`s of the
-    /// pod's port. Failures arrive as `errorCaught(KubeError.portForwardFailed)`.
+    /// pipeline ends in a port-forward protocol handler (WebSocket or SPDY) followed by the
+    /// handlers `configure` adds (on the event loop, before any byte is read), which read and
+    /// write plain `ByteBuffer`s of the pod's port. Failures arrive as
+    /// `errorCaught(KubeError.portForwardFailed)`.
     public func portForwardChannel(
         pod: String, namespace: String? = nil, port: Int,
         configure: @escaping @Sendable (any Channel) throws -> Void = { _ in }
     ) async throws -> any Channel {
-        let upgraded = try await openPortForward(pod: pod, namespace: namespace, port: port) { channel, _ in
-            try channel.pipeline.syncOperations.addHandler(PortForwardHandler(pod: pod, port: UInt16(port)))
-            try configure(channel)
-        }
-        return upgraded.channel
+        try await openPortForward(pod: pod, namespace: namespace, port: port, configure: configure).channel
+    }
+
+    /// Which protocol `portForward` starts with; after one fallback the client remembers that
+    /// this server needs SPDY and saves the refused WebSocket round trip on later forwards.
+    public var portForwardProtocol: PortForwardProtocolChoice {
+        transport.prefersSPDYPortForward.load(ordering: .relaxed) ? .spdy : .webSocket
     }
 
     private func openPortForward<Configured: Sendable>(
         pod: String, namespace: String?, port: Int,
-        configure: @escaping @Sendable (any Channel, String?) throws -> Configured
-    ) async throws -> WebSocketDialer.Upgraded<Configured> {
+        configure: @escaping @Sendable (any Channel) throws -> Configured
+    ) async throws -> UpgradeDialer.Upgraded<Configured> {
         guard (1...65535).contains(port) else {
             throw KubeError.invalidArgument("\(port) is not a TCP port; use a number between 1 and 65535")
         }
         let ns = try objectNamespace(.pods, namespace)
-        let request = APIRequest(
-            method: .GET, path: ResourceDescriptor.pods.path(namespace: ns, name: pod, subresource: "portforward"),
-            query: [("ports", String(port))], namespace: ns)
-        return try await WebSocketDialer(transport: transport).open(request, subprotocols: ["v4.channel.k8s.io"], configure: configure)
+        let path = ResourceDescriptor.pods.path(namespace: ns, name: pod, subresource: "portforward")
+        var refusedWebSocket = false
+        if !transport.prefersSPDYPortForward.load(ordering: .relaxed) {
+            var dialer = UpgradeDialer(transport: transport)
+            dialer.fallbackCodes = Self.isUpgradeRefusal
+            let request = APIRequest(method: .GET, path: path, query: [("ports", String(port))], namespace: ns)
+            do {
+                return try await dialer.open(request, subprotocols: ["v4.channel.k8s.io"]) { channel, _ in
+                    try channel.pipeline.syncOperations.addHandler(PortForwardHandler(pod: pod, port: UInt16(port)))
+                    return try configure(channel)
+                }
+            } catch is UpgradeDialer.Refused {
+                // kubectl does the same: a refused WebSocket upgrade is retried as SPDY.
+                refusedWebSocket = true
+            }
+        }
+        let dialer = UpgradeDialer(transport: transport, kind: .spdy)
+        let request = APIRequest(method: .POST, path: path, namespace: ns)
+        let upgraded = try await dialer.open(request, subprotocols: ["portforward.k8s.io"]) { channel, chosen in
+            if let chosen, chosen != "portforward.k8s.io" {
+                throw KubeError.upgradeFailed(server: "pod \(pod)", reason: "the server chose the unknown protocol \(chosen)")
+            }
+            try channel.pipeline.syncOperations.addHandler(try SPDYPortForwardHandler(pod: pod, port: port))
+            return try configure(channel)
+        }
+        if refusedWebSocket { transport.prefersSPDYPortForward.store(true, ordering: .relaxed) }
+        return upgraded
     }
+
+    /// The refusals worth a SPDY attempt: not the ones SPDY would meet again (credentials,
+    /// permissions, a missing pod, throttling).
+    static func isUpgradeRefusal(_ code: Int) -> Bool {
+        code >= 400 && ![401, 403, 404, 422, 429].contains(code)
+    }
+}
+
+/// The transport `KubeClient.portForward` starts with.
+public enum PortForwardProtocolChoice: Sendable, Equatable {
+    case webSocket
+    case spdy
 }

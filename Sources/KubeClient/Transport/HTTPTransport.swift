@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Synchronization
 import NIOHTTP1
 
 /// One request to the API server, before credentials and the server's base path are added.
@@ -25,6 +26,8 @@ final class HTTPTransport: Sendable {
     let configuration: ClientConfiguration
     let connector: Connector
     let pool: HTTPConnectionPool
+    /// Set once a WebSocket port-forward was refused and SPDY worked instead.
+    let prefersSPDYPortForward = Atomic(false)
 
     init(configuration: ClientConfiguration, group: any EventLoopGroup) {
         self.configuration = configuration

@@ -22,6 +22,9 @@ final class TestAPIServer: Sendable {
         /// A path prefix the server is mounted under (as behind Rancher-style proxies).
         var basePath = ""
         var execProtocols = ["v5.channel.k8s.io", "v4.channel.k8s.io"]
+        /// Port-forward over WebSocket; without it the server refuses that upgrade with 400 and
+        /// only SPDY/3.1 works (an older server, or a proxy that drops WebSocket).
+        var webSocketPortForward = true
     }
 
     struct RecordedRequest: Sendable {
@@ -102,7 +105,10 @@ final class TestAPIServer: Sendable {
                                 try box.server?.installStream(on: channel, head: head)
                             }
                         })
-                    try sync.configureHTTPServerPipeline(withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
+                    let spdy = SPDYPortForwardUpgrader(
+                        accept: { head in box.server?.acceptSPDY(head) ?? false },
+                        install: { channel, head in try box.server?.installSPDYPortForward(on: channel, head: head) })
+                    try sync.configureHTTPServerPipeline(withServerUpgrade: (upgraders: [upgrader, spdy], completionHandler: { _ in }))
                     try sync.addHandler(APIHandler(box: box), name: "api")
                 }
             }
@@ -240,6 +246,9 @@ final class TestAPIServer: Sendable {
                 metadata["remainingItemCount"] = .number(Double(state.store.list(route.collection, labelSelector: request.queryValue("labelSelector"), fieldSelector: nil).count - offset - limit))
             }
             return .json(200, .object(["kind": .string("List"), "apiVersion": .string("v1"), "metadata": .object(metadata), "items": .array(items)]))
+        case (.GET, _?, "portforward"), (.POST, _?, "portforward"):
+            // What the real server answers when the upgrade was not accepted.
+            return Self.status(400, "BadRequest", "Upgrade request required")
         case (.GET, _?, "log"):
             let lines = state.logLines
             if request.queryValue("follow") == "true" { return .logFollow(lines) }
@@ -304,7 +313,7 @@ final class TestAPIServer: Sendable {
             .map { $0.trimmingCharacters(in: .whitespaces) }
         let supported: [String]
         if head.uri.contains("/portforward") {
-            supported = ["v4.channel.k8s.io"]
+            supported = options.webSocketPortForward ? ["v4.channel.k8s.io"] : []
         } else if head.uri.contains("/exec") {
             supported = options.execProtocols
         } else {
@@ -331,6 +340,18 @@ final class TestAPIServer: Sendable {
             try sync.addHandler(ServerExecHandler(
                 command: items.filter { $0.name == "command" }.compactMap(\.value), isV5: chosen.hasPrefix("v5")))
         }
+    }
+
+    func acceptSPDY(_ head: HTTPRequestHead) -> Bool {
+        guard authorized(head.headers), head.uri.contains("/portforward") else { return false }
+        _ = record(head, body: "")
+        return true
+    }
+
+    func installSPDYPortForward(on channel: any Channel, head: HTTPRequestHead) throws {
+        let components = URLComponents(string: head.uri)
+        let pod = components.flatMap { Self.parse(path: String($0.path.dropFirst(options.basePath.count)))?.name } ?? "?"
+        try channel.pipeline.syncOperations.addHandler(ServerSPDYPortForwardHandler(pod: pod))
     }
 
     final class ServerBox: @unchecked Sendable {

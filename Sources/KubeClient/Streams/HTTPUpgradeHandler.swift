@@ -3,14 +3,26 @@ import NIOCore
 import NIOHTTP1
 import NIOWebSocket
 
-/// The client side of the WebSocket opening handshake, done on raw bytes so the pipeline can be
-/// switched to WebSocket framing synchronously, in the same read that carries the `101`: the
-/// API server often sends its first frames (port headers, exec output and status, then a close)
-/// right behind the `101`, and none of them may be lost to an asynchronous pipeline change.
-final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// The client side of an HTTP/1.1 upgrade (WebSocket, or SPDY/3.1 for the port-forward
+/// fallback), done on raw bytes so the pipeline can be switched to the new framing
+/// synchronously, in the same read that carries the `101`: the API server often sends its first
+/// frames (port headers, exec output and status, then a close) right behind the `101`, and none
+/// of them may be lost to an asynchronous pipeline change.
+final class HTTPUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
     typealias OutboundOut = ByteBuffer
+
+    /// What to upgrade to.
+    enum Kind: Sendable {
+        /// `GET` with `Upgrade: websocket`; on success the pipeline gets WebSocket framing and a
+        /// `WebSocketMessageHandler`. The subprotocol is the server's `Sec-WebSocket-Protocol`.
+        case webSocket
+        /// `POST` with `Upgrade: SPDY/3.1` (the request carries `X-Stream-Protocol-Version`);
+        /// the pipeline is left on raw bytes for the caller's SPDY handler. The subprotocol is
+        /// the server's `X-Stream-Protocol-Version`.
+        case spdy
+    }
 
     enum Result {
         /// Switched; `subprotocol` is the server's choice.
@@ -20,6 +32,7 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
     }
 
     private let request: HTTPRequestHead
+    private let kind: Kind
     private let maxFrameSize: Int
     private let onUpgrade: (any Channel, String?) throws -> Void
     private let promise: EventLoopPromise<Result>
@@ -29,10 +42,11 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
     private var done = false
 
     init(
-        request: HTTPRequestHead, maxFrameSize: Int = 1 << 24, promise: EventLoopPromise<Result>,
-        onUpgrade: @escaping (any Channel, String?) throws -> Void
+        request: HTTPRequestHead, kind: Kind = .webSocket, maxFrameSize: Int = 1 << 24,
+        promise: EventLoopPromise<Result>, onUpgrade: @escaping (any Channel, String?) throws -> Void
     ) {
         self.request = request
+        self.kind = kind
         self.maxFrameSize = maxFrameSize
         self.promise = promise
         self.onUpgrade = onUpgrade
@@ -48,12 +62,22 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
     }
 
     private func sendRequest(context: ChannelHandlerContext) {
-        var key = [UInt8](repeating: 0, count: 16)
-        for index in key.indices { key[index] = .random(in: 0...255) }
-        var text = "GET \(request.uri) HTTP/1.1\r\n"
-        for header in request.headers { text += "\(header.name): \(header.value)\r\n" }
-        text += "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-        text += "Sec-WebSocket-Key: \(Data(key).base64EncodedString())\r\n\r\n"
+        var text: String
+        switch kind {
+        case .webSocket:
+            var key = [UInt8](repeating: 0, count: 16)
+            for index in key.indices { key[index] = .random(in: 0...255) }
+            text = "GET \(request.uri) HTTP/1.1\r\n"
+            for header in request.headers { text += "\(header.name): \(header.value)\r\n" }
+            text += "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            text += "Sec-WebSocket-Key: \(Data(key).base64EncodedString())\r\n\r\n"
+        case .spdy:
+            text = "POST \(request.uri) HTTP/1.1\r\n"
+            for header in request.headers where header.name.lowercased() != "content-length" {
+                text += "\(header.name): \(header.value)\r\n"
+            }
+            text += "Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\nContent-Length: 0\r\n\r\n"
+        }
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: text)), promise: nil)
     }
 
@@ -75,12 +99,18 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
             expectedBodyLength = head.headers.first(name: "Content-Length").flatMap { Int($0) }
             return finishRejectedIfComplete()
         }
-        let subprotocol = head.headers.first(name: "Sec-WebSocket-Protocol")
+        let subprotocol: String?
         do {
             let sync = context.pipeline.syncOperations
-            try sync.addHandler(WebSocketFrameEncoder())
-            try sync.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize)))
-            try sync.addHandler(WebSocketMessageHandler())
+            switch kind {
+            case .webSocket:
+                subprotocol = head.headers.first(name: "Sec-WebSocket-Protocol")
+                try sync.addHandler(WebSocketFrameEncoder())
+                try sync.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize)))
+                try sync.addHandler(WebSocketMessageHandler())
+            case .spdy:
+                subprotocol = head.headers.first(name: "X-Stream-Protocol-Version")
+            }
             try onUpgrade(context.channel, subprotocol)
         } catch {
             return fail(context: context, error)

@@ -1,10 +1,22 @@
 import NIOCore
 import NIOHTTP1
 
-/// Opens WebSocket streams (port-forward, exec) to the API server over the same `Connector` as
-/// REST calls, with the same credentials and a 401 refresh-and-retry.
-struct WebSocketDialer: Sendable {
+/// Opens upgraded streams (WebSocket for port-forward and exec; SPDY/3.1 for the port-forward
+/// fallback) to the API server over the same `Connector` as REST calls, with the same
+/// credentials and a 401 refresh-and-retry.
+struct UpgradeDialer: Sendable {
     let transport: HTTPTransport
+    var kind: HTTPUpgradeHandler.Kind = .webSocket
+    /// Refusals with these HTTP codes throw `Refused` (so the caller can try another protocol)
+    /// instead of the server's Status as a `KubeError`.
+    var fallbackCodes: @Sendable (Int) -> Bool = { _ in false }
+
+    /// The server answered the upgrade with a plain response whose code the caller falls back on.
+    struct Refused: Error {
+        let code: Int
+        /// The error the caller reports if it does not fall back.
+        let error: KubeError
+    }
 
     /// An upgraded channel whose pipeline ends in a `WebSocketMessageHandler` followed by what
     /// `configure` added, the subprotocol the server chose, and what `configure` returned.
@@ -32,7 +44,12 @@ struct WebSocketDialer: Sendable {
             let identity = transport.configuration.server.scheme == .https ? credentials.clientCertificate : nil
             let channel = try await transport.connector.connect(clientCertificate: identity)
             var head = transport.makeHead(request, credentials: credentials)
-            head.headers.add(name: "Sec-WebSocket-Protocol", value: subprotocols.joined(separator: ", "))
+            switch kind {
+            case .webSocket:
+                head.headers.add(name: "Sec-WebSocket-Protocol", value: subprotocols.joined(separator: ", "))
+            case .spdy:
+                for subprotocol in subprotocols { head.headers.add(name: "X-Stream-Protocol-Version", value: subprotocol) }
+            }
             do {
                 let outcome = try await withTaskCancellationHandler {
                     try await upgrade(channel: channel, head: head, configure: configure)
@@ -56,13 +73,19 @@ struct WebSocketDialer: Sendable {
                         refreshed = true
                         continue
                     }
+                    let error: KubeError
                     if (200..<300).contains(code) {
-                        throw KubeError.upgradeFailed(
+                        error = KubeError.upgradeFailed(
                             server: transport.configuration.server.description,
-                            reason: "it answered HTTP \(code) instead of switching to WebSocket")
+                            reason: "it answered HTTP \(code) instead of switching to \(kind == .spdy ? "SPDY/3.1" : "WebSocket")")
+                    } else {
+                        error = transport.error(code: code, body: body, request: request)
                     }
-                    throw transport.error(code: code, body: body, request: request)
+                    if fallbackCodes(code) { throw Refused(code: code, error: error) }
+                    throw error
                 }
+            } catch let refused as Refused {
+                throw refused
             } catch {
                 channel.close(promise: nil)
                 throw transport.mapError(error)
@@ -75,11 +98,11 @@ struct WebSocketDialer: Sendable {
         configure: @escaping @Sendable (any Channel, String?) throws -> Configured
     ) async throws -> Outcome<Configured> {
         let timeout = transport.connector.connectTimeout
-        let result = channel.eventLoop.makePromise(of: WebSocketHandshakeHandler.Result.self)
+        let result = channel.eventLoop.makePromise(of: HTTPUpgradeHandler.Result.self)
         let configured = try await channel.eventLoop.submit { () -> NIOLoopBound<Box<Configured>> in
             let box = NIOLoopBound(Box<Configured>(), eventLoop: channel.eventLoop)
-            try channel.pipeline.syncOperations.addHandler(WebSocketHandshakeHandler(
-                request: head, promise: result,
+            try channel.pipeline.syncOperations.addHandler(HTTPUpgradeHandler(
+                request: head, kind: kind, promise: result,
                 onUpgrade: { channel, chosen in box.value.value = try configure(channel, chosen) }))
             return box
         }.get()
