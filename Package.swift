@@ -94,7 +94,8 @@ let package = Package(
                 "NetStack",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         // Helpers shared by the test targets (deterministic randomness).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -102,7 +103,7 @@ let package = Package(
         .testTarget(
             name: "VIFTests",
             dependencies: [
-                "VIF", "NetStack",
+                "VIF", "NetStack", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
