@@ -92,6 +92,7 @@ let package = Package(
             name: "VIF",
             dependencies: [
                 "NetStack",
+                "Tunnel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -103,7 +104,7 @@ let package = Package(
         .testTarget(
             name: "VIFTests",
             dependencies: [
-                "VIF", "NetStack", "TestSupport",
+                "VIF", "NetStack", "TestSupport", "Tunnel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -19,10 +19,14 @@ public final class NetStackRunner: Sendable {
         public let device: TUNDevice
         /// Called with each packet read; return true to drop it (tests simulate loss with it).
         public var inboundFilter: ((UnsafeRawBufferPointer) -> Bool)?
+        /// Runs work on this loop's thread later (what ``NetStackRunner/execute(_:)`` does), for
+        /// owners that must hand it to other threads before the runner object is returned.
+        public let post: @Sendable (@escaping @Sendable (Loop) -> Void) -> Void
 
-        init(stack: NetStack, device: TUNDevice) {
+        init(stack: NetStack, device: TUNDevice, post: @escaping @Sendable (@escaping @Sendable (Loop) -> Void) -> Void) {
             self.stack = stack
             self.device = device
+            self.post = post
         }
     }
 
@@ -51,7 +55,7 @@ public final class NetStackRunner: Sendable {
         wakeWriter = ends[1]
         let thread = Thread { [self] in
             let stack = NetStack(configuration: configuration, now: clock())
-            let loop = Loop(stack: stack, device: device)
+            let loop = Loop(stack: stack, device: device, post: { [self] work in execute(work) })
             stack.onPacket = { packet in _ = try? device.write(packet) }
             setUp(loop)
             run(loop, clock: clock)
@@ -104,6 +108,9 @@ public final class NetStackRunner: Sendable {
                     return taken
                 }
                 for body in pending { body(loop) }
+                // Work from other threads (consumed bytes, sends) may leave ACKs and window
+                // updates pending: send them now, once per batch.
+                if !pending.isEmpty { stack.flush() }
             }
             if ready.device {
                 for _ in 0..<256 {
