@@ -11,220 +11,216 @@ import Tunnel
 /// "workstation" namespace talks to 10.99.0.5, routed to our TUN; NetStack terminates it; the
 /// bridge turns it into a tunnel stream; a responder multiplexer with the real dialer, whose
 /// threads live in a "cluster" namespace, dials 10.99.0.5 there, where kernel servers answer.
-@Suite(.serialized) struct TunnelBridgeTests {
-    static let service = IPv4Address(10, 99, 0, 5)
-    static let echoPort: UInt16 = 7000
-    static let udpEchoPort: UInt16 = 7001
-    static let closedPort: UInt16 = 7002
+extension NetworkTests {
+    @Suite(.serialized) struct TunnelBridgeTests {
+        static let service = IPv4Address(10, 99, 0, 5)
+        static let echoPort: UInt16 = 7000
+        static let udpEchoPort: UInt16 = 7001
+        static let closedPort: UInt16 = 7002
 
-    final class Harness: Sendable {
-        let workstation: NetworkNamespace
-        let cluster: NetworkNamespace
-        let device: TUNDevice
-        let hostGroup: MultiThreadedEventLoopGroup
-        let clusterGroup: MultiThreadedEventLoopGroup
-        let bridge: TunnelBridge
-        let channels: [any Channel]
+        final class Harness: Sendable {
+            let workstation: NetworkNamespace
+            let cluster: NetworkNamespace
+            let device: TUNDevice
+            let hostGroup: MultiThreadedEventLoopGroup
+            let clusterGroup: MultiThreadedEventLoopGroup
+            let bridge: TunnelBridge
+            let channels: [any Channel]
 
-        init(workstation: NetworkNamespace, cluster: NetworkNamespace, device: TUNDevice, hostGroup: MultiThreadedEventLoopGroup,
-             clusterGroup: MultiThreadedEventLoopGroup, bridge: TunnelBridge, channels: [any Channel]) {
-            self.workstation = workstation
-            self.cluster = cluster
-            self.device = device
-            self.hostGroup = hostGroup
-            self.clusterGroup = clusterGroup
-            self.bridge = bridge
-            self.channels = channels
+            init(workstation: NetworkNamespace, cluster: NetworkNamespace, device: TUNDevice, hostGroup: MultiThreadedEventLoopGroup,
+                 clusterGroup: MultiThreadedEventLoopGroup, bridge: TunnelBridge, channels: [any Channel]) {
+                self.workstation = workstation
+                self.cluster = cluster
+                self.device = device
+                self.hostGroup = hostGroup
+                self.clusterGroup = clusterGroup
+                self.bridge = bridge
+                self.channels = channels
+            }
+
+            static func start() async throws -> Harness {
+                let workstation = try NetworkNamespace()
+                let cluster: NetworkNamespace
+                do { cluster = try NetworkNamespace() } catch { workstation.delete(); throw error }
+                var cleanups: [() -> Void] = [{ workstation.delete() }, { cluster.delete() }]
+                func cleanUp() { cleanups.reversed().forEach { $0() } }
+                do {
+                    try runCommand("/usr/sbin/ip", ["-n", cluster.name, "addr", "add", "\(NetworkTests.TunnelBridgeTests.service)/32", "dev", "lo"])
+                    let device = try workstation.run {
+                        let d = try TUNDevice(name: "tel0")
+                        try d.setMTU(65000)
+                        try d.setAddress(IPv4Address(10, 253, 0, 1), prefixLength: 24)
+                        try d.bringUp()
+                        try d.addRoute(IPv4Address(10, 99, 0, 0), prefixLength: 16)
+                        return d
+                    }
+                    cleanups.append { device.close() }
+                    // Threads inherit the namespace of the thread that creates them.
+                    let clusterGroup = try cluster.run { MultiThreadedEventLoopGroup(numberOfThreads: 1) }
+                    cleanups.append { try? clusterGroup.syncShutdownGracefully() }
+                    let hostGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+                    cleanups.append { try? hostGroup.syncShutdownGracefully() }
+
+                    let tcpFD = try cluster.run { try boundSocket(type: SOCK_STREAM, port: NetworkTests.TunnelBridgeTests.echoPort) }
+                    let echo = try await ServerBootstrap(group: clusterGroup)
+                        .childChannelOption(.allowRemoteHalfClosure, value: true)
+                        .childChannelInitializer { channel in
+                            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(EchoHandler()) }
+                        }
+                        .withBoundSocket(tcpFD).get()
+                    let udpFD = try cluster.run { try boundSocket(type: SOCK_DGRAM, port: NetworkTests.TunnelBridgeTests.udpEchoPort) }
+                    let udpEcho = try await DatagramBootstrap(group: clusterGroup)
+                        .channelInitializer { channel in
+                            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPEchoHandler()) }
+                        }
+                        .withBoundSocket(udpFD).get()
+
+                    var fds: [Int32] = [0, 0]
+                    guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+                        throw NamespaceError("socketpair", errno)
+                    }
+                    let dialer = TunnelDialer(defaultTimeout: .seconds(5))
+                    let responder = try await NIOPipeBootstrap(group: clusterGroup)
+                        .channelInitializer { channel in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(TunnelMultiplexer(role: .responder) { stream, open in
+                                    dialer.handle(stream, open)
+                                })
+                            }
+                        }
+                        .takingOwnershipOfDescriptor(inputOutput: fds[1]).get()
+                    let initiator = try await NIOPipeBootstrap(group: hostGroup)
+                        .channelInitializer { channel in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(TunnelMultiplexer(role: .initiator))
+                            }
+                        }
+                        .takingOwnershipOfDescriptor(inputOutput: fds[0]).get()
+                    let channels: [any Channel] = [echo, udpEcho, responder, initiator]
+                    cleanups.append { for channel in channels { try? channel.close().wait() } }
+                    let bridge = try TunnelBridge(device: device, stack: NetStackConfiguration(), eventLoop: initiator.eventLoop)
+                    cleanups.append { bridge.shutdown() }
+                    try await initiator.eventLoop.submit {
+                        bridge.setMultiplexer(try initiator.pipeline.syncOperations.handler(type: TunnelMultiplexer.self))
+                    }.get()
+                    return Harness(workstation: workstation, cluster: cluster, device: device, hostGroup: hostGroup,
+                                   clusterGroup: clusterGroup, bridge: bridge, channels: channels)
+                } catch {
+                    cleanUp()
+                    throw error
+                }
+            }
+
+            func statistics() async throws -> TunnelBridge.Statistics {
+                try await bridge.eventLoop.submit { self.bridge.statistics }.get()
+            }
+
+            func shutdown() async {
+                bridge.shutdown()
+                for channel in channels { try? await channel.close() }
+                try? await hostGroup.shutdownGracefully()
+                try? await clusterGroup.shutdownGracefully()
+                device.close()
+                workstation.delete()
+                cluster.delete()
+            }
         }
 
-        static func start() async throws -> Harness {
-            let workstation = try NetworkNamespace()
-            let cluster: NetworkNamespace
-            do { cluster = try NetworkNamespace() } catch { workstation.delete(); throw error }
-            var cleanups: [() -> Void] = [{ workstation.delete() }, { cluster.delete() }]
-            func cleanUp() { cleanups.reversed().forEach { $0() } }
+        static func withHarness(_ body: (Harness) async throws -> Void) async throws {
+            guard NetworkTestEnvironment.check() else { return }
+            let harness = try await Harness.start()
             do {
-                try runCommand("/usr/sbin/ip", ["-n", cluster.name, "addr", "add", "\(TunnelBridgeTests.service)/32", "dev", "lo"])
-                let device = try workstation.run {
-                    let d = try TUNDevice(name: "tel0")
-                    try d.setMTU(65000)
-                    try d.setAddress(IPv4Address(10, 253, 0, 1), prefixLength: 24)
-                    try d.bringUp()
-                    try d.addRoute(IPv4Address(10, 99, 0, 0), prefixLength: 16)
-                    return d
-                }
-                cleanups.append { device.close() }
-                // Threads inherit the namespace of the thread that creates them.
-                let clusterGroup = try cluster.run { MultiThreadedEventLoopGroup(numberOfThreads: 1) }
-                cleanups.append { try? clusterGroup.syncShutdownGracefully() }
-                let hostGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-                cleanups.append { try? hostGroup.syncShutdownGracefully() }
-
-                let tcpFD = try cluster.run { try boundSocket(type: SOCK_STREAM, port: TunnelBridgeTests.echoPort) }
-                let echo = try await ServerBootstrap(group: clusterGroup)
-                    .childChannelOption(.allowRemoteHalfClosure, value: true)
-                    .childChannelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(EchoHandler()) }
-                    }
-                    .withBoundSocket(tcpFD).get()
-                let udpFD = try cluster.run { try boundSocket(type: SOCK_DGRAM, port: TunnelBridgeTests.udpEchoPort) }
-                let udpEcho = try await DatagramBootstrap(group: clusterGroup)
-                    .channelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPEchoHandler()) }
-                    }
-                    .withBoundSocket(udpFD).get()
-
-                var fds: [Int32] = [0, 0]
-                guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
-                    throw NamespaceError("socketpair", errno)
-                }
-                let dialer = TunnelDialer(defaultTimeout: .seconds(5))
-                let responder = try await NIOPipeBootstrap(group: clusterGroup)
-                    .channelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(TunnelMultiplexer(role: .responder) { stream, open in
-                                dialer.handle(stream, open)
-                            })
-                        }
-                    }
-                    .takingOwnershipOfDescriptor(inputOutput: fds[1]).get()
-                let initiator = try await NIOPipeBootstrap(group: hostGroup)
-                    .channelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(TunnelMultiplexer(role: .initiator))
-                        }
-                    }
-                    .takingOwnershipOfDescriptor(inputOutput: fds[0]).get()
-                let channels: [any Channel] = [echo, udpEcho, responder, initiator]
-                cleanups.append { for channel in channels { try? channel.close().wait() } }
-                let bridge = try TunnelBridge(device: device, stack: NetStackConfiguration(), eventLoop: initiator.eventLoop)
-                cleanups.append { bridge.shutdown() }
-                try await initiator.eventLoop.submit {
-                    bridge.setMultiplexer(try initiator.pipeline.syncOperations.handler(type: TunnelMultiplexer.self))
-                }.get()
-                return Harness(workstation: workstation, cluster: cluster, device: device, hostGroup: hostGroup,
-                               clusterGroup: clusterGroup, bridge: bridge, channels: channels)
+                try await body(harness)
             } catch {
-                cleanUp()
+                await harness.shutdown()
                 throw error
             }
-        }
-
-        func statistics() async throws -> TunnelBridge.Statistics {
-            try await bridge.eventLoop.submit { self.bridge.statistics }.get()
-        }
-
-        func shutdown() async {
-            bridge.shutdown()
-            for channel in channels { try? await channel.close() }
-            try? await hostGroup.shutdownGracefully()
-            try? await clusterGroup.shutdownGracefully()
-            device.close()
-            workstation.delete()
-            cluster.delete()
-        }
-    }
-
-    static func withHarness(_ body: (Harness) async throws -> Void) async throws {
-        try requireRoot()
-        let harness = try await Harness.start()
-        do {
-            try await body(harness)
-        } catch {
             await harness.shutdown()
-            throw error
         }
-        await harness.shutdown()
-    }
 
-    @Test func aMegabyteEchoesThroughTheTunnelIntact() async throws {
-        try await Self.withHarness { harness in
-            let socket = try KernelSocket.connect(in: harness.workstation, to: Self.service, port: Self.echoPort)
-            defer { socket.close() }
-            let size = 1 << 20
-            let receiver = Background { try socket.receiveExactly(size) }
-            try socket.sendPattern(total: size)
-            let echoed = try receiver.value()
-            #expect(echoed.count == size)
-            #expect(echoed.withUnsafeBytes { Pattern.matches($0, at: 0) })
-            let stats = try await harness.statistics()
-            #expect(stats.opened == 1 && stats.openFailed == 0)
+        @Test func aMegabyteEchoesThroughTheTunnelIntact() async throws {
+            try await Self.withHarness { harness in
+                let socket = try KernelSocket.connect(in: harness.workstation, to: Self.service, port: Self.echoPort)
+                defer { socket.close() }
+                let size = 1 << 20
+                let receiver = Background { try socket.receiveExactly(size) }
+                try socket.sendPattern(total: size)
+                let echoed = try receiver.value()
+                #expect(echoed.count == size)
+                #expect(echoed.withUnsafeBytes { Pattern.matches($0, at: 0) })
+                let stats = try await harness.statistics()
+                #expect(stats.opened == 1 && stats.openFailed == 0)
+            }
         }
-    }
 
-    @Test func bulkBothWaysKeepsEveryByte() async throws {
-        try await Self.withHarness { harness in
-            let socket = try KernelSocket.connect(in: harness.workstation, to: Self.service, port: Self.echoPort)
-            defer { socket.close() }
-            let size = 32 << 20
-            let receiver = Background { () throws -> (Int, Bool) in
-                var offset = 0
-                var intact = true
-                while offset < size {
-                    let chunk = try socket.receive(maximum: min(1 << 20, size - offset))
-                    if chunk.isEmpty { break }
-                    intact = intact && chunk.withUnsafeBytes { Pattern.matches($0, at: offset) }
-                    offset += chunk.count
+        @Test func bulkBothWaysKeepsEveryByte() async throws {
+            try await Self.withHarness { harness in
+                let socket = try KernelSocket.connect(in: harness.workstation, to: Self.service, port: Self.echoPort)
+                defer { socket.close() }
+                let size = 32 << 20
+                let receiver = Background { () throws -> (Int, Bool) in
+                    var offset = 0
+                    var intact = true
+                    while offset < size {
+                        let chunk = try socket.receive(maximum: min(1 << 20, size - offset))
+                        if chunk.isEmpty { break }
+                        intact = intact && chunk.withUnsafeBytes { Pattern.matches($0, at: offset) }
+                        offset += chunk.count
+                    }
+                    return (offset, intact)
                 }
-                return (offset, intact)
+                let start = monotonicNow()
+                try socket.sendPattern(total: size)
+                let (received, intact) = try receiver.value()
+                let seconds = Double(monotonicNow() - start) / 1e9
+                #expect(received == size && intact)
+                print("bridge echo: \(size >> 20) MiB each way in \(String(format: "%.2f", seconds)) s (\(String(format: "%.0f", Double(size) / seconds / 1e6)) MB/s per direction, debug build)")
             }
-            let start = monotonicNow()
-            try socket.sendPattern(total: size)
-            let (received, intact) = try receiver.value()
-            let seconds = Double(monotonicNow() - start) / 1e9
-            #expect(received == size && intact)
-            print("bridge echo: \(size >> 20) MiB each way in \(String(format: "%.2f", seconds)) s (\(String(format: "%.0f", Double(size) / seconds / 1e6)) MB/s per direction, debug build)")
         }
-    }
 
-    @Test func aClosedPortResetsTheLocalSocketFast() async throws {
-        try await Self.withHarness { harness in
-            let socket = try KernelSocket.connect(in: harness.workstation, to: Self.service, port: Self.closedPort, timeoutSeconds: 5)
-            defer { socket.close() }
-            let start = monotonicNow()
-            try? socket.send(Array("GET / HTTP/1.0\r\n\r\n".utf8))
-            var failure: SocketError?
-            do { _ = try socket.receive() } catch let error as SocketError { failure = error }
-            let elapsed = Double(monotonicNow() - start) / 1e6
-            #expect(failure?.code == ECONNRESET, "the local socket must see a reset, saw \(String(describing: failure))")
-            #expect(elapsed < 1000, "the reset took \(elapsed) ms")
-            let stats = try await harness.statistics()
-            #expect(stats.openFailed == 1)
-        }
-    }
-
-    @Test func udpRequestAndAnswer() async throws {
-        try await Self.withHarness { harness in
-            let socket = try KernelSocket.udp(in: harness.workstation)
-            defer { socket.close() }
-            try socket.sendDatagram(Array("ping-1".utf8), to: Self.service, port: Self.udpEchoPort)
-            #expect(String(decoding: try socket.receive(), as: UTF8.self) == "ping-1")
-            try socket.sendDatagram(Array("ping-2".utf8), to: Self.service, port: Self.udpEchoPort)
-            #expect(String(decoding: try socket.receive(), as: UTF8.self) == "ping-2")
-            let stats = try await harness.statistics()
-            #expect(stats.opened == 1, "one flow, one stream")
-        }
-    }
-
-    @Test func twoHundredParallelConnections() async throws {
-        try await Self.withHarness { harness in
-            let sockets = try (0..<200).map { _ in try KernelSocket.connect(in: harness.workstation, to: Self.service, port: Self.echoPort) }
-            defer { sockets.forEach { $0.close() } }
-            for (i, socket) in sockets.enumerated() { try socket.send(Array("hello \(i)".utf8)) }
-            for (i, socket) in sockets.enumerated() {
-                let expected = "hello \(i)"
-                #expect(String(decoding: try socket.receiveExactly(expected.utf8.count), as: UTF8.self) == expected)
+        @Test func aClosedPortResetsTheLocalSocketFast() async throws {
+            try await Self.withHarness { harness in
+                let socket = try KernelSocket.connect(in: harness.workstation, to: Self.service, port: Self.closedPort, timeoutSeconds: 5)
+                defer { socket.close() }
+                let start = monotonicNow()
+                try? socket.send(Array("GET / HTTP/1.0\r\n\r\n".utf8))
+                var failure: SocketError?
+                do { _ = try socket.receive() } catch let error as SocketError { failure = error }
+                let elapsed = Double(monotonicNow() - start) / 1e6
+                #expect(failure?.code == ECONNRESET, "the local socket must see a reset, saw \(String(describing: failure))")
+                #expect(elapsed < 1000, "the reset took \(elapsed) ms")
+                let stats = try await harness.statistics()
+                #expect(stats.openFailed == 1)
             }
-            #expect(try await harness.statistics().opened == 200)
+        }
+
+        @Test func udpRequestAndAnswer() async throws {
+            try await Self.withHarness { harness in
+                let socket = try KernelSocket.udp(in: harness.workstation)
+                defer { socket.close() }
+                try socket.sendDatagram(Array("ping-1".utf8), to: Self.service, port: Self.udpEchoPort)
+                #expect(String(decoding: try socket.receive(), as: UTF8.self) == "ping-1")
+                try socket.sendDatagram(Array("ping-2".utf8), to: Self.service, port: Self.udpEchoPort)
+                #expect(String(decoding: try socket.receive(), as: UTF8.self) == "ping-2")
+                let stats = try await harness.statistics()
+                #expect(stats.opened == 1, "one flow, one stream")
+            }
+        }
+
+        @Test func twoHundredParallelConnections() async throws {
+            try await Self.withHarness { harness in
+                let sockets = try (0..<200).map { _ in try KernelSocket.connect(in: harness.workstation, to: Self.service, port: Self.echoPort) }
+                defer { sockets.forEach { $0.close() } }
+                for (i, socket) in sockets.enumerated() { try socket.send(Array("hello \(i)".utf8)) }
+                for (i, socket) in sockets.enumerated() {
+                    let expected = "hello \(i)"
+                    #expect(String(decoding: try socket.receiveExactly(expected.utf8.count), as: UTF8.self) == expected)
+                }
+                #expect(try await harness.statistics().opened == 200)
+            }
         }
     }
-}
 
-func requireRoot() throws {
-    if getuid() != 0 {
-        if ProcessInfo.processInfo.environment["CI"] == "true" { throw NamespaceError("these tests need root (CI runs as root)") }
-        throw NamespaceError("needs root")
-    }
 }
 
 /// A socket bound to 0.0.0.0:`port` (listening for TCP) in the calling thread's namespace.
