@@ -93,6 +93,7 @@ let package = Package(
             dependencies: [
                 "NetStack",
                 "Tunnel",
+                "DNS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -104,7 +105,7 @@ let package = Package(
         .testTarget(
             name: "VIFTests",
             dependencies: [
-                "VIF", "NetStack", "TestSupport", "Tunnel",
+                "VIF", "NetStack", "TestSupport", "Tunnel", "DNS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -17,6 +17,7 @@ extension NetworkTests {
         static let echoPort: UInt16 = 7000
         static let udpEchoPort: UInt16 = 7001
         static let closedPort: UInt16 = 7002
+        static let clusterDNS = IPv4Address(10, 99, 0, 10)
 
         final class Harness: Sendable {
             let workstation: NetworkNamespace
@@ -45,7 +46,9 @@ extension NetworkTests {
                 var cleanups: [() -> Void] = [{ workstation.delete() }, { cluster.delete() }]
                 func cleanUp() { cleanups.reversed().forEach { $0() } }
                 do {
-                    try runCommand("/usr/sbin/ip", ["-n", cluster.name, "addr", "add", "\(NetworkTests.TunnelBridgeTests.service)/32", "dev", "lo"])
+                    for address in [NetworkTests.TunnelBridgeTests.service, NetworkTests.TunnelBridgeTests.clusterDNS] {
+                    try runCommand("/usr/sbin/ip", ["-n", cluster.name, "addr", "add", "\(address)/32", "dev", "lo"])
+                }
                     let device = try workstation.run {
                         let d = try TUNDevice(name: "tel0")
                         try d.setMTU(65000)
@@ -75,7 +78,20 @@ extension NetworkTests {
                         }
                         .withBoundSocket(udpFD).get()
 
-                    var fds: [Int32] = [0, 0]
+                    let dnsUDPFD = try cluster.run { try boundSocket(type: SOCK_DGRAM, port: 53) }
+                let dnsUDP = try await DatagramBootstrap(group: clusterGroup)
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(FakeClusterDNS.UDPHandler()) }
+                    }
+                    .withBoundSocket(dnsUDPFD).get()
+                let dnsTCPFD = try cluster.run { try boundSocket(type: SOCK_STREAM, port: 53) }
+                let dnsTCP = try await ServerBootstrap(group: clusterGroup)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(FakeClusterDNS.TCPHandler()) }
+                    }
+                    .withBoundSocket(dnsTCPFD).get()
+
+                var fds: [Int32] = [0, 0]
                     guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
                         throw NamespaceError("socketpair", errno)
                     }
@@ -96,7 +112,7 @@ extension NetworkTests {
                             }
                         }
                         .takingOwnershipOfDescriptor(inputOutput: fds[0]).get()
-                    let channels: [any Channel] = [echo, udpEcho, responder, initiator]
+                    let channels: [any Channel] = [echo, udpEcho, dnsUDP, dnsTCP, responder, initiator]
                     cleanups.append { for channel in channels { try? channel.close().wait() } }
                     let bridge = try TunnelBridge(device: device, stack: NetStackConfiguration(), eventLoop: initiator.eventLoop)
                     cleanups.append { bridge.shutdown() }
@@ -111,7 +127,12 @@ extension NetworkTests {
                 }
             }
 
-            func statistics() async throws -> TunnelBridge.Statistics {
+            /// The tunnel's multiplexer (call on the bridge's event loop).
+        func multiplexer() -> TunnelMultiplexer? {
+            try? channels.last?.pipeline.syncOperations.handler(type: TunnelMultiplexer.self)
+        }
+
+        func statistics() async throws -> TunnelBridge.Statistics {
                 try await bridge.eventLoop.submit { self.bridge.statistics }.get()
             }
 
