@@ -1,0 +1,68 @@
+import NIOCore
+
+/// Joins two byte-stream channels so that what one reads the other writes, both ways, with
+/// back-pressure: when one side cannot take more (it turned unwritable), the other stops
+/// reading until it drains. Closing either side closes both; a half-close is passed on.
+///
+/// The user daemon uses it to carry the root daemon's tunnel (a Unix socket) over a
+/// port-forward to the traffic-manager, so the root daemon never holds kube credentials. The two
+/// channels may live on different event loops: each handler touches only its own channel and
+/// reaches the partner through the thread-safe `Channel` API.
+public enum ByteStreamRelay {
+    /// Adds the relay handlers to both pipelines (on their own event loops) and starts reading.
+    /// Both channels must have `autoRead` on or be read by the relay alone.
+    public static func join(_ first: any Channel, _ second: any Channel) -> EventLoopFuture<Void> {
+        let added = first.eventLoop.submit {
+            try first.pipeline.syncOperations.addHandler(RelayHandler(partner: second))
+        }
+        let addedSecond = second.eventLoop.submit {
+            try second.pipeline.syncOperations.addHandler(RelayHandler(partner: first))
+        }
+        return added.and(addedSecond).map { _ in () }
+    }
+}
+
+/// One direction's end: forwards reads to the partner and watches its own writability to
+/// pause or resume the partner's reading.
+final class RelayHandler: ChannelDuplexHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let partner: any Channel
+
+    init(partner: any Channel) {
+        self.partner = partner
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        partner.write(unwrapInboundIn(data), promise: nil)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        partner.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // This side is full: stop the partner from reading more for us, until it drains.
+        partner.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            partner.close(mode: .output).whenFailure { [partner] _ in partner.close(promise: nil) }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        partner.close(promise: nil)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
