@@ -94,6 +94,7 @@ let package = Package(
                 "NetStack",
                 "Tunnel",
                 "DNS",
+                "DNSServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

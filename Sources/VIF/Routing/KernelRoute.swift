@@ -58,7 +58,9 @@ extension KernelRoute {
     /// The main table of this thread's network namespace; empty when it cannot be read (no
     /// /proc), which makes every subnet conflict-free rather than failing a connect.
     public static func current() -> [KernelRoute] {
-        guard let file = fopen("/proc/net/route", "r") else { return [] }
+        // thread-self: /proc/net follows the process's main thread, not a thread that entered
+        // another namespace with setns.
+        guard let file = fopen("/proc/thread-self/net/route", "r") ?? fopen("/proc/net/route", "r") else { return [] }
         defer { fclose(file) }
         var text = ""
         var buffer = [CChar](repeating: 0, count: 4096)
