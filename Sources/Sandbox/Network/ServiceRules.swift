@@ -68,14 +68,18 @@ struct ServiceRules: Equatable, Sendable {
             "table ip \(table) {",
             "  set no-endpoints { type ipv4_addr . inet_proto . inet_service;\(elements(missing)) }",
             "  set hairpin { type ipv4_addr . ipv4_addr;\(elements(hairpins)) }",
-            "  chain isolate { type filter hook prerouting priority -150; policy accept; iifname \"\(ClusterTopology.workstationLink)\" ip daddr \(isolated) drop; }",
+            // Before DNAT (-100): the workstation's packets are judged by where they were sent, and
+            // a port without endpoints is refused before routing (the node has no route to the
+            // service subnet, which would drop the packet silently instead).
+            "  chain filter-prerouting { type filter hook prerouting priority -150; policy accept;",
+            "    iifname \"\(ClusterTopology.workstationLink)\" ip daddr \(isolated) drop",
+            "    ip daddr . meta l4proto . th dport @no-endpoints reject",
+            "  }",
             "  chain prerouting { type nat hook prerouting priority -100; policy accept; jump services; }",
             "  chain output { type nat hook output priority -100; policy accept; jump services; }",
             "  chain postrouting { type nat hook postrouting priority 100; policy accept; ct status dnat ip saddr . ip daddr @hairpin masquerade; }",
         ]
-        for hook in ["input", "forward", "output"] {
-            lines.append("  chain reject-\(hook) { type filter hook \(hook) priority 0; policy accept; ip daddr . meta l4proto . th dport @no-endpoints reject; }")
-        }
+        lines.append("  chain filter-output { type filter hook output priority 0; policy accept; ip daddr . meta l4proto . th dport @no-endpoints reject; }")
         lines.append("  chain services {")
         for rule in rules where !rule.endpoints.isEmpty {
             let map = rule.endpoints.enumerated().map { "\($0.offset) : \($0.element.ip) . \($0.element.port)" }.joined(separator: ", ")

@@ -1,4 +1,5 @@
 import Foundation
+import KubeClient
 import Synchronization
 import Testing
 @testable import Sandbox
@@ -157,6 +158,7 @@ struct NetworkedCluster {
         try SystemCommand.run(["ip", "-n", names.nodeNamespace, "-batch", "-"], input: """
             link add \(veth) type veth peer name \(ClusterNames.podInterface) netns \(netns)
             link set \(veth) master \(ClusterNames.bridge)
+            link set \(veth) type bridge_slave hairpin on
             link set \(veth) up
 
             """)
