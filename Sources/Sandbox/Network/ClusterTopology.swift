@@ -88,6 +88,18 @@ public final class ClusterTopology: Sendable {
         }
     }
 
+    /// The `ip -n <node> -batch` lines that attach a pod's node-side veth to the bridge. Hairpin
+    /// mode is required: a pod reaching itself through its service is DNATed back to its own
+    /// bridge port, which a bridge refuses without it (kubelet's `hairpin-veth`).
+    public static func attachPodVeth(_ veth: String) -> String {
+        """
+        link set \(veth) master \(ClusterNames.bridge)
+        link set \(veth) type bridge_slave hairpin on
+        link set \(veth) up
+
+        """
+    }
+
     /// Stops the link forwarder and removes every namespace and file of this cluster.
     public func destroy() {
         link?.stop()

@@ -157,11 +157,8 @@ struct NetworkedCluster {
         try SystemCommand.run(["ip", "netns", "add", netns])
         try SystemCommand.run(["ip", "-n", names.nodeNamespace, "-batch", "-"], input: """
             link add \(veth) type veth peer name \(ClusterNames.podInterface) netns \(netns)
-            link set \(veth) master \(ClusterNames.bridge)
-            link set \(veth) type bridge_slave hairpin on
-            link set \(veth) up
 
-            """)
+            """ + ClusterTopology.attachPodVeth(veth))
         try SystemCommand.run(["ip", "-n", netns, "-batch", "-"], input: """
             link set lo up
             addr add \(ip)/16 dev \(ClusterNames.podInterface)
