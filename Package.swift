@@ -118,11 +118,14 @@ let package = Package(
             dependencies: nio + [
                 "KubeClient",
                 "PKI",
+                // Cluster DNS (codec) and the delayed workstation link (TUN devices).
+                "DNS",
+                "VIF",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            exclude: ["README.md", "APIMachinery/README.md"]
+            exclude: ["README.md", "APIMachinery/README.md", "Network/README.md"]
         ),
         .executableTarget(
             name: "sandbox-cluster",
@@ -131,7 +134,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KubeClient", "PKI"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KubeClient", "PKI", "DNS", "TestSupport"]),
         // Data plane: many TCP/UDP flows multiplexed over one ordered byte stream (port-forward
         // or in-cluster TCP), with per-stream credit flow control; state machines without I/O,
         // NIO handlers only at the edge.

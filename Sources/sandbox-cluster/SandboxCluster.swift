@@ -6,8 +6,8 @@ import Sandbox
 struct SandboxClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox-cluster",
-        abstract: "A stand-in Kubernetes cluster (API server, controllers, virtual node) for tests and demos.",
-        subcommands: [Up.self, Down.self, Status.self, Serve.self])
+        abstract: "A stand-in Kubernetes cluster (API server, controllers, node, cluster network) for tests and demos.",
+        subcommands: [Up.self, Down.self, Status.self, Run.self, Serve.self])
 }
 
 /// Where a named cluster keeps its kubeconfig, log, port and pid.
@@ -45,15 +45,24 @@ enum ClusterError: Error, CustomStringConvertible {
     case alreadyRunning(String, pid: Int32)
     case notReady(String, log: String)
     case spawnFailed(Int32)
+    case notRunning(String)
+    case serveFailed(String, reason: String, log: String)
+    case noNetwork(String)
 
     var description: String {
         switch self {
         case .alreadyRunning(let name, let pid):
             "cluster '\(name)' already runs (pid \(pid)); stop it with 'sandbox-cluster down --name \(name)' or pick another --name"
         case .notReady(let name, let log):
-            "cluster '\(name)' did not become ready within 3 seconds; see \(log)"
+            "cluster '\(name)' did not become ready within \(Int(Up.readyTimeout)) seconds; see \(log)"
         case .spawnFailed(let code):
             "could not start the server process (posix_spawn error \(code)); check that the executable is readable"
+        case .serveFailed(let name, let reason, let log):
+            "cluster '\(name)' could not start: \(reason) (log: \(log))"
+        case .notRunning(let name):
+            "cluster '\(name)' is not running; start it with 'sandbox-cluster up --name \(name)'"
+        case .noNetwork(let name):
+            "cluster '\(name)' runs without a network ('--node virtual'), so it has no workstation namespace; restart it with 'sandbox-cluster up --name \(name)' as root"
         }
     }
 }
@@ -61,52 +70,88 @@ enum ClusterError: Error, CustomStringConvertible {
 /// Reads the pid file; nil when missing or when that process is gone.
 func runningPID(in directory: URL) -> Int32? {
     guard let text = try? String(contentsOf: directory.appendingPathComponent("pid"), encoding: .utf8),
-          let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, kill(pid, 0) == 0
+          let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, isAlive(pid)
     else { return nil }
     return pid
 }
 
-/// What runs the pods: only the virtual node (pods run no processes) exists so far.
+/// Whether `pid` runs (a zombie, dead but not yet reaped, does not).
+func isAlive(_ pid: Int32) -> Bool {
+    guard kill(pid, 0) == 0 else { return false }
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let end = stat.lastIndex(of: ")"),
+          stat.index(end, offsetBy: 2) < stat.endIndex
+    else { return false }
+    return stat[stat.index(end, offsetBy: 2)] != "Z"
+}
+
+/// What runs the pods. `process` (the default) makes the cluster network (node and workstation
+/// namespaces, service rules, cluster DNS; needs root) for the process node; `virtual` runs
+/// the API server alone, pods Running without processes, no root needed.
 enum NodeKind: String, ExpressibleByArgument, CaseIterable {
+    case process
     case virtual
 }
 
 struct Up: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Start a cluster in the background and print its kubeconfig path once it serves.")
+    static let readyTimeout: TimeInterval = 10
 
     @OptionGroup var options: ClusterOptions
 
-    @Option(help: "The address the API server listens on.")
+    @Option(help: "The address the API server listens on (on the host; the cluster side is always 192.0.2.1:6443).")
     var address: String = "127.0.0.1"
 
-    @Option(help: "The node that runs pods: 'virtual' makes them Running and Ready without processes.")
-    var node: NodeKind = .virtual
+    @Option(help: "The node that runs pods: 'process' (default, needs root: network namespaces, services, DNS) or 'virtual' (pods Running and Ready without processes or network).")
+    var node: NodeKind = .process
+
+    @Option(name: .customLong("link-delay-ms"), help: "Delay every packet between the workstation and the cluster by this many milliseconds each way (ping shows twice this).")
+    var linkDelayMs: Int?
+
+    func validate() throws {
+        if let linkDelayMs, linkDelayMs < 0 || linkDelayMs > 10_000 {
+            throw ValidationError("--link-delay-ms must be between 0 and 10000.")
+        }
+        if linkDelayMs != nil, node == .virtual {
+            throw ValidationError("--link-delay-ms needs the cluster network; drop '--node virtual'.")
+        }
+    }
 
     func run() async throws {
+        let started = ContinuousClock.now
+        if node == .process, geteuid() != 0 { throw ClusterNetworkError.notRoot }
         let dir = options.directory
         if let pid = runningPID(in: dir) { throw ClusterError.alreadyRunning(options.name, pid: pid) }
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let log = dir.appendingPathComponent("server.log")
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let pid = try spawnDetached(
-            executable, arguments: ["serve", "--name", options.name, "--state-dir", dir.path, "--address", address],
-            log: log.path)
-        let deadline = Date().addingTimeInterval(3)
+        var arguments = ["serve", "--name", options.name, "--state-dir", dir.path, "--address", address, "--node", node.rawValue]
+        if let linkDelayMs { arguments += ["--link-delay-ms", String(linkDelayMs)] }
+        let pid = try spawnDetached(executable, arguments: arguments, log: log.path)
+        let deadline = Date().addingTimeInterval(Self.readyTimeout)
         let kubeconfig = dir.appendingPathComponent("kubeconfig")
         while Date() < deadline {
-            if kill(pid, 0) != 0 { break }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { break }  // it exited: the log says why
+            // The server writes `port` last, once the network and DNS serve too.
             if let port = try? String(contentsOf: dir.appendingPathComponent("port"), encoding: .utf8),
                let caPEM = try? String(contentsOf: dir.appendingPathComponent("ca.crt"), encoding: .utf8),
                await ReadinessProbe.isReady(host: address == "0.0.0.0" ? "127.0.0.1" : address,
                                             port: Int(port.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, caPEM: caPEM)
             {
+                let elapsed = ContinuousClock.now - started
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                FileHandle.standardError.write(Data("cluster '\(options.name)' ready in \(String(format: "%.2f", seconds)) s\n".utf8))
                 print(kubeconfig.path)
                 return
             }
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: .milliseconds(10))
         }
         kill(pid, SIGKILL)
+        // Whatever the killed server had made (namespaces) goes too.
+        ClusterTopology.removeLeftovers(cluster: options.name)
+        let reason = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").last { $0.hasPrefix("error: ") }
+        if let reason { throw ClusterError.serveFailed(options.name, reason: String(reason.dropFirst(7)), log: log.path) }
         throw ClusterError.notReady(options.name, log: log.path)
     }
 
@@ -137,22 +182,40 @@ struct Up: AsyncParsableCommand {
 }
 
 struct Down: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop a cluster and remove everything it made.")
+    static let configuration = CommandConfiguration(
+        abstract: "Stop a cluster and remove everything it made (also what a killed one left: namespaces, processes, files).")
 
     @OptionGroup var options: ClusterOptions
 
     func run() async throws {
         let dir = options.directory
-        if let pid = runningPID(in: dir) {
-            kill(pid, SIGTERM)
-            let deadline = Date().addingTimeInterval(5)
-            while kill(pid, 0) == 0 && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-            if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        var pids = serverProcesses(name: options.name)
+        if let pid = runningPID(in: dir), !pids.contains(pid) { pids.append(pid) }
+        for pid in pids { kill(pid, SIGTERM) }
+        let deadline = Date().addingTimeInterval(5)
+        while pids.contains(where: isAlive) && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        for pid in pids where isAlive(pid) { kill(pid, SIGKILL) }
+        let leftovers = ClusterTopology.removeLeftovers(cluster: options.name)
+        if !pids.isEmpty {
             print("cluster '\(options.name)' stopped")
+        } else if !leftovers.isEmpty {
+            print("cluster '\(options.name)' was not running; removed what it left: \(leftovers.joined(separator: ", "))")
         } else {
             print("cluster '\(options.name)' is not running")
         }
         try? FileManager.default.removeItem(at: dir)
+    }
+}
+
+/// The `sandbox-cluster serve --name NAME` processes alive now (found by their command line, so
+/// a server whose pid file is gone is found too).
+func serverProcesses(name: String) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap(Int32.init).filter { pid in
+        guard pid != getpid(), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        guard arguments.count > 3, arguments[0].hasSuffix("sandbox-cluster"), arguments[1] == "serve" else { return false }
+        return zip(arguments, arguments.dropFirst()).contains { $0 == "--name" && $1 == name }
     }
 }
 
@@ -168,12 +231,44 @@ struct Status: AsyncParsableCommand {
                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
             if let pid = runningPID(in: dir) {
                 print("\(name): running (pid \(pid)), API server on port \(port), kubeconfig \(dir.appendingPathComponent("kubeconfig").path)")
+                let namespaces = ClusterTopology.namespaces(cluster: name)
+                if !namespaces.isEmpty {
+                    print("  network: namespaces \(namespaces.joined(separator: " ")); workstation kubeconfig \(dir.appendingPathComponent("workstation.kubeconfig").path) (https://\(ClusterAddresses.apiServer):\(ClusterAddresses.apiServerPort)); 'sandbox-cluster run --name \(name) -- CMD' runs CMD there")
+                }
             } else {
                 print("\(name): not running (stale state in \(dir.path); 'sandbox-cluster down --name \(name)' removes it)")
             }
             any = true
         }
         if !any { print("no clusters; start one with 'sandbox-cluster up'") }
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a command in the cluster's workstation namespace, with KUBECONFIG set to its kubeconfig; its exit code is passed through.",
+        usage: "sandbox-cluster run [--name NAME] -- COMMAND [ARGUMENT...]")
+
+    @OptionGroup var options: ClusterOptions
+
+    @Argument(parsing: .postTerminator, help: "The command and its arguments, after '--'.")
+    var command: [String] = []
+
+    func validate() throws {
+        if command.isEmpty { throw ValidationError("give the command to run after '--', e.g. 'sandbox-cluster run -- kubectl get ns'.") }
+    }
+
+    func run() throws {
+        guard runningPID(in: options.directory) != nil else { throw ClusterError.notRunning(options.name) }
+        let names = ClusterNames(cluster: options.name)
+        guard NetworkNamespace.exists(names.workstationNamespace) else { throw ClusterError.noNetwork(options.name) }
+        let kubeconfig = options.directory.appendingPathComponent("workstation.kubeconfig").path
+        // `ip netns exec` also mounts /etc/netns/<ws>/resolv.conf over /etc/resolv.conf.
+        let arguments = ["ip", "netns", "exec", names.workstationNamespace, "env", "KUBECONFIG=\(kubeconfig)"] + command
+        let argv = arguments.map { strdup($0) } + [nil]
+        let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/sbin/ip"
+        execv(ip, argv)
+        throw ClusterNetworkError.system("run \(ip)", errno: errno)
     }
 }
 
@@ -189,30 +284,72 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The port to listen on (0: any free port).")
     var port: Int = 0
 
+    @Option(help: "'process' makes the cluster network; 'virtual' runs without one.")
+    var node: NodeKind = .process
+
+    @Option(name: .customLong("link-delay-ms"), help: "Delay on the workstation link, milliseconds each way.")
+    var linkDelayMs: Int?
+
     func run() async throws {
         let dir = options.directory
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let server = try await APIServer.start(.init(name: options.name, host: address, port: port))
-        try server.writeKubeconfig(to: dir.appendingPathComponent("kubeconfig"))
-        try server.certificateAuthority.certificatePEM.write(to: dir.appendingPathComponent("ca.crt"), atomically: true, encoding: .utf8)
-        try String(getpid()).write(to: dir.appendingPathComponent("pid"), atomically: true, encoding: .utf8)
-        try String(server.port).write(to: dir.appendingPathComponent("port"), atomically: true, encoding: .utf8)
-        print("sandbox API server '\(options.name)' serving on \(server.url)")
-        await waitForTermination()
-        print("stopping")
-        try await server.shutdown()
+        // Signals are watched from the start, so a `down` during start-up still cleans up.
+        let termination = TerminationSignal()
+        var topology: ClusterTopology?
+        var network: ClusterNetwork?
+        var server: APIServer?
+        var failure: (any Error)?
+        do {
+            if node == .process {
+                topology = try ClusterTopology.create(cluster: options.name, linkDelay: linkDelayMs.map { .milliseconds($0) })
+            }
+            let listener = topology.map { APIServer.ClusterListener(names: $0.names) }
+            let started = try await APIServer.start(.init(name: options.name, host: address, port: port, clusterListener: listener))
+            server = started
+            if let topology { network = try await ClusterNetwork.start(server: started, topology: topology) }
+            try started.writeKubeconfig(to: dir.appendingPathComponent("kubeconfig"))
+            if let clusterURL = started.clusterURL {
+                let url = dir.appendingPathComponent("workstation.kubeconfig")
+                try started.kubeconfig(server: clusterURL).write(to: url, atomically: true, encoding: .utf8)
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+            }
+            try started.certificateAuthority.certificatePEM.write(to: dir.appendingPathComponent("ca.crt"), atomically: true, encoding: .utf8)
+            try String(getpid()).write(to: dir.appendingPathComponent("pid"), atomically: true, encoding: .utf8)
+            // Last: `up` takes the port file as the sign that everything serves.
+            try String(started.port).write(to: dir.appendingPathComponent("port"), atomically: true, encoding: .utf8)
+            print("sandbox API server '\(options.name)' serving on \(started.url)\(started.clusterURL.map { " and \($0) in \(topology!.names.nodeNamespace)" } ?? "")")
+            await termination.wait()
+            print("stopping")
+        } catch {
+            print("error: \(error)")
+            failure = error
+        }
+        await network?.stop()
+        try? await server?.shutdown()
+        topology?.destroy()
+        if let failure { throw failure }
     }
+}
 
-    func waitForTermination() async {
+/// SIGTERM or SIGINT, watched from creation on.
+final class TerminationSignal {
+    private let stream: AsyncStream<Void>
+    private let sources: [any DispatchSourceSignal]
+
+    init() {
         signal(SIGTERM, SIG_IGN)
         signal(SIGINT, SIG_IGN)
-        let (stream, continuation) = AsyncStream<Void>.makeStream()
-        let sources = [SIGTERM, SIGINT].map { sig in
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        self.stream = stream
+        sources = [SIGTERM, SIGINT].map { sig in
             let source = DispatchSource.makeSignalSource(signal: sig)
             source.setEventHandler { continuation.yield() }
             source.resume()
             return source
         }
+    }
+
+    func wait() async {
         for await _ in stream { break }
         sources.forEach { $0.cancel() }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Sandbox
 import Testing
 
 /// `sandbox-cluster up/status/down` as a user runs them: two clusters at once, each ready
@@ -47,7 +48,8 @@ struct SandboxClusterCLITests {
             let (status, output) = try run(["up", "--name", name], environment: env)
             #expect(status == 0, "\(output)")
             #expect(Date().timeIntervalSince(started) < 3)
-            let path = output.trimmingCharacters(in: .whitespacesAndNewlines)
+            // stderr says how long it took; the last line (stdout) is the kubeconfig's path.
+            let path = output.split(separator: "\n").last.map(String.init) ?? ""
             #expect(path == runtime.appendingPathComponent("sandbox-cluster/\(name)/kubeconfig").path)
             let kubeconfig = try String(contentsOfFile: path, encoding: .utf8)
             #expect(kubeconfig.contains("certificate-authority-data:") && kubeconfig.contains("token:") && kubeconfig.contains("https://127.0.0.1:"))
@@ -60,6 +62,97 @@ struct SandboxClusterCLITests {
             let (code, output) = try run(["down", "--name", name], environment: env)
             #expect(code == 0 && output.contains("stopped"), "\(output)")
             #expect(!FileManager.default.fileExists(atPath: runtime.appendingPathComponent("sandbox-cluster/\(name)").path))
+        }
+    }
+
+    func cli(_ arguments: [String], _ env: [String: String], timeout: Double = 30) throws -> (status: Int32, output: String) {
+        let executable = try #require(Self.executable, "build the sandbox-cluster product first (swift build)")
+        return try runCommand([executable.path] + arguments, environment: env, timeout: timeout)
+    }
+
+    func temporaryRuntime() throws -> (URL, [String: String]) {
+        let runtime = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: runtime, withIntermediateDirectories: true)
+        return (runtime, ["XDG_RUNTIME_DIR": runtime.path])
+    }
+
+    @Test("up makes the network in under 3 s; run reaches the API server from the workstation; down leaves nothing")
+    func upRunDown() async throws {
+        guard networkTestsCanRun() else { return }
+        let (runtime, env) = try temporaryRuntime()
+        let name = testClusterName("cli")
+        defer {
+            _ = try? cli(["down", "--name", name], env)
+            try? FileManager.default.removeItem(at: runtime)
+        }
+        let started = Date()
+        let (status, output) = try cli(["up", "--name", name], env)
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(status == 0, "\(output)")
+        #expect(elapsed < 3, "up took \(elapsed) s: \(output)")
+        #expect(output.contains("ready in"), "\(output)")
+        print("sandbox-cluster up (process node, network, DNS): \(String(format: "%.2f", elapsed)) s; \(output.split(separator: "\n").first ?? "")")
+
+        let (code, namespaces) = try cli(["run", "--name", name, "--", "kubectl", "get", "ns"], env)
+        #expect(code == 0 && namespaces.contains("kube-system"), "\(namespaces)")
+        let (_, dns) = try cli(["run", "--name", name, "--", "kubectl", "get", "svc", "-n", "kube-system", "kube-dns"], env)
+        #expect(dns.contains("10.96.0.10"), "\(dns)")
+        let (_, server) = try cli(["run", "--name", name, "--", "sh", "-c", "echo $KUBECONFIG; grep server: $KUBECONFIG"], env)
+        #expect(server.contains("workstation.kubeconfig") && server.contains("https://192.0.2.1:6443"), "\(server)")
+        let (_, outside) = try cli(["run", "--name", name, "--", "dig", "+short", "+time=2", "+tries=1", "outside.test"], env)
+        #expect(outside.trimmingCharacters(in: .whitespacesAndNewlines) == "192.0.2.1", "\(outside)")
+        let (exit, _) = try cli(["run", "--name", name, "--", "sh", "-c", "exit 7"], env)
+        #expect(exit == 7)
+        let (_, status2) = try cli(["status"], env)
+        #expect(status2.contains("\(name): running") && status2.contains("sbx-\(name)-ws"), "\(status2)")
+
+        let (down, message) = try cli(["down", "--name", name], env)
+        #expect(down == 0 && message.contains("stopped"), "\(message)")
+        expectNothingLeft(cluster: name, processes: serverProcesses(name))
+        let (after, refused) = try cli(["run", "--name", name, "--", "true"], env)
+        #expect(after != 0 && refused.contains("is not running"), "\(refused)")
+    }
+
+    @Test("after kill -9 of the server, a later up and a later down find and remove what it left")
+    func downAfterKill() async throws {
+        guard networkTestsCanRun() else { return }
+        let (runtime, env) = try temporaryRuntime()
+        let name = testClusterName("kill")
+        defer {
+            _ = try? cli(["down", "--name", name], env)
+            try? FileManager.default.removeItem(at: runtime)
+        }
+        for round in 0..<2 {
+            let (status, output) = try cli(["up", "--name", name, "--link-delay-ms", "1"], env)
+            #expect(status == 0, "round \(round): \(output)")
+            let pids = serverProcesses(name)
+            #expect(pids.count == 1)
+            for pid in pids { kill(pid, SIGKILL) }
+            let gone = await waitFor(5) { serverProcesses(name).isEmpty }
+            #expect(gone)
+            #expect(!ClusterTopology.namespaces(cluster: name).isEmpty, "the killed server's namespaces are left for down to find")
+        }
+        let (down, message) = try cli(["down", "--name", name], env)
+        #expect(down == 0 && message.contains("removed what it left"), "\(message)")
+        expectNothingLeft(cluster: name)
+    }
+
+    @Test("--link-delay-ms needs the network")
+    func delayNeedsNetwork() throws {
+        let (runtime, env) = try temporaryRuntime()
+        defer { try? FileManager.default.removeItem(at: runtime) }
+        let (status, output) = try cli(["up", "--name", "x", "--node", "virtual", "--link-delay-ms", "5"], env)
+        #expect(status != 0 && output.contains("--link-delay-ms needs the cluster network"), "\(output)")
+    }
+
+    /// Live `sandbox-cluster serve --name NAME` processes.
+    func serverProcesses(_ name: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !isZombie(pid) else { return false }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return arguments.count > 3 && arguments[0].hasSuffix("sandbox-cluster") && arguments[1] == "serve"
+                && zip(arguments, arguments.dropFirst()).contains { $0 == "--name" && $1 == name }
         }
     }
 }

@@ -31,10 +31,14 @@ public final class APIServer: Sendable {
         public var token: String?
         /// Runs the Deployment/ReplicaSet/StatefulSet/Endpoints controllers and the virtual node.
         public var controllers: Bool
+        /// A second listener inside the cluster's network (the node namespace), where pods and
+        /// the workstation reach the API server; the `kubernetes` Endpoints then point there.
+        public var clusterListener: ClusterListener?
 
         public init(
             name: String = "sandbox", host: String = "127.0.0.1", port: Int = 0,
-            certificateAddresses: [String] = [], token: String? = nil, controllers: Bool = true
+            certificateAddresses: [String] = [], token: String? = nil, controllers: Bool = true,
+            clusterListener: ClusterListener? = nil
         ) {
             self.name = name
             self.host = host
@@ -42,6 +46,25 @@ public final class APIServer: Sendable {
             self.certificateAddresses = certificateAddresses
             self.token = token
             self.controllers = controllers
+            self.clusterListener = clusterListener
+        }
+    }
+
+    /// Where the API server listens inside a network namespace (see ``ClusterTopology``).
+    public struct ClusterListener: Sendable {
+        public var namespace: String
+        public var host: String
+        public var port: Int
+
+        /// 192.0.2.1:6443 in the node namespace of `names`.
+        public init(names: ClusterNames) {
+            self.init(namespace: names.nodeNamespace, host: ClusterAddresses.apiServer, port: ClusterAddresses.apiServerPort)
+        }
+
+        public init(namespace: String, host: String, port: Int) {
+            self.namespace = namespace
+            self.host = host
+            self.port = port
         }
     }
 
@@ -54,16 +77,18 @@ public final class APIServer: Sendable {
     public let certificateAuthority: CertificateAuthority
     /// The objects; tests may read it directly, clients go through HTTPS.
     public let store: ObjectStore
+    /// The API over the store, and the node it reaches (`api.node`).
+    public let api: KubernetesAPI
 
     private let group: MultiThreadedEventLoopGroup
-    private let serverChannel: any Channel
+    private let serverChannels: [any Channel]
     private let acceptLoop: Task<Void, Never>
     private let controllerTask: Task<Void, Never>?
     private let acceptLoopDone: DoneFlag
 
     private init(
-        configuration: Configuration, port: Int, token: String, ca: CertificateAuthority, store: ObjectStore,
-        group: MultiThreadedEventLoopGroup, serverChannel: any Channel, acceptLoop: Task<Void, Never>,
+        configuration: Configuration, port: Int, token: String, ca: CertificateAuthority, store: ObjectStore, api: KubernetesAPI,
+        group: MultiThreadedEventLoopGroup, serverChannels: [any Channel], acceptLoop: Task<Void, Never>,
         controllerTask: Task<Void, Never>?, acceptLoopDone: DoneFlag
     ) {
         self.configuration = configuration
@@ -71,8 +96,9 @@ public final class APIServer: Sendable {
         self.token = token
         self.certificateAuthority = ca
         self.store = store
+        self.api = api
         self.group = group
-        self.serverChannel = serverChannel
+        self.serverChannels = serverChannels
         self.acceptLoop = acceptLoop
         self.controllerTask = controllerTask
         self.acceptLoopDone = acceptLoopDone
@@ -81,7 +107,8 @@ public final class APIServer: Sendable {
     /// Starts a server and returns once it accepts connections.
     public static func start(_ configuration: Configuration = Configuration()) async throws -> APIServer {
         let ca = try CertificateAuthority(commonName: "\(configuration.name)-ca")
-        var addresses = [configuration.host, "127.0.0.1", "10.96.0.1"] + configuration.certificateAddresses
+        var addresses = [configuration.host, "127.0.0.1", ClusterAddresses.kubernetesService]
+            + (configuration.clusterListener.map { [$0.host] } ?? []) + configuration.certificateAddresses
         if configuration.host == "0.0.0.0" { addresses.removeFirst() }
         var seen = Set<String>()
         addresses = addresses.filter { seen.insert($0).inserted }
@@ -104,40 +131,58 @@ public final class APIServer: Sendable {
         try api.bootstrap()
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
-        let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+        typealias Listener = NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+        @Sendable func initialize(_ channel: any Channel) -> EventLoopFuture<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>> {
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+            }
+        }
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        var listeners: [Listener] = []
         do {
-            server = try await ServerBootstrap(group: group)
-                .serverChannelOption(.backlog, value: 256)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .bind(host: configuration.host, port: configuration.port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
-                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                            wrappingChannelSynchronously: channel)
-                    }
-                }
+            listeners.append(try await bootstrap.bind(host: configuration.host, port: configuration.port, childChannelInitializer: initialize))
+            if let cluster = configuration.clusterListener {
+                // The socket is made on a thread inside the namespace; NIO serves it from anywhere.
+                let socket = try NetworkNamespace.boundSocket(in: cluster.namespace, host: cluster.host, port: cluster.port)
+                listeners.append(try await bootstrap.bind(socket, childChannelInitializer: initialize))
+            }
         } catch {
+            for listener in listeners { try? await listener.channel.close() }
             try? await group.shutdownGracefully()
             throw error
         }
-        let port = server.channel.localAddress?.port ?? configuration.port
-        try api.publishEndpoints(host: configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host, port: port)
+        let port = listeners[0].channel.localAddress?.port ?? configuration.port
+        if let cluster = configuration.clusterListener {
+            try api.publishEndpoints(host: cluster.host, port: cluster.port)
+        } else {
+            try api.publishEndpoints(host: configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host, port: port)
+        }
         let acceptLoopDone = DoneFlag()
+        let bound = listeners
         let acceptLoop = Task {
             defer { acceptLoopDone.set() }
-            _ = try? await server.executeThenClose { connections in
-                try await withThrowingDiscardingTaskGroup { tasks in
-                    for try await connection in connections {
-                        tasks.addTask {
-                            let certificateUser: @Sendable () async -> String? = {
-                                let certificate = try? await connection.channel.nioSSL_peerCertificate().get()
-                                return certificate.flatMap(commonName)
+            await withDiscardingTaskGroup { servers in
+                for server in bound {
+                    servers.addTask {
+                        _ = try? await server.executeThenClose { connections in
+                            try await withThrowingDiscardingTaskGroup { tasks in
+                                for try await connection in connections {
+                                    tasks.addTask {
+                                        let certificateUser: @Sendable () async -> String? = {
+                                            let certificate = try? await connection.channel.nioSSL_peerCertificate().get()
+                                            return certificate.flatMap(commonName)
+                                        }
+                                        await HTTPConnection(channel: connection, certificateUser: certificateUser) {
+                                            await api.handle($0)
+                                        }.run()
+                                    }
+                                }
                             }
-                            await HTTPConnection(channel: connection, certificateUser: certificateUser) {
-                                await api.handle($0)
-                            }.run()
                         }
                     }
                 }
@@ -146,8 +191,8 @@ public final class APIServer: Sendable {
         let controllerTask: Task<Void, Never>? =
             configuration.controllers ? Task { await ControllerManager(api: api).run() } : nil
         return APIServer(
-            configuration: configuration, port: port, token: token, ca: ca, store: store, group: group,
-            serverChannel: server.channel, acceptLoop: acceptLoop, controllerTask: controllerTask,
+            configuration: configuration, port: port, token: token, ca: ca, store: store, api: api, group: group,
+            serverChannels: bound.map(\.channel), acceptLoop: acceptLoop, controllerTask: controllerTask,
             acceptLoopDone: acceptLoopDone)
     }
 
@@ -155,7 +200,7 @@ public final class APIServer: Sendable {
     public func shutdown() async throws {
         controllerTask?.cancel()
         acceptLoop.cancel()
-        try? await serverChannel.close()
+        for channel in serverChannels { try? await channel.close() }
         await controllerTask?.value
         // Connections close themselves once cancelled, which needs their event loops running:
         // wait for that (briefly) before stopping the loops, or a close could wait forever.
@@ -170,6 +215,11 @@ public final class APIServer: Sendable {
     public var url: String {
         let host = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
         return "https://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+    }
+
+    /// `https://192.0.2.1:6443` (the cluster-side listener), nil without one.
+    public var clusterURL: String? {
+        configuration.clusterListener.map { "https://\($0.host):\($0.port)" }
     }
 
     /// A kubeconfig (YAML) for this server: its CA, and the bearer token (the default) or a

@@ -1,0 +1,126 @@
+import Foundation
+import Synchronization
+
+/// Runs code inside a named network namespace (one `ip netns add` made, under /run/netns).
+///
+/// A thread's network namespace is its own (`setns` changes only the calling thread), and a
+/// socket stays in the namespace it was created in whichever thread uses it later. So each call
+/// starts a dedicated thread, moves it into the namespace, runs the closure there and lets the
+/// thread end: never a Swift concurrency or NIO thread, whose next job would run in the wrong
+/// namespace.
+public enum NetworkNamespace {
+    /// Where `ip netns` keeps the namespaces it names.
+    public static let directory = "/run/netns"
+
+    /// Whether the namespace exists.
+    public static func exists(_ name: String) -> Bool {
+        FileManager.default.fileExists(atPath: "\(directory)/\(name)")
+    }
+
+    /// Runs `body` on a fresh thread inside namespace `name` and waits for it (blocking the
+    /// caller; use ``run(in:_:)-async`` from async code).
+    public static func runBlocking<T: Sendable>(in name: String, _ body: @escaping @Sendable () throws -> T) throws -> T {
+        let result = Mutex<Result<T, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        start(in: name, body) { outcome in
+            result.withLock { $0 = outcome }
+            done.signal()
+        }
+        done.wait()
+        return try result.withLock { $0! }.get()
+    }
+
+    /// Runs `body` on a fresh thread inside namespace `name`; the awaiting task does not block
+    /// a thread meanwhile.
+    public static func run<T: Sendable>(in name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            start(in: name, body) { continuation.resume(with: $0) }
+        }
+    }
+
+    private static func start<T: Sendable>(
+        in name: String, _ body: @escaping @Sendable () throws -> T, completion: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
+        let thread = Thread {
+            do {
+                try enter(name)
+                completion(.success(try body()))
+            } catch {
+                completion(.failure(error))
+            }
+        }
+        thread.name = "netns \(name)"
+        thread.start()
+    }
+
+    /// Moves the calling thread into namespace `name`. Only for threads this module owns.
+    static func enter(_ name: String) throws(ClusterNetworkError) {
+        let fd = open("\(directory)/\(name)", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .namespaceMissing(name) }
+        defer { close(fd) }
+        guard LinuxCalls.setns(fd, LinuxCalls.cloneNewNet) == 0 else {
+            throw .system("enter the network namespace \(name)", errno: errno)
+        }
+    }
+
+    /// A listening (TCP) or bound (UDP) IPv4 socket on `host:port` inside namespace `name`,
+    /// non-blocking and close-on-exec, ready to hand to NIO (`withBoundSocket`) or a thread.
+    public static func boundSocket(in name: String, host: String, port: Int, udp: Bool = false) throws -> Int32 {
+        try runBlocking(in: name) { try makeBoundSocket(host: host, port: port, udp: udp) }
+    }
+
+    /// A bound socket in the calling thread's namespace.
+    static func makeBoundSocket(host: String, port: Int, udp: Bool) throws(ClusterNetworkError) -> Int32 {
+        let type = (udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue)) | Int32(SOCK_CLOEXEC.rawValue)
+        let fd = socket(AF_INET, type, 0)
+        guard fd >= 0 else { throw .system("open a socket", errno: errno) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+            close(fd)
+            throw .system("parse the address \(host)", errno: EINVAL)
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            let code = errno
+            close(fd)
+            throw .bindFailed(host: host, port: port, errno: code)
+        }
+        if !udp, listen(fd, 256) != 0 {
+            let code = errno
+            close(fd)
+            throw .system("listen on \(host):\(port)", errno: code)
+        }
+        return fd
+    }
+}
+
+/// glibc calls that Swift's Glibc module does not import (they need _GNU_SOURCE).
+enum LinuxCalls {
+    /// CLONE_NEWNET from <sched.h>.
+    static let cloneNewNet: Int32 = 0x4000_0000
+
+    typealias SetNamespace = @convention(c) (Int32, Int32) -> Int32
+    static let setns: SetNamespace = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "setns") else {
+            return { _, _ in errno = ENOSYS; return -1 }
+        }
+        return unsafeBitCast(symbol, to: SetNamespace.self)
+    }()
+
+    /// A pipe whose ends are close-on-exec and non-blocking.
+    static func pipe() throws(ClusterNetworkError) -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        guard Glibc.pipe(&fds) == 0 else { throw .system("create a pipe", errno: errno) }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        }
+        return (fds[0], fds[1])
+    }
+}
