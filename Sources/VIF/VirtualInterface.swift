@@ -8,7 +8,7 @@ import Tunnel
 /// the cluster's subnets and the stack and bridge that carry its connections into the tunnel.
 /// The root daemon starts one per session; `stop()` (or the process ending: the device goes with
 /// its descriptor, and the routes with the device) removes everything it added.
-public final class ClusterNetwork: Sendable {
+public final class VirtualInterface: Sendable {
     public struct Configuration: Sendable {
         /// The interface name ("tel0", or "tel%d" to let the kernel number it).
         public var deviceName = "tel0"

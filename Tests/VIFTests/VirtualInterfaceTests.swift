@@ -8,9 +8,9 @@ import Testing
 
 extension NetworkTests {
     /// The device and routes of a session, in a throwaway namespace standing for the workstation.
-    @Suite(.serialized) struct ClusterNetworkTests {
-        func configuration(_ subnets: String...) -> ClusterNetwork.Configuration {
-            var configuration = ClusterNetwork.Configuration()
+    @Suite(.serialized) struct VirtualInterfaceTests {
+        func configuration(_ subnets: String...) -> VirtualInterface.Configuration {
+            var configuration = VirtualInterface.Configuration()
             configuration.clusterSubnets = subnets.compactMap { IPv4Subnet($0) }
             return configuration
         }
@@ -29,7 +29,7 @@ extension NetworkTests {
             var settings = configuration("10.96.0.0/16", "10.244.0.0/16")
             settings.keepLocal = [IPv4Address(10, 244, 0, 1)]
             let config = settings
-            let network = try namespace.run { try ClusterNetwork(configuration: config, eventLoop: group.next()) }
+            let network = try namespace.run { try VirtualInterface(configuration: config, eventLoop: group.next()) }
             let table = try routes(in: namespace)
             #expect(table.contains { $0.hasPrefix("10.96.0.0/16 dev tel0") })
             #expect(!table.contains { $0.hasPrefix("10.244.0.0/16") }, "the kept-local address splits the pod subnet")
@@ -59,7 +59,7 @@ extension NetworkTests {
             defer { try? group.syncShutdownGracefully() }
             let config = configuration("10.96.0.0/16")
             #expect {
-                _ = try namespace.run { try ClusterNetwork(configuration: config, eventLoop: group.next()) }
+                _ = try namespace.run { try VirtualInterface(configuration: config, eventLoop: group.next()) }
             } throws: { error in
                 "\(error)".contains("10.96.5.0/24 dev lab0") && "\(error)".contains("--allow-conflicting-subnets")
             }
@@ -69,7 +69,7 @@ extension NetworkTests {
             var allowing = config
             allowing.allowConflicting = [IPv4Subnet("10.96.5.0/24")!]
             let allowed = allowing
-            let network = try namespace.run { try ClusterNetwork(configuration: allowed, eventLoop: group.next()) }
+            let network = try namespace.run { try VirtualInterface(configuration: allowed, eventLoop: group.next()) }
             network.stop()
         }
     }
