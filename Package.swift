@@ -108,11 +108,14 @@ let package = Package(
         ),
         // The sandbox cluster: a Kubernetes API server, its store and controllers, for tests,
         // benchmarks and the demo (no real cluster runs on our machines).
+        // System calls of the sandbox's process node that Swift cannot import (setns, prctl, ioctl).
+        .target(name: "CNodeSupport"),
         .target(
             name: "Sandbox",
             dependencies: nio + [
                 "KubeClient",
                 "PKI",
+                "CNodeSupport",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -124,6 +127,15 @@ let package = Package(
             dependencies: [
                 "Sandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The test app image (`sandbox.local/echo`) of the process node: HTTP, TCP and UDP echo.
+        .executableTarget(
+            name: "sandbox-echo",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KubeClient", "PKI"]),

@@ -7,7 +7,7 @@ struct SandboxClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox-cluster",
         abstract: "A stand-in Kubernetes cluster (API server, controllers, virtual node) for tests and demos.",
-        subcommands: [Up.self, Down.self, Status.self, Serve.self])
+        subcommands: [Up.self, Down.self, Status.self, Serve.self, ContainerExec.self])
 }
 
 /// Where a named cluster keeps its kubeconfig, log, port and pid.
@@ -66,9 +66,11 @@ func runningPID(in directory: URL) -> Int32? {
     return pid
 }
 
-/// What runs the pods: only the virtual node (pods run no processes) exists so far.
+/// What runs the pods: the virtual node (no processes) or the process node (each pod in its
+/// own network and mount namespaces; needs the cluster's node namespace).
 enum NodeKind: String, ExpressibleByArgument, CaseIterable {
     case virtual
+    case process
 }
 
 struct Up: AsyncParsableCommand {
@@ -90,7 +92,7 @@ struct Up: AsyncParsableCommand {
         let log = dir.appendingPathComponent("server.log")
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let pid = try spawnDetached(
-            executable, arguments: ["serve", "--name", options.name, "--state-dir", dir.path, "--address", address],
+            executable, arguments: ["serve", "--name", options.name, "--state-dir", dir.path, "--address", address, "--node", node.rawValue],
             log: log.path)
         let deadline = Date().addingTimeInterval(3)
         let kubeconfig = dir.appendingPathComponent("kubeconfig")
@@ -152,6 +154,8 @@ struct Down: AsyncParsableCommand {
         } else {
             print("cluster '\(options.name)' is not running")
         }
+        // Whatever a killed server's process node left (pods' namespaces and processes).
+        await ProcessNode.removeLeftovers(names: ClusterNames(cluster: options.name), stateDirectory: dir)
         try? FileManager.default.removeItem(at: dir)
     }
 }
@@ -189,10 +193,23 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The port to listen on (0: any free port).")
     var port: Int = 0
 
+    @Option(help: "The node that runs pods ('process' needs the cluster's node network namespace).")
+    var node: NodeKind = .virtual
+
+    @Option(help: "A YAML file mapping images to executables for the process node.")
+    var images: String?
+
     func run() async throws {
         let dir = options.directory
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let server = try await APIServer.start(.init(name: options.name, host: address, port: port))
+        let mode: NodeMode
+        switch node {
+        case .virtual: mode = .virtual
+        case .process:
+            await ProcessNode.removeLeftovers(names: ClusterNames(cluster: options.name), stateDirectory: dir)
+            mode = .process(ProcessNodeOptions(cluster: options.name, stateDirectory: dir, imageMappingFile: images.map { URL(fileURLWithPath: $0) }))
+        }
+        let server = try await APIServer.start(.init(name: options.name, host: address, port: port, node: mode))
         try server.writeKubeconfig(to: dir.appendingPathComponent("kubeconfig"))
         try server.certificateAuthority.certificatePEM.write(to: dir.appendingPathComponent("ca.crt"), atomically: true, encoding: .utf8)
         try String(getpid()).write(to: dir.appendingPathComponent("pid"), atomically: true, encoding: .utf8)

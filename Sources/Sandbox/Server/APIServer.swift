@@ -31,11 +31,14 @@ public final class APIServer: Sendable {
         public var token: String?
         /// Runs the Deployment/ReplicaSet/StatefulSet/Endpoints controllers and the virtual node.
         public var controllers: Bool
+        /// What runs the pods (with `controllers`): the virtual node, or processes.
+        public var node: NodeMode
 
         public init(
             name: String = "sandbox", host: String = "127.0.0.1", port: Int = 0,
-            certificateAddresses: [String] = [], token: String? = nil, controllers: Bool = true
+            certificateAddresses: [String] = [], token: String? = nil, controllers: Bool = true, node: NodeMode = .virtual
         ) {
+            self.node = node
             self.name = name
             self.host = host
             self.port = port
@@ -60,12 +63,18 @@ public final class APIServer: Sendable {
     private let acceptLoop: Task<Void, Never>
     private let controllerTask: Task<Void, Never>?
     private let acceptLoopDone: DoneFlag
+    /// The process node, when the configuration asks for one.
+    public let processNode: ProcessNode?
+    /// The REST API (and through `api.node`, the node's runtime).
+    public let api: KubernetesAPI
 
     private init(
         configuration: Configuration, port: Int, token: String, ca: CertificateAuthority, store: ObjectStore,
         group: MultiThreadedEventLoopGroup, serverChannel: any Channel, acceptLoop: Task<Void, Never>,
-        controllerTask: Task<Void, Never>?, acceptLoopDone: DoneFlag
+        controllerTask: Task<Void, Never>?, acceptLoopDone: DoneFlag, processNode: ProcessNode?, api: KubernetesAPI
     ) {
+        self.processNode = processNode
+        self.api = api
         self.configuration = configuration
         self.port = port
         self.token = token
@@ -102,6 +111,14 @@ public final class APIServer: Sendable {
         let store = ObjectStore()
         let api = KubernetesAPI(store: store, token: token, serverHost: configuration.host)
         try api.bootstrap()
+        let processNode: ProcessNode?
+        if configuration.controllers, case .process(let options) = configuration.node {
+            processNode = try ProcessNode(api: api, options: options, caPEM: try ca.certificatePEM) { message in
+                print("process node: \(message)")
+            }
+        } else {
+            processNode = nil
+        }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
         let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
@@ -119,6 +136,7 @@ public final class APIServer: Sendable {
                     }
                 }
         } catch {
+            await processNode?.shutdown()
             try? await group.shutdownGracefully()
             throw error
         }
@@ -144,11 +162,11 @@ public final class APIServer: Sendable {
             }
         }
         let controllerTask: Task<Void, Never>? =
-            configuration.controllers ? Task { await ControllerManager(api: api).run() } : nil
+            configuration.controllers ? Task { [processNode] in await ControllerManager(api: api, processNode: processNode).run() } : nil
         return APIServer(
             configuration: configuration, port: port, token: token, ca: ca, store: store, group: group,
             serverChannel: server.channel, acceptLoop: acceptLoop, controllerTask: controllerTask,
-            acceptLoopDone: acceptLoopDone)
+            acceptLoopDone: acceptLoopDone, processNode: processNode, api: api)
     }
 
     /// Stops accepting, ends every connection (watches included) and the controllers.
@@ -157,6 +175,7 @@ public final class APIServer: Sendable {
         acceptLoop.cancel()
         try? await serverChannel.close()
         await controllerTask?.value
+        await processNode?.shutdown()
         // Connections close themselves once cancelled, which needs their event loops running:
         // wait for that (briefly) before stopping the loops, or a close could wait forever.
         let deadline = ContinuousClock.now + .seconds(2)
