@@ -170,13 +170,15 @@ public final class ProcessNode: Sendable {
         }
     }
 
+    /// Whether a live process of process group `group` remains.
     static func processGroupHasMembers(_ group: Int32) -> Bool {
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = Int32(entry),
                   let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
                   let close = stat.lastIndex(of: ")") else { continue }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
-            if fields.count > 2, Int32(fields[2]) == group { return true }
+            // Zombies are dead already (their reaper may be slow).
+            if fields.count > 2, Int32(fields[2]) == group, fields[0] != "Z" { return true }
         }
         return false
     }

@@ -263,3 +263,92 @@ struct ProcessNodeTests {
         }
     }
 }
+
+/// Leftovers of a killed run, terminals and liveness: the less common paths.
+@Suite(.serialized, .enabled(if: NodeFixture.enabled))
+struct ProcessNodeLifecycleTests {
+    @Test func removeLeftoversKillsRecordedProcessesAndRemovesPodNamespaces() async throws {
+        guard NodeFixture.canRun else {
+            Issue.record("needs root and network namespaces")
+            return
+        }
+        let names = ClusterNames(cluster: "nd\(UUID().uuidString.prefix(6).lowercased())")
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-leftovers-\(names.cluster)")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let procs = state.appendingPathComponent("pods/0123abcd/procs")
+        try FileManager.default.createDirectory(at: procs, withIntermediateDirectories: true)
+        // What a killed node leaves: a container's process group and its pod namespace.
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(null) }
+        let pid = try spawn("/bin/sh", ["sh", "-c", "sleep 60 & exec sleep 60"], stdio: (null, null, null), newSession: true)
+        try "\(pid) \(startTime(of: pid) ?? 0)\n".write(to: procs.appendingPathComponent("main"), atomically: false, encoding: .utf8)
+        let namespace = names.podNamespace(uid: "0123abcd-0000")
+        _ = try await runCommand(systemTool("ip"), ["netns", "add", namespace])
+        await ProcessNode.removeLeftovers(names: names, stateDirectory: state)
+        #expect(await waitForExit(pid) == 128 + SIGKILL)
+        #expect(!PodNetwork.namespaces().contains(namespace))
+        // The background sleep is killed too (SIGKILL is delivered at once; it may linger as a zombie).
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ProcessNode.processGroupHasMembers(pid), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(!ProcessNode.processGroupHasMembers(pid))
+        #expect(!FileManager.default.fileExists(atPath: state.appendingPathComponent("pods").path))
+    }
+
+    @Test func execOnATerminal() async throws {
+        try await NodeFixture.with { node in
+            try node.create(ResourceCatalog.pods, NodeFixture.shellPod("tty", script: "exec sleep 600", restartPolicy: "Always"))
+            try await node.waitForPod("tty") { $0.phase == "Running" }
+            let process = try await node.runtime.exec(ExecRequest(namespace: "default", pod: "tty", container: "main",
+                                                                  command: ["sh", "-c", "stty size; test -t 0 && echo tty"], stdin: true, tty: true))
+            #expect(process.stderr == nil)
+            process.resize(100, 30)
+            let master = try #require(process.stdout)
+            var output = ""
+            var buffer = [UInt8](repeating: 0, count: 1024)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !output.contains("tty"), ContinuousClock.now < deadline {
+                var poller = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+                guard poll(&poller, 1, 100) > 0 else { continue }
+                let count = read(master, &buffer, buffer.count)
+                if count <= 0 { break }
+                output += String(decoding: buffer[0..<count], as: UTF8.self)
+            }
+            #expect(await process.wait() == 0)
+            close(master)
+            if let input = process.stdin { close(input) }
+            #expect(output.contains("30 100"))
+            #expect(output.contains("tty"))
+        }
+    }
+
+    @Test func failedLivenessProbeRestartsTheContainer() async throws {
+        try await NodeFixture.with { node in
+            let pod = NodeFixture.shellPod("alive", script: "exec sleep 600", restartPolicy: "Always", extra: ["terminationGracePeriodSeconds": 1], container: [
+                "livenessProbe": ["tcpSocket": ["port": 9999], "periodSeconds": 1, "failureThreshold": 1],
+            ])
+            try node.create(ResourceCatalog.pods, pod)
+            let restarted = try await node.waitForPod("alive", timeout: .seconds(20)) { ($0.firstContainer?["restartCount"]?.intValue ?? 0) >= 1 }
+            #expect(restarted.firstContainer?["lastState"]?["terminated"] != nil)
+        }
+    }
+
+    @Test func evictionTerminatesGracefully() async throws {
+        try await NodeFixture.with { node in
+            try node.create(ResourceCatalog.pods, NodeFixture.shellPod("evicted", script: "exec sleep 600", restartPolicy: "Always"))
+            try await node.waitForPod("evicted") { $0.phase == "Running" }
+            let request = APIRequest(method: .POST, uri: "/api/v1/namespaces/default/pods/evicted/eviction",
+                                     headers: ["Authorization": "Bearer \(node.api.token)", "Content-Type": "application/json"],
+                                     body: Array(#"{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"evicted","namespace":"default"}}"#.utf8),
+                                     user: "")
+            guard case .full(let status, _, _) = await node.api.handle(request) else {
+                Issue.record("eviction answered with a stream")
+                return
+            }
+            #expect(status == 201)
+            // sleep ignores nothing: SIGTERM ends it, and the pod goes well before its 5 s grace.
+            let deadline = ContinuousClock.now + .seconds(4)
+            while node.pod("evicted") != nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(node.pod("evicted") == nil)
+        }
+    }
+}
