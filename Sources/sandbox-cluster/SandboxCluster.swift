@@ -87,6 +87,8 @@ struct Up: AsyncParsableCommand {
     func run() async throws {
         let dir = options.directory
         if let pid = runningPID(in: dir) { throw ClusterError.alreadyRunning(options.name, pid: pid) }
+        // A killed run's pods (processes, namespaces) go before its state does.
+        await ProcessNode.removeLeftovers(names: ClusterNames(cluster: options.name), stateDirectory: dir)
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let log = dir.appendingPathComponent("server.log")

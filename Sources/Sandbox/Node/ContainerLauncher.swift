@@ -12,16 +12,23 @@ public enum ContainerLauncher {
     /// Loads the spec at `path`, sets the container up and execs; returns only to report why
     /// that failed (the caller prints it and exits with 127, as a shell does).
     public static func run(specPath: String) -> String {
+        var status: Int32?
+        let message: String
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: specPath))
             let spec = try JSONDecoder().decode(LaunchSpec.self, from: data)
+            status = spec.statusDescriptor
             try launch(spec)
+            message = "exec returned"
         } catch let error as LaunchError {
-            return error.description
+            message = error.description
         } catch {
-            return "cannot read the launch spec \(specPath): \(error)"
+            message = "cannot read the launch spec \(specPath): \(error)"
         }
-        return "exec returned"
+        if let status {
+            _ = message.utf8CString.withUnsafeBufferPointer { write(status, $0.baseAddress, $0.count - 1) }
+        }
+        return message
     }
 
     static func launch(_ spec: LaunchSpec) throws(LaunchError) {
@@ -43,7 +50,19 @@ public enum ContainerLauncher {
         } else if getsid(0) != getpid() {
             _ = setsid()
         }
+        resetSignals()
         try exec(spec)
+    }
+
+    /// The launcher may run on a runtime thread that blocks signals, and exec keeps the mask
+    /// and ignored signals: the container must start with neither, or SIGTERM would not reach it.
+    static func resetSignals() {
+        for number in Int32(1)..<65 where number != SIGKILL && number != SIGSTOP {
+            signal(number, SIG_DFL)
+        }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        pthread_sigmask(SIG_SETMASK, &empty, nil)
     }
 
     /// A new container: the pod's network, its own mounts and hostname.

@@ -26,22 +26,28 @@ final class ContainerProcess: Sendable {
     static func start(
         _ spec: LaunchSpec, specPath: String, launcher: String, logPath: String, record: String, spawner: SpawnThread
     ) async throws -> ContainerProcess {
+        var spec = spec
+        spec.statusDescriptor = 3
         let encoder = JSONEncoder()
         try encoder.encode(spec).write(to: URL(fileURLWithPath: specPath))
         let log = try CRILogWriter(path: logPath)
         let out = try makePipe()
         let err = try makePipe()
+        let status = try makePipe()
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         let pid: pid_t
         do {
             pid = try await spawner.run {
-                try spawn(launcher, [launcher, "container-exec", specPath], stdio: (null, out.write, err.write))
+                try spawn(launcher, [launcher, "container-exec", specPath], stdio: (null, out.write, err.write), descriptor3: status.write)
             }
         } catch {
-            [out.read, out.write, err.read, err.write, null].forEach { close($0) }
+            [out.read, out.write, err.read, err.write, status.read, status.write, null].forEach { close($0) }
             throw error
         }
-        [out.write, err.write, null].forEach { close($0) }
+        [out.write, err.write, status.write, null].forEach { close($0) }
+        // Running means exec'd: an exec or port-forward must find the container's namespaces.
+        // A failure is also in the log (stderr) and the exit code (127).
+        _ = try? await onNewThread("sandbox-node-start") { readToEnd(status.read, timeout: .seconds(30)) }
         try? "\(pid) \(startTime(of: pid) ?? 0)\n".write(toFile: record, atomically: false, encoding: .utf8)
         let exited = ExitFlag()
         let exit = Task {

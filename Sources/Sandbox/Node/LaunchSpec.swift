@@ -40,12 +40,16 @@ public struct LaunchSpec: Codable, Sendable, Equatable {
     /// An empty directory of the node's state the launcher may mount over (to rebuild `/`
     /// when a mount path's top-level directory does not exist on the host).
     public var scratchDirectory: String
+    /// A descriptor (close-on-exec once the launcher runs) on which the launcher writes why it
+    /// failed; its closing without a word tells the node the container's command was exec'd.
+    public var statusDescriptor: Int32?
 
     public init(
         networkNamespace: String?, joinPID: Int32? = nil, hostname: String, mounts: [Mount], environment: [String],
         arguments: [String], workingDirectory: String, parentPID: Int32, controllingTerminal: Bool = false,
-        scratchDirectory: String = ""
+        scratchDirectory: String = "", statusDescriptor: Int32? = nil
     ) {
+        self.statusDescriptor = statusDescriptor
         self.networkNamespace = networkNamespace
         self.joinPID = joinPID
         self.hostname = hostname

@@ -23,6 +23,8 @@ actor PodWorker {
     private var probeTasks: [String: Task<Void, Never>] = [:]
     /// Raised when a termination with a shorter grace period arrives.
     private var killNow = false
+    /// The termination under way: later calls wait for it.
+    private var termination: Task<Void, Never>?
 
     init(node: ProcessNode, pod: StoredObject) {
         self.node = node
@@ -89,6 +91,7 @@ actor PodWorker {
             let succeeded = await runInit(index)
             guard succeeded else { return }
         }
+        guard !terminating else { return }
         initialized = true
         for index in containers.indices {
             containers[index].phase = .waiting(reason: "ContainerCreating", message: nil)
@@ -255,6 +258,7 @@ actor PodWorker {
                 logPath: logDirectory.appendingPathComponent("\(instance).log").path,
                 record: directory.appendingPathComponent("procs/\(current.name)").path, spawner: node.spawner)
         } catch {
+            node.log("pod \(namespace)/\(name): cannot start container \(current.name): \(error)")
             let now = Timestamp.now()
             update(isInit, index) { $0.phase = .terminated(exitCode: 128, reason: "StartError", startedAt: now, finishedAt: now) }
             publish()
@@ -353,12 +357,18 @@ actor PodWorker {
     /// network and files, and, when `finalize`, removes the pod object from the store.
     func terminate(grace requested: Int?, finalize: Bool) async {
         let grace = gracePeriod(requested)
-        if terminating {
-            if grace == 0 { killNow = true }
+        if grace == 0 { killNow = true }
+        if let termination {
+            await termination.value
             return
         }
+        let task = Task { await self.stopAll(grace: grace, finalize: finalize) }
+        termination = task
+        await task.value
+    }
+
+    private func stopAll(grace: Int, finalize: Bool) async {
         terminating = true
-        if grace == 0 { killNow = true }
         for task in probeTasks.values { task.cancel() }
         let running = (initContainers + containers).compactMap(\.process)
         await withTaskGroup(of: Void.self) { group in

@@ -10,13 +10,17 @@ func makePipe() throws -> (read: Int32, write: Int32) {
 
 /// posix_spawn of `arguments` at `path` with `stdio` as descriptors 0, 1 and 2 (the parent
 /// keeps its own copies), optionally in a new session.
-func spawn(_ path: String, _ arguments: [String], environment: [String]? = nil, stdio: (Int32, Int32, Int32), newSession: Bool = false) throws -> pid_t {
+func spawn(
+    _ path: String, _ arguments: [String], environment: [String]? = nil, stdio: (Int32, Int32, Int32),
+    descriptor3: Int32? = nil, newSession: Bool = false
+) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_adddup2(&actions, stdio.0, 0)
     posix_spawn_file_actions_adddup2(&actions, stdio.1, 1)
     posix_spawn_file_actions_adddup2(&actions, stdio.2, 2)
+    if let descriptor3 { posix_spawn_file_actions_adddup2(&actions, descriptor3, 3) }
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
@@ -106,6 +110,24 @@ func runCommand(_ path: String, _ arguments: [String], input: String = "", timeo
         }
         return result
     }
+}
+
+/// Reads `fd` to its end (or until `timeout`) and closes it; what was written.
+func readToEnd(_ fd: Int32, timeout: Duration) -> String {
+    defer { close(fd) }
+    var text: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 1024)
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&poller, 1, 100)
+        if ready <= 0 { continue }
+        let count = read(fd, &buffer, buffer.count)
+        if count < 0, errno == EINTR { continue }
+        if count <= 0 { break }
+        text += buffer[0..<count]
+    }
+    return String(decoding: text, as: UTF8.self)
 }
 
 /// Finds a system tool in the usual places (PATH may lack /usr/sbin).

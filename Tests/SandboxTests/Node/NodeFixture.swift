@@ -71,7 +71,7 @@ struct NodeFixture {
             link set \(ClusterNames.bridge) up
 
             """)
-        _ = try await runCommand(ip, ["netns", "exec", node, systemTool("sysctl"), "-qw", "net.ipv4.ip_forward=1"])
+        _ = try await runCommand(ip, ["netns", "exec", node, "/bin/sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"])
     }
 
     static func removeNodeNamespace(_ names: ClusterNames) async {

@@ -234,17 +234,26 @@ struct ProcessNodeTests {
 
     @Test func runtimeExecsInTheContainerAndConnectsToThePodsLoopback() async throws {
         try await NodeFixture.with { node in
-            try node.create(ResourceCatalog.pods, NodeFixture.shellPod("tools", script: "cd /tmp; exec /usr/bin/python3 -m http.server --bind 127.0.0.1 8081", restartPolicy: "Always", container: [
-                "env": [["name": "MARKER", "value": "inside"]],
-            ]))
+            let configMaps = ResourceCatalog.lookup(apiVersion: "v1", plural: "configmaps")!
+            try node.create(configMaps, ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "files", "namespace": "default"],
+                                         "data": ["key": "mounted"]])
+            try node.create(ResourceCatalog.pods, NodeFixture.shellPod(
+                "tools", script: "cd /tmp; exec /usr/bin/python3 -m http.server --bind 127.0.0.1 8081", restartPolicy: "Always",
+                extra: ["volumes": [["name": "files", "configMap": ["name": "files"]]]],
+                container: [
+                    "env": [["name": "MARKER", "value": "inside"]], "workingDir": "/files",
+                    "volumeMounts": [["name": "files", "mountPath": "/files"]],
+                ]))
             try await node.waitForPod("tools") { $0.phase == "Running" }
             let process = try await node.runtime.exec(ExecRequest(namespace: "default", pod: "tools", container: "main",
-                                                                  command: ["sh", "-c", "echo $MARKER $(hostname)"], stdin: false, tty: false))
+                                                                  command: ["sh", "-c", "echo $MARKER $(hostname) $(pwd) $(cat key)"], stdin: false, tty: false))
             let output = node.readAll(try #require(process.stdout), sending: "")
+            let errors = node.readAll(try #require(process.stderr), sending: "")
             close(process.stdout!)
             close(process.stderr!)
-            #expect(await process.wait() == 0)
-            #expect(output == "inside tools\n")
+            #expect(await process.wait() == 0, "stderr: \(errors)")
+            // An exec sees the container's mounts (here under a rebuilt `/`) and working directory.
+            #expect(output == "inside tools /files mounted\n")
             await #expect(throws: PodRuntimeError.self) {
                 _ = try await node.runtime.exec(ExecRequest(namespace: "default", pod: "tools", container: "nope", command: ["true"], stdin: false, tty: false))
             }
