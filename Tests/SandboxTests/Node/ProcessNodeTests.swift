@@ -360,4 +360,44 @@ struct ProcessNodeLifecycleTests {
             #expect(node.pod("evicted") == nil)
         }
     }
+
+    @Test func deploymentPodsRunAndScaleDownGracefully() async throws {
+        try await NodeFixture.with { node in
+            var template = NodeFixture.echoPod("web")
+            template["metadata"]?["name"] = nil
+            var container: JSONValue = ["name": "echo", "image": "sandbox.local/echo", "ports": [["name": "http", "containerPort": 8080]],
+                                        "readinessProbe": ["httpGet": ["path": "/healthz", "port": "http"], "periodSeconds": 1]]
+            container["env"] = [["name": "POD_NAME", "valueFrom": ["fieldRef": ["fieldPath": "metadata.name"]]]]
+            template["spec"]?["containers"] = [container]
+            try node.create(ResourceCatalog.deployments, [
+                "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "web", "namespace": "default"],
+                "spec": ["replicas": 2, "selector": ["matchLabels": ["app": "web"]],
+                         "template": ["metadata": ["labels": ["app": "web"]], "spec": template["spec"] ?? [:]]],
+            ])
+            func pods() -> [JSONValue] {
+                node.api.store.list(ResourceCatalog.pods, namespace: "default").items.map(\.object.value)
+            }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while pods().filter({ $0.condition("Ready") == "True" }).count < 2, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let ready = pods().filter { $0.condition("Ready") == "True" }
+            #expect(ready.count == 2)
+            // Every ready pod answers as itself.
+            for pod in ready {
+                let ip = pod["status"]?["podIP"]?.stringValue ?? ""
+                let answer = try JSONValue(data: Data(try await node.httpGet(ip, port: 8080).utf8))
+                #expect(answer["pod"] == pod["metadata"]?["name"])
+            }
+            _ = try node.api.store.update(ResourceCatalog.deployments, namespace: "default", name: "web") { current in
+                var value = current.value
+                value["spec"]?["replicas"] = 1
+                return value
+            }
+            let scaled = ContinuousClock.now + .seconds(20)
+            while pods().count > 1, ContinuousClock.now < scaled { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(pods().count == 1)
+            #expect(PodNetwork.namespaces().filter { $0.hasPrefix("\(node.names.prefix)pod-") }.count == 1)
+        }
+    }
 }
