@@ -25,6 +25,21 @@ actor PodWorker {
     private var killNow = false
     /// The termination under way: later calls wait for it.
     private var termination: Task<Void, Never>?
+    /// Exec sessions still running (they go with the pod, as with a container runtime).
+    private var execs: Set<pid_t> = []
+
+    /// Tracks an exec process; false when the pod is terminating (the caller kills it).
+    func addExec(_ pid: pid_t) -> Bool {
+        guard !terminating else { return false }
+        execs.insert(pid)
+        try? "\(pid) \(Sandbox.startTime(of: pid) ?? 0)\n".write(to: directory.appendingPathComponent("procs/exec-\(pid)"), atomically: false, encoding: .utf8)
+        return true
+    }
+
+    func removeExec(_ pid: pid_t) {
+        execs.remove(pid)
+        unlink(directory.appendingPathComponent("procs/exec-\(pid)").path)
+    }
 
     init(node: ProcessNode, pod: StoredObject) {
         self.node = node
@@ -376,6 +391,10 @@ actor PodWorker {
         }
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
+        for pid in execs {
+            kill(-pid, SIGKILL)
+            kill(pid, SIGKILL)
+        }
         await teardown()
         if finalize { node.finalizeDeletion(namespace: namespace, name: name, uid: uid) }
         node.forget(uid: uid)

@@ -81,11 +81,15 @@ struct ProcessRuntime: PodRuntime {
             parentEnds.forEach { close($0) }
             throw error
         }
+        if await !worker.addExec(pid) {
+            kill(pid, SIGKILL)
+        }
         let terminal = result.terminal
         return ExecProcess(
             pid: pid, stdin: result.stdin, stdout: result.stdout, stderr: result.stderr,
             wait: {
                 let code = await waitForExit(pid)
+                await worker.removeExec(pid)
                 unlink(specFile.path)
                 return code
             },

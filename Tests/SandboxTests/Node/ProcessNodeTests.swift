@@ -400,4 +400,27 @@ struct ProcessNodeLifecycleTests {
             #expect(PodNetwork.namespaces().filter { $0.hasPrefix("\(node.names.prefix)pod-") }.count == 1)
         }
     }
+
+    @Test func execSessionsEndWithTheirPod() async throws {
+        try await NodeFixture.with { node in
+            try node.create(ResourceCatalog.pods, NodeFixture.shellPod("host", script: "exec sleep 600", restartPolicy: "Always"))
+            try await node.waitForPod("host") { $0.phase == "Running" }
+            let session = try await node.runtime.exec(ExecRequest(namespace: "default", pod: "host", container: "main",
+                                                                  command: ["sh", "-c", "echo up; exec sleep 600"], stdin: false, tty: false))
+            defer { [session.stdout, session.stderr].compactMap { $0 }.forEach { close($0) } }
+            // Wait until the session runs in the container.
+            var first = [UInt8](repeating: 0, count: 3)
+            #expect(read(try #require(session.stdout), &first, 3) == 3)
+            try node.api.deleteObject(ResourceCatalog.pods, namespace: "default", name: "host", propagation: nil, gracePeriod: 0)
+            let code = await withTaskGroup(of: Int32?.self) { group in
+                group.addTask { await session.wait() }
+                group.addTask { try? await Task.sleep(for: .seconds(10)); return nil }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                if first == nil { kill(session.pid, SIGKILL) }
+                return first
+            }
+            #expect(code == 128 + SIGKILL)
+        }
+    }
 }
