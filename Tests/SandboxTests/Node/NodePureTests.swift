@@ -30,6 +30,16 @@ import Testing
         #expect(unbuilt.contains("not built"))
     }
 
+    @Test func mappingFileIsReadAndBadOnesAreExplained() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("images-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "images:\n  example.com/tool:\n    executable: /usr/bin/env\n    args: [\"FOO=1\"]\n".write(to: file, atomically: true, encoding: .utf8)
+        let loaded = try ImageCatalog(executablesDirectory: URL(fileURLWithPath: "/nonexistent"), mappingFile: file)
+        #expect(loaded.resolve(image: "example.com/tool:9", command: ["true"], args: []) == .run(["/usr/bin/env", "FOO=1", "true"]))
+        try "images: [1, 2]\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(throws: PodRuntimeError.self) { _ = try ImageCatalog(executablesDirectory: URL(fileURLWithPath: "/"), mappingFile: file) }
+    }
+
     @Test func repositoryDropsTagAndDigest() {
         #expect(ImageCatalog.repository(of: "reg:5000/a/b:1.2@sha256:abc") == "reg:5000/a/b")
         #expect(ImageCatalog.repository(of: "reg:5000/a/b") == "reg:5000/a/b")
