@@ -74,6 +74,8 @@ actor PodWorker {
     private func run() async {
         let started = ContinuousClock.now
         do {
+            // Launch specs hold the containers' environment (secrets): only root reads them.
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             for sub in ["volumes", "etc", "logs", "specs", "procs", "scratch"] {
                 try FileManager.default.createDirectory(at: directory.appendingPathComponent(sub), withIntermediateDirectories: true)
             }
