@@ -81,8 +81,11 @@ struct Up: AsyncParsableCommand {
     @Option(help: "The address the API server listens on.")
     var address: String = "127.0.0.1"
 
-    @Option(help: "The node that runs pods: 'virtual' makes them Running and Ready without processes.")
+    @Option(help: "The node that runs pods: 'virtual' makes them Running and Ready without processes; 'process' runs them.")
     var node: NodeKind = .virtual
+
+    @Option(help: "A YAML file mapping images to executables for the process node (images: {REPOSITORY: {executable: PATH, args: [...]}}).")
+    var images: String?
 
     func run() async throws {
         let dir = options.directory
@@ -93,9 +96,9 @@ struct Up: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let log = dir.appendingPathComponent("server.log")
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let pid = try spawnDetached(
-            executable, arguments: ["serve", "--name", options.name, "--state-dir", dir.path, "--address", address, "--node", node.rawValue],
-            log: log.path)
+        var arguments = ["serve", "--name", options.name, "--state-dir", dir.path, "--address", address, "--node", node.rawValue]
+        if let images { arguments += ["--images", URL(fileURLWithPath: images).standardizedFileURL.path] }
+        let pid = try spawnDetached(executable, arguments: arguments, log: log.path)
         let deadline = Date().addingTimeInterval(3)
         let kubeconfig = dir.appendingPathComponent("kubeconfig")
         while Date() < deadline {

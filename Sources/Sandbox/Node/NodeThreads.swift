@@ -31,7 +31,15 @@ final class SpawnThread: Sendable {
     /// Runs `body` on the spawn thread and returns its result.
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            jobs.withLock { $0.queue.append { continuation.resume(with: Result { try body() }) } }
+            let accepted = jobs.withLock { state in
+                guard !state.stopped else { return false }
+                state.queue.append { continuation.resume(with: Result { try body() }) }
+                return true
+            }
+            guard accepted else {
+                continuation.resume(throwing: PodRuntimeError.failed("the node has stopped; no more processes are started"))
+                return
+            }
             signal.signal()
         }
     }
