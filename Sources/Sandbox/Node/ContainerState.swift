@@ -27,7 +27,7 @@ struct ContainerState: Sendable {
     func json(podUID: String) -> JSONValue {
         var status: JSONValue = [
             "name": .string(name), "image": .string(image), "imageID": .string("sandbox://\(image)"),
-            "ready": .bool(ready), "restartCount": .number(Double(restartCount)), "started": .bool(started || isRunning),
+            "ready": .bool(ready), "restartCount": .number(Double(restartCount)), "started": .bool(started && isRunning),
             "state": Self.json(phase), "lastState": lastTerminated.map(Self.json) ?? [:],
         ]
         if let process, case .running = phase {

@@ -1,5 +1,6 @@
 import Foundation
 import KubeClient
+import Synchronization
 
 /// Runs one pod on the process node, as the kubelet's pod worker does: network, volumes, init
 /// containers in order, then the containers with their restart policy, back-off and probes,
@@ -283,11 +284,12 @@ actor PodWorker {
         }
         let startedAt = Timestamp.now()
         let hasReadiness = spec["readinessProbe"] != nil
+        let hasStartup = !isInit && spec["startupProbe"] != nil
         update(isInit, index) {
             $0.process = process
             $0.phase = .running(startedAt: startedAt)
-            $0.started = true
-            $0.ready = !isInit && !hasReadiness
+            $0.started = !hasStartup
+            $0.ready = !isInit && !hasReadiness && !hasStartup
             $0.environment = env
             $0.workingDirectory = workingDirectory
         }
@@ -312,25 +314,50 @@ actor PodWorker {
     private func startProbes(_ index: Int, spec: JSONValue, process: ContainerProcess) {
         let readiness = spec["readinessProbe"]
         let liveness = spec["livenessProbe"]
-        guard readiness != nil || liveness != nil else { return }
+        let startup = spec["startupProbe"]
+        guard readiness != nil || liveness != nil || startup != nil else { return }
         let name = containers[index].name
         let prober = Prober(worker: self, container: name, ports: spec["ports"]?.arrayValue ?? [])
         probeTasks[name] = Task {
+            // The other probes wait for the startup probe; its failure restarts the container.
+            if let startup {
+                let outcome = Mutex<Bool?>(nil)
+                await prober.loop(startup) { ok in
+                    outcome.withLock { $0 = ok }
+                    return false
+                }
+                guard outcome.withLock({ $0 }) == true else {
+                    if !Task.isCancelled { await self.livenessFailed(index, process: process, probe: "startup") }
+                    return
+                }
+                self.setStarted(index, process: process, ready: readiness == nil)
+            }
             await withTaskGroup(of: Void.self) { group in
                 if let readiness {
                     group.addTask {
-                        await prober.loop(readiness) { ready in await self.setReady(index, process: process, ready) }
+                        await prober.loop(readiness) { ready in
+                            await self.setReady(index, process: process, ready)
+                            return true
+                        }
                     }
                 }
                 if let liveness {
                     group.addTask {
                         await prober.loop(liveness) { alive in
                             if !alive { await self.livenessFailed(index, process: process) }
+                            return true
                         }
                     }
                 }
             }
         }
+    }
+
+    func setStarted(_ index: Int, process: ContainerProcess, ready: Bool) {
+        guard containers[index].process === process else { return }
+        containers[index].started = true
+        containers[index].ready = ready
+        publish()
     }
 
     func setReady(_ index: Int, process: ContainerProcess, _ ready: Bool) {
@@ -339,9 +366,9 @@ actor PodWorker {
         publish()
     }
 
-    func livenessFailed(_ index: Int, process: ContainerProcess) async {
+    func livenessFailed(_ index: Int, process: ContainerProcess, probe: String = "liveness") async {
         guard containers[index].process === process else { return }
-        node.log("pod \(namespace)/\(name): container \(containers[index].name) failed its liveness probe and will be restarted")
+        node.log("pod \(namespace)/\(name): container \(containers[index].name) failed its \(probe) probe and will be restarted")
         await stop(process, grace: gracePeriod(nil))
     }
 

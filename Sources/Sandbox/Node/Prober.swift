@@ -10,8 +10,9 @@ struct Prober: Sendable {
     let ports: [JSONValue]
 
     /// Probes every `periodSeconds` and reports the outcome once `successThreshold` successes or
-    /// `failureThreshold` failures in a row are reached (again after each report).
-    func loop(_ probe: JSONValue, report: @Sendable (Bool) async -> Void) async {
+    /// `failureThreshold` failures in a row are reached (again after each report, until
+    /// `report` answers false).
+    func loop(_ probe: JSONValue, report: @Sendable (Bool) async -> Bool) async {
         let initialDelay = probe["initialDelaySeconds"]?.intValue ?? 0
         let period = max(probe["periodSeconds"]?.intValue ?? 10, 1)
         let timeout = max(probe["timeoutSeconds"]?.intValue ?? 1, 1)
@@ -26,12 +27,12 @@ struct Prober: Sendable {
             if ok {
                 successRun += 1
                 failureRun = 0
-                if successRun == successes { await report(true) }
+                if successRun == successes, await !report(true) { return }
             } else {
                 failureRun += 1
                 successRun = 0
                 if failureRun == failures {
-                    await report(false)
+                    if await !report(false) { return }
                     failureRun = 0
                 }
             }

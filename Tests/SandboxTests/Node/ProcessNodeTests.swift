@@ -193,6 +193,24 @@ struct ProcessNodeTests {
         }
     }
 
+    @Test func startupProbeHoldsStartedAndReady() async throws {
+        try await NodeFixture.with { node in
+            let pod = NodeFixture.shellPod("slow", script: "sleep 1.2; touch /data/up; exec sleep 600", restartPolicy: "Always", extra: [
+                "volumes": [["name": "data", "emptyDir": [:]]],
+            ], container: [
+                "volumeMounts": [["name": "data", "mountPath": "/data"]],
+                "startupProbe": ["exec": ["command": ["cat", "/data/up"]], "periodSeconds": 1, "failureThreshold": 10],
+            ])
+            try node.create(ResourceCatalog.pods, pod)
+            let running = try await node.waitForPod("slow") { $0.phase == "Running" }
+            #expect(running.firstContainer?["started"]?.boolValue == false)
+            #expect(running.firstContainer?["ready"]?.boolValue == false)
+            let started = try await node.waitForPod("slow", timeout: .seconds(15)) { $0.firstContainer?["started"]?.boolValue == true }
+            #expect(started.condition("Ready") == "True")
+            #expect(started.firstContainer?["restartCount"]?.intValue == 0)
+        }
+    }
+
     @Test func deletionSendsSIGTERMAndWaitsForTheContainer() async throws {
         try await NodeFixture.with { node in
             let script = "trap 'echo got TERM; sleep 0.5; exit 0' TERM; echo started; while true; do sleep 0.05; done"
