@@ -1,6 +1,5 @@
 import Foundation
 import KubeClient
-import Synchronization
 
 /// Runs one pod on the process node, as the kubelet's pod worker does: network, volumes, init
 /// containers in order, then the containers with their restart policy, back-off and probes,
@@ -21,7 +20,7 @@ actor PodWorker {
     var terminating = false
     var terminated = false
     private var tasks: [Task<Void, Never>] = []
-    private var probeTasks: [String: Task<Void, Never>] = [:]
+    var probeTasks: [String: Task<Void, Never>] = [:]
     /// Raised when a termination with a shorter grace period arrives.
     private var killNow = false
     /// The termination under way: later calls wait for it.
@@ -309,69 +308,6 @@ actor PodWorker {
         return code
     }
 
-    // MARK: Probes
-
-    private func startProbes(_ index: Int, spec: JSONValue, process: ContainerProcess) {
-        let readiness = spec["readinessProbe"]
-        let liveness = spec["livenessProbe"]
-        let startup = spec["startupProbe"]
-        guard readiness != nil || liveness != nil || startup != nil else { return }
-        let name = containers[index].name
-        let prober = Prober(worker: self, container: name, ports: spec["ports"]?.arrayValue ?? [])
-        probeTasks[name] = Task {
-            // The other probes wait for the startup probe; its failure restarts the container.
-            if let startup {
-                let outcome = Mutex<Bool?>(nil)
-                await prober.loop(startup) { ok in
-                    outcome.withLock { $0 = ok }
-                    return false
-                }
-                guard outcome.withLock({ $0 }) == true else {
-                    if !Task.isCancelled { await self.livenessFailed(index, process: process, probe: "startup") }
-                    return
-                }
-                self.setStarted(index, process: process, ready: readiness == nil)
-            }
-            await withTaskGroup(of: Void.self) { group in
-                if let readiness {
-                    group.addTask {
-                        await prober.loop(readiness) { ready in
-                            await self.setReady(index, process: process, ready)
-                            return true
-                        }
-                    }
-                }
-                if let liveness {
-                    group.addTask {
-                        await prober.loop(liveness) { alive in
-                            if !alive { await self.livenessFailed(index, process: process) }
-                            return true
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    func setStarted(_ index: Int, process: ContainerProcess, ready: Bool) {
-        guard containers[index].process === process else { return }
-        containers[index].started = true
-        containers[index].ready = ready
-        publish()
-    }
-
-    func setReady(_ index: Int, process: ContainerProcess, _ ready: Bool) {
-        guard containers[index].process === process, containers[index].ready != ready else { return }
-        containers[index].ready = ready
-        publish()
-    }
-
-    func livenessFailed(_ index: Int, process: ContainerProcess, probe: String = "liveness") async {
-        guard containers[index].process === process else { return }
-        node.log("pod \(namespace)/\(name): container \(containers[index].name) failed its \(probe) probe and will be restarted")
-        await stop(process, grace: gracePeriod(nil))
-    }
-
     /// The pod IP, for probes.
     func address() -> String? { podIP }
 
@@ -382,7 +318,7 @@ actor PodWorker {
     }
 
     /// SIGTERM to the process group, SIGKILL after `grace` seconds; returns once it exited.
-    private func stop(_ process: ContainerProcess, grace: Int) async {
+    func stop(_ process: ContainerProcess, grace: Int) async {
         process.signal(SIGTERM)
         let deadline = ContinuousClock.now + .seconds(grace)
         while !process.hasExited, !killNow, ContinuousClock.now < deadline {
@@ -436,77 +372,6 @@ actor PodWorker {
         if networkReady { await node.network.remove(uid: uid) }
         networkReady = false
         try? FileManager.default.removeItem(at: directory)
-    }
-
-    // MARK: Status
-
-    func publish() {
-        guard !terminated else { return }
-        let status = statusJSON()
-        _ = try? node.api.store.update(ResourceCatalog.pods, namespace: namespace, name: name) { current in
-            guard current.uid == uid else { return current.value }
-            var value = current.value
-            value["status"] = status
-            return value
-        }
-    }
-
-    func statusJSON() -> JSONValue {
-        let now = Timestamp.now()
-        let previous = node.api.store.get(ResourceCatalog.pods, namespace: namespace, name: name)?.value["status"]
-        let allInitDone = initialized
-        let allReady = allInitDone && !containers.isEmpty && containers.allSatisfy(\.ready)
-        let phase = podPhase()
-        func condition(_ type: String, _ value: Bool, reason: String? = nil) -> JSONValue {
-            let status = value ? "True" : "False"
-            let old = (previous?["conditions"]?.arrayValue ?? []).first { $0["type"]?.stringValue == type }
-            let since = old?["status"]?.stringValue == status ? (old?["lastTransitionTime"] ?? .string(now)) : .string(now)
-            var result: JSONValue = ["type": .string(type), "status": .string(status), "lastProbeTime": .null, "lastTransitionTime": since]
-            if let reason, !value { result["reason"] = .string(reason) }
-            return result
-        }
-        let notReady = containers.filter { !$0.ready }.map(\.name)
-        let reason = phase == "Succeeded" || phase == "Failed" ? "PodCompleted" : "ContainersNotReady"
-        var conditions: [JSONValue] = [
-            condition("PodReadyToStartContainers", networkReady),
-            condition("Initialized", allInitDone, reason: "ContainersNotInitialized"),
-            condition("Ready", allReady, reason: reason),
-            condition("ContainersReady", allReady, reason: reason),
-            condition("PodScheduled", true),
-        ]
-        if !allReady, reason == "ContainersNotReady", !notReady.isEmpty {
-            for index in [2, 3] {
-                conditions[index]["message"] = .string("containers with unready status: [\(notReady.joined(separator: " "))]")
-            }
-        }
-        var status: JSONValue = [
-            "phase": .string(phase), "conditions": .array(conditions), "qosClass": "BestEffort",
-            "hostIP": .string(ClusterAddresses.nodeBridge), "hostIPs": [["ip": .string(ClusterAddresses.nodeBridge)]],
-            "containerStatuses": .array(containers.map { $0.json(podUID: uid) }),
-        ]
-        if let podIP {
-            status["podIP"] = .string(podIP)
-            status["podIPs"] = [["ip": .string(podIP)]]
-        }
-        if let startTime { status["startTime"] = .string(startTime) }
-        if !initContainers.isEmpty { status["initContainerStatuses"] = .array(initContainers.map { $0.json(podUID: uid) }) }
-        return status
-    }
-
-    /// Kubernetes' pod phase from the containers' states.
-    func podPhase() -> String {
-        if initContainers.contains(where: { $0.exitCode.map { $0 != 0 } ?? false }) && restartPolicy == "Never" { return "Failed" }
-        guard initialized else { return "Pending" }
-        let restarts = restartPolicy
-        let finished = containers.allSatisfy { state in
-            guard let code = state.exitCode else { return false }
-            return restarts == "Never" || (restarts == "OnFailure" && code == 0)
-        }
-        if finished, !containers.isEmpty {
-            return containers.allSatisfy { $0.exitCode == 0 } ? "Succeeded" : "Failed"
-        }
-        let anyStarted = containers.contains { $0.isRunning || $0.exitCode != nil || $0.restartCount > 0 }
-        return anyStarted ? "Running" : "Pending"
     }
 
     // MARK: Runtime queries
