@@ -308,9 +308,11 @@ struct ProcessNodeLifecycleTests {
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { close(null) }
         let pid = try spawn("/bin/sh", ["sh", "-c", "sleep 60 & exec sleep 60"], stdio: (null, null, null), newSession: true)
+        defer { kill(-pid, SIGKILL) }  // should the code under test fail to
         try "\(pid) \(startTime(of: pid) ?? 0)\n".write(to: procs.appendingPathComponent("main"), atomically: false, encoding: .utf8)
         let namespace = names.podNamespace(uid: "0123abcd-0000")
         _ = try await runCommand(systemTool("ip"), ["netns", "add", namespace])
+        defer { PodNetwork.removeNamespace(namespace) }
         await ProcessNode.removeLeftovers(names: names, stateDirectory: state)
         #expect(await waitForExit(pid) == 128 + SIGKILL)
         #expect(!PodNetwork.namespaces().contains(namespace))
@@ -439,6 +441,24 @@ struct ProcessNodeLifecycleTests {
                 return first
             }
             #expect(code == 128 + SIGKILL)
+        }
+    }
+
+    @Test func twentyPodsStartTogetherWithDistinctAddresses() async throws {
+        try await NodeFixture.with { node in
+            let created = ContinuousClock.now
+            for index in 0..<20 {
+                try node.create(ResourceCatalog.pods, NodeFixture.shellPod("many-\(index)", script: "exec sleep 600", restartPolicy: "Always"))
+            }
+            func running() -> [JSONValue] {
+                node.api.store.list(ResourceCatalog.pods, namespace: "default").items.map(\.object.value).filter { $0.phase == "Running" }
+            }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while running().count < 20, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            print("process node: 20 pods Running \(ContinuousClock.now - created) after they were created")
+            let addresses = Set(running().compactMap { $0["status"]?["podIP"]?.stringValue })
+            #expect(addresses.count == 20)
+            #expect(PodNetwork.namespaces().filter { $0.hasPrefix("\(node.names.prefix)pod-") }.count == 20)
         }
     }
 }
