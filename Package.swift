@@ -113,6 +113,8 @@ let package = Package(
         ),
         // The sandbox cluster: a Kubernetes API server, its store and controllers, for tests,
         // benchmarks and the demo (no real cluster runs on our machines).
+        // System calls of the sandbox's process node that Swift cannot import (setns, prctl, ioctl).
+        .target(name: "CNodeSupport"),
         .target(
             name: "Sandbox",
             dependencies: nio + [
@@ -121,6 +123,8 @@ let package = Package(
                 // Cluster DNS (codec) and the delayed workstation link (TUN devices).
                 "DNS",
                 "VIF",
+                // setns, prctl, ioctl, pipe2 for the process node's launcher.
+                "CNodeSupport",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -132,6 +136,15 @@ let package = Package(
             dependencies: [
                 "Sandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The test app image (`sandbox.local/echo`) of the process node: HTTP, TCP and UDP echo.
+        .executableTarget(
+            name: "sandbox-echo",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KubeClient", "PKI", "DNS", "TestSupport"]),

@@ -7,7 +7,7 @@ struct SandboxClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox-cluster",
         abstract: "A stand-in Kubernetes cluster (API server, controllers, node, cluster network) for tests and demos.",
-        subcommands: [Up.self, Down.self, Status.self, Run.self, Serve.self])
+        subcommands: [Up.self, Down.self, Status.self, Run.self, Serve.self, ContainerExec.self])
 }
 
 /// Where a named cluster keeps its kubeconfig, log, port and pid.
@@ -86,7 +86,8 @@ func isAlive(_ pid: Int32) -> Bool {
 
 /// What runs the pods. `process` (the default) makes the cluster network (node and workstation
 /// namespaces, service rules, cluster DNS; needs root) for the process node; `virtual` runs
-/// the API server alone, pods Running without processes, no root needed.
+/// the API server alone, pods Running without processes, no root needed. The process node runs
+/// each pod in its own network and mount namespaces, attached to the node namespace's bridge.
 enum NodeKind: String, ExpressibleByArgument, CaseIterable {
     case process
     case virtual
@@ -116,17 +117,23 @@ struct Up: AsyncParsableCommand {
         }
     }
 
+    @Option(help: "A YAML file mapping images to executables for the process node (images: {REPOSITORY: {executable: PATH, args: [...]}}).")
+    var images: String?
+
     func run() async throws {
         let started = ContinuousClock.now
         if node == .process, geteuid() != 0 { throw ClusterNetworkError.notRoot }
         let dir = options.directory
         if let pid = runningPID(in: dir) { throw ClusterError.alreadyRunning(options.name, pid: pid) }
+        // A killed run's pods (processes, namespaces) go before its state does.
+        await ProcessNode.removeLeftovers(names: ClusterNames(cluster: options.name), stateDirectory: dir)
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let log = dir.appendingPathComponent("server.log")
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var arguments = ["serve", "--name", options.name, "--state-dir", dir.path, "--address", address, "--node", node.rawValue]
         if let linkDelayMs { arguments += ["--link-delay-ms", String(linkDelayMs)] }
+        if let images { arguments += ["--images", URL(fileURLWithPath: images).standardizedFileURL.path] }
         let pid = try spawnDetached(executable, arguments: arguments, log: log.path)
         let deadline = Date().addingTimeInterval(Self.readyTimeout)
         let kubeconfig = dir.appendingPathComponent("kubeconfig")
@@ -203,6 +210,8 @@ struct Down: AsyncParsableCommand {
         } else {
             print("cluster '\(options.name)' is not running")
         }
+        // Whatever a killed server's process node left (pods' namespaces and processes).
+        await ProcessNode.removeLeftovers(names: ClusterNames(cluster: options.name), stateDirectory: dir)
         try? FileManager.default.removeItem(at: dir)
     }
 }
@@ -284,11 +293,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The port to listen on (0: any free port).")
     var port: Int = 0
 
-    @Option(help: "'process' makes the cluster network; 'virtual' runs without one.")
+    @Option(help: "'process' makes the cluster network and runs pods as processes; 'virtual' runs without either.")
     var node: NodeKind = .process
 
     @Option(name: .customLong("link-delay-ms"), help: "Delay on the workstation link, milliseconds each way.")
     var linkDelayMs: Int?
+
+    @Option(help: "A YAML file mapping images to executables for the process node.")
+    var images: String?
 
     func run() async throws {
         let dir = options.directory
@@ -304,7 +316,14 @@ struct Serve: AsyncParsableCommand {
                 topology = try ClusterTopology.create(cluster: options.name, linkDelay: linkDelayMs.map { .milliseconds($0) })
             }
             let listener = topology.map { APIServer.ClusterListener(names: $0.names) }
-            let started = try await APIServer.start(.init(name: options.name, host: address, port: port, clusterListener: listener))
+            var mode = NodeMode.virtual
+            if node == .process {
+                await ProcessNode.removeLeftovers(names: ClusterNames(cluster: options.name), stateDirectory: dir)
+                mode = .process(ProcessNodeOptions(
+                    cluster: options.name, stateDirectory: dir, imageMappingFile: images.map { URL(fileURLWithPath: $0) }))
+            }
+            let started = try await APIServer.start(.init(
+                name: options.name, host: address, port: port, clusterListener: listener, node: mode))
             server = started
             if let topology { network = try await ClusterNetwork.start(server: started, topology: topology) }
             try started.writeKubeconfig(to: dir.appendingPathComponent("kubeconfig"))

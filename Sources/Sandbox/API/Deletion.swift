@@ -3,17 +3,19 @@ import KubeClient
 /// delete and deletecollection with finalizers, propagation policies and garbage collection of
 /// dependents (objects whose ownerReferences name the deleted object's uid).
 extension KubernetesAPI {
-    func deleteOptions(_ request: APIRequest) -> (propagation: String?, preconditionUID: String?, preconditionRV: String?) {
+    func deleteOptions(_ request: APIRequest) -> (propagation: String?, preconditionUID: String?, preconditionRV: String?, gracePeriod: Int?) {
         var propagation = request.query["propagationPolicy"]
         var uid: String?
         var rv: String?
+        var grace = request.query["gracePeriodSeconds"].flatMap { Int($0) }
         if !request.body.isEmpty, let options = try? JSONBytes.decode(request.body) {
+            grace = options["gracePeriodSeconds"]?.intValue ?? grace
             propagation = options["propagationPolicy"]?.stringValue ?? propagation
             if options["orphanDependents"]?.boolValue == true { propagation = "Orphan" }
             uid = options["preconditions"]?["uid"]?.stringValue
             rv = options["preconditions"]?["resourceVersion"]?.stringValue
         }
-        return (propagation, uid, rv)
+        return (propagation, uid, rv, grace)
     }
 
     func delete(_ request: APIRequest, _ path: ResourcePath, name: String) throws(APIError) -> APIResponse {
@@ -26,7 +28,8 @@ extension KubernetesAPI {
             throw APIError(code: 409, reason: "Conflict", message: "Operation cannot be fulfilled on \(path.type.qualifiedName) \"\(name)\": Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(object.resourceVersion)")
         }
         if isDryRun(request) { return .full(status: 200, contentType: "application/json", body: object.bytes) }
-        let result = try deleteObject(path.type, namespace: namespaceOf(path), name: name, propagation: options.propagation)
+        let result = try deleteObject(path.type, namespace: namespaceOf(path), name: name, propagation: options.propagation,
+                                      gracePeriod: options.gracePeriod)
         return .full(status: 200, contentType: "application/json", body: result.bytes)
     }
 
@@ -34,7 +37,8 @@ extension KubernetesAPI {
         let options = deleteOptions(request)
         let (items, rv) = try selected(request, path)
         for item in items {
-            _ = try? deleteObject(path.type, namespace: item.namespace, name: item.name, propagation: options.propagation)
+            _ = try? deleteObject(path.type, namespace: item.namespace, name: item.name, propagation: options.propagation,
+                                  gracePeriod: options.gracePeriod)
         }
         return .full(status: 200, contentType: "application/json",
                      body: listBytes(path.type, items: items.map(\.bytes), resourceVersion: rv, continueToken: nil, remaining: nil))
@@ -43,8 +47,13 @@ extension KubernetesAPI {
     /// Deletes an object the way the API server and garbage collector together do. Returns the
     /// object as deleted, or as it stays while finalizers hold it.
     @discardableResult
-    func deleteObject(_ type: ResourceType, namespace: String, name: String, propagation: String?) throws(APIError) -> StoredObject {
+    func deleteObject(
+        _ type: ResourceType, namespace: String, name: String, propagation: String?, gracePeriod: Int? = nil
+    ) throws(APIError) -> StoredObject {
         guard let object = store.get(type, namespace: namespace, name: name) else { throw APIError.notFound(type, name) }
+        if type.kind == "Pod", node.terminatesPods, let marked = try markTerminating(object, gracePeriod: gracePeriod) {
+            return marked
+        }
         let finalizers = object.value["metadata"]?["finalizers"]?.arrayValue ?? []
         let hasDependents = store.hasDependents(uid: object.uid)
         let policy = propagation ?? "Background"
@@ -141,5 +150,29 @@ extension KubernetesAPI {
         }
         _ = try? store.delete(ResourceCatalog.namespaces, namespace: "", name: name)
         return marked
+    }
+
+    /// Graceful pod deletion with a node that runs processes: the pod gets deletionTimestamp
+    /// (now + grace) and deletionGracePeriodSeconds, the node stops its containers (SIGTERM,
+    /// then SIGKILL after the grace period) and then removes it. Nil when the pod goes at once
+    /// (grace 0, or never bound to the node).
+    func markTerminating(_ pod: StoredObject, gracePeriod: Int?) throws(APIError) -> StoredObject? {
+        let spec = pod.value["spec"]
+        let grace = max(gracePeriod ?? spec?["terminationGracePeriodSeconds"]?.intValue ?? 30, 0)
+        let bound = !(spec?["nodeName"]?.stringValue ?? "").isEmpty
+        let current = pod.value["metadata"]?["deletionGracePeriodSeconds"]?.intValue
+        guard bound, grace > 0 else {
+            // A force delete of a pod in its grace period ends it now (the node sees it go).
+            return nil
+        }
+        if let current, current <= grace { return pod }
+        return try store.update(ResourceCatalog.pods, namespace: pod.namespace, name: pod.name) { stored in
+            var value = stored.value
+            if value["metadata"]?["deletionTimestamp"] == nil {
+                value["metadata"]?["deletionTimestamp"] = .string(Timestamp.after(seconds: grace))
+            }
+            value["metadata"]?["deletionGracePeriodSeconds"] = .number(Double(grace))
+            return value
+        }
     }
 }

@@ -4,12 +4,21 @@ import KubeClient
 /// that care, which reconcile level-triggered (they read the store, never trust the event).
 struct ControllerManager: Sendable {
     let api: KubernetesAPI
+    /// Runs the pods when set; the virtual node does otherwise.
+    var processNode: ProcessNode? = nil
 
     func run() async {
         guard let subscription = try? api.store.subscribe(nil, namespace: nil, after: nil) else { return }
         defer { subscription.cancel() }
-        let node = VirtualNode(api: api)
-        node.register()
+        if let processNode {
+            processNode.register()
+            // Pods that exist already (none at start-up) are picked up like new ones.
+            for (_, pod) in api.store.list(ResourceCatalog.pods, namespace: nil).items {
+                processNode.handle(StoreEvent(kind: .added, resource: ResourceCatalog.pods, object: pod, previous: nil))
+            }
+        } else {
+            VirtualNode(api: api).register()
+        }
         // Catch up with what exists (the bootstrap objects, or a restart).
         reconcileAll()
         for await event in subscription.events {
@@ -41,7 +50,11 @@ struct ControllerManager: Sendable {
         case "StatefulSet":
             statefulSets.reconcile(namespace: object.namespace, name: object.name)
         case "Pod":
-            if event.kind != .deleted { VirtualNode(api: api).schedule(object) }
+            if let processNode {
+                processNode.handle(event)
+            } else if event.kind != .deleted {
+                VirtualNode(api: api).schedule(object)
+            }
             for owner in owners(object, kind: "ReplicaSet") { replicaSets.reconcile(namespace: object.namespace, name: owner) }
             for owner in owners(object, kind: "StatefulSet") { statefulSets.reconcile(namespace: object.namespace, name: owner) }
             endpoints.reconcilePod(object, previous: event.previous)

@@ -7,7 +7,7 @@ struct VirtualNode: Sendable {
     static let name = "sandbox-node"
     let api: KubernetesAPI
 
-    func register() {
+    func register(runtime: String = "virtual://1.0", instanceType: String = "virtual") {
         let now = Timestamp.now()
         func condition(_ type: String, _ status: String, _ reason: String, _ message: String) -> JSONValue {
             ["type": .string(type), "status": .string(status), "reason": .string(reason), "message": .string(message),
@@ -17,7 +17,7 @@ struct VirtualNode: Sendable {
             "apiVersion": "v1", "kind": "Node",
             "metadata": ["name": .string(Self.name), "labels": [
                 "kubernetes.io/hostname": .string(Self.name), "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-                "node.kubernetes.io/instance-type": "virtual", "type": "virtual",
+                "node.kubernetes.io/instance-type": .string(instanceType), "type": .string(instanceType),
             ]],
             "spec": ["podCIDR": "10.244.0.0/16", "podCIDRs": ["10.244.0.0/16"]],
             "status": [
@@ -32,7 +32,7 @@ struct VirtualNode: Sendable {
                 "addresses": [["type": "InternalIP", "address": "10.244.0.1"], ["type": "Hostname", "address": .string(Self.name)]],
                 "nodeInfo": [
                     "kubeletVersion": "v1.33.0-sandbox", "kubeProxyVersion": "v1.33.0-sandbox", "operatingSystem": "linux",
-                    "architecture": "amd64", "containerRuntimeVersion": "virtual://1.0", "osImage": "Sandbox",
+                    "architecture": "amd64", "containerRuntimeVersion": .string(runtime), "osImage": "Sandbox",
                     "kernelVersion": "", "machineID": "", "systemUUID": "", "bootID": "",
                 ],
             ],

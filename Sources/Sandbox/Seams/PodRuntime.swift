@@ -161,10 +161,18 @@ public protocol ClusterDialer: Sendable {
 /// The node as the API layer reaches it: its runtime and the cluster network. Set once by
 /// whoever starts the node (the virtual node leaves the defaults), read on every request.
 public final class NodeAccess: Sendable {
-    private let state: Mutex<(runtime: any PodRuntime, dialer: any ClusterDialer)>
+    private let state: Mutex<(runtime: any PodRuntime, dialer: any ClusterDialer, terminatesPods: Bool)>
 
     public init(runtime: any PodRuntime = NoProcessRuntime(), dialer: any ClusterDialer = HostDialer()) {
-        state = Mutex((runtime, dialer))
+        state = Mutex((runtime, dialer, false))
+    }
+
+    /// Whether a node stops pods' processes before they go: a pod DELETE (or eviction) then
+    /// marks the pod (deletionTimestamp, deletionGracePeriodSeconds) and the node removes it
+    /// once its containers ended. False (the virtual node): pods go at once.
+    public var terminatesPods: Bool {
+        get { state.withLock { $0.terminatesPods } }
+        set { state.withLock { $0.terminatesPods = newValue } }
     }
 
     public var runtime: any PodRuntime {

@@ -34,12 +34,15 @@ public final class APIServer: Sendable {
         /// A second listener inside the cluster's network (the node namespace), where pods and
         /// the workstation reach the API server; the `kubernetes` Endpoints then point there.
         public var clusterListener: ClusterListener?
+        /// What runs the pods (with `controllers`): the virtual node, or processes.
+        public var node: NodeMode
 
         public init(
             name: String = "sandbox", host: String = "127.0.0.1", port: Int = 0,
             certificateAddresses: [String] = [], token: String? = nil, controllers: Bool = true,
-            clusterListener: ClusterListener? = nil
+            clusterListener: ClusterListener? = nil, node: NodeMode = .virtual
         ) {
+            self.node = node
             self.name = name
             self.host = host
             self.port = port
@@ -85,12 +88,15 @@ public final class APIServer: Sendable {
     private let acceptLoop: Task<Void, Never>
     private let controllerTask: Task<Void, Never>?
     private let acceptLoopDone: DoneFlag
+    /// The process node, when the configuration asks for one.
+    public let processNode: ProcessNode?
 
     private init(
         configuration: Configuration, port: Int, token: String, ca: CertificateAuthority, store: ObjectStore, api: KubernetesAPI,
         group: MultiThreadedEventLoopGroup, serverChannels: [any Channel], acceptLoop: Task<Void, Never>,
-        controllerTask: Task<Void, Never>?, acceptLoopDone: DoneFlag
+        controllerTask: Task<Void, Never>?, acceptLoopDone: DoneFlag, processNode: ProcessNode?
     ) {
+        self.processNode = processNode
         self.configuration = configuration
         self.port = port
         self.token = token
@@ -129,6 +135,14 @@ public final class APIServer: Sendable {
         let store = ObjectStore()
         let api = KubernetesAPI(store: store, token: token, serverHost: configuration.host)
         try api.bootstrap()
+        let processNode: ProcessNode?
+        if configuration.controllers, case .process(let options) = configuration.node {
+            processNode = try ProcessNode(api: api, options: options, caPEM: try ca.certificatePEM) { message in
+                print("process node: \(message)")
+            }
+        } else {
+            processNode = nil
+        }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
         typealias Listener = NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
@@ -153,6 +167,7 @@ public final class APIServer: Sendable {
             }
         } catch {
             for listener in listeners { try? await listener.channel.close() }
+            await processNode?.shutdown()
             try? await group.shutdownGracefully()
             throw error
         }
@@ -189,11 +204,11 @@ public final class APIServer: Sendable {
             }
         }
         let controllerTask: Task<Void, Never>? =
-            configuration.controllers ? Task { await ControllerManager(api: api).run() } : nil
+            configuration.controllers ? Task { [processNode] in await ControllerManager(api: api, processNode: processNode).run() } : nil
         return APIServer(
             configuration: configuration, port: port, token: token, ca: ca, store: store, api: api, group: group,
             serverChannels: bound.map(\.channel), acceptLoop: acceptLoop, controllerTask: controllerTask,
-            acceptLoopDone: acceptLoopDone)
+            acceptLoopDone: acceptLoopDone, processNode: processNode)
     }
 
     /// Stops accepting, ends every connection (watches included) and the controllers.
@@ -202,6 +217,7 @@ public final class APIServer: Sendable {
         acceptLoop.cancel()
         for channel in serverChannels { try? await channel.close() }
         await controllerTask?.value
+        await processNode?.shutdown()
         // Connections close themselves once cancelled, which needs their event loops running:
         // wait for that (briefly) before stopping the loops, or a close could wait forever.
         let deadline = ContinuousClock.now + .seconds(2)

@@ -160,7 +160,10 @@ public final class ObjectStore: Sendable {
             object["kind"] = .string(type.kind)
             object["apiVersion"] = .string(type.apiVersion)
             let finalizersGone = (meta["finalizers"]?.arrayValue ?? []).isEmpty
-            if meta["deletionTimestamp"] != nil, finalizersGone {
+            // A pod in its grace period (deletionGracePeriodSeconds > 0) stays until its node
+            // has stopped it and set the period to 0.
+            let graceOver = (meta["deletionGracePeriodSeconds"]?.intValue ?? 0) == 0
+            if meta["deletionTimestamp"] != nil, finalizersGone, graceOver {
                 return remove(&state, type, key: key, last: object)
             }
             if object == current.value { return current }

@@ -4,6 +4,9 @@ import Foundation
 enum Timestamp {
     static func now() -> String { format(Date()) }
 
+    /// `seconds` from now.
+    static func after(seconds: Int) -> String { format(Date().addingTimeInterval(Double(seconds))) }
+
     static func format(_ date: Date) -> String {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
