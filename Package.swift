@@ -114,6 +114,7 @@ let package = Package(
                 "KubeClient",
                 "PKI",
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -126,7 +127,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KubeClient", "PKI"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KubeClient", "PKI", "TestSupport"] + nio),
         // Data plane: many TCP/UDP flows multiplexed over one ordered byte stream (port-forward
         // or in-cluster TCP), with per-stream credit flow control; state machines without I/O,
         // NIO handlers only at the edge.

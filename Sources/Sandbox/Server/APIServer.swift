@@ -54,6 +54,8 @@ public final class APIServer: Sendable {
     public let certificateAuthority: CertificateAuthority
     /// The objects; tests may read it directly, clients go through HTTPS.
     public let store: ObjectStore
+    /// The REST API this server serves; its `node` is where a pod runtime is plugged in.
+    public let api: KubernetesAPI
 
     private let group: MultiThreadedEventLoopGroup
     private let serverChannel: any Channel
@@ -62,7 +64,7 @@ public final class APIServer: Sendable {
     private let acceptLoopDone: DoneFlag
 
     private init(
-        configuration: Configuration, port: Int, token: String, ca: CertificateAuthority, store: ObjectStore,
+        configuration: Configuration, port: Int, token: String, ca: CertificateAuthority, api: KubernetesAPI,
         group: MultiThreadedEventLoopGroup, serverChannel: any Channel, acceptLoop: Task<Void, Never>,
         controllerTask: Task<Void, Never>?, acceptLoopDone: DoneFlag
     ) {
@@ -70,7 +72,8 @@ public final class APIServer: Sendable {
         self.port = port
         self.token = token
         self.certificateAuthority = ca
-        self.store = store
+        self.store = api.store
+        self.api = api
         self.group = group
         self.serverChannel = serverChannel
         self.acceptLoop = acceptLoop
@@ -104,6 +107,16 @@ public final class APIServer: Sendable {
         try api.bootstrap()
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
+        // WebSocket upgrades (exec, port-forward) are decided by the API, with the user of the
+        // client certificate when there is no bearer token.
+        let decideStream: @Sendable (APIRequest, any Channel) async -> StreamAnswer = { request, channel in
+            var request = request
+            if request.headers.first(name: "authorization") == nil {
+                let certificate = try? await channel.nioSSL_peerCertificate().get()
+                request.user = certificate.flatMap(commonName) ?? ""
+            }
+            return await api.openStream(request)
+        }
         let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
         do {
             server = try await ServerBootstrap(group: group)
@@ -114,6 +127,7 @@ public final class APIServer: Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                        try channel.pipeline.syncOperations.addHandler(StreamUpgradeHandler(decide: decideStream))
                         return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
                             wrappingChannelSynchronously: channel)
                     }
@@ -146,7 +160,7 @@ public final class APIServer: Sendable {
         let controllerTask: Task<Void, Never>? =
             configuration.controllers ? Task { await ControllerManager(api: api).run() } : nil
         return APIServer(
-            configuration: configuration, port: port, token: token, ca: ca, store: store, group: group,
+            configuration: configuration, port: port, token: token, ca: ca, api: api, group: group,
             serverChannel: server.channel, acceptLoop: acceptLoop, controllerTask: controllerTask,
             acceptLoopDone: acceptLoopDone)
     }
