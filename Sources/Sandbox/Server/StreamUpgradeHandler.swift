@@ -114,7 +114,11 @@ final class StreamUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler
         context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: text)), promise: nil)
         // Inbound: decoder, then the session; the session's writes go back through the encoder.
         let decoder = ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: Self.maxFrameSize))
-        try pipeline.addHandlers([decoder, WebSocketFrameEncoder(), session.makeHandler(channel: context.channel)], position: .after(self))
+        // One at a time, in order: the session starts writing as soon as it is added.
+        let encoder = WebSocketFrameEncoder()
+        try pipeline.addHandler(decoder, position: .after(self))
+        try pipeline.addHandler(encoder, position: .after(decoder))
+        try pipeline.addHandler(session.makeHandler(channel: context.channel), position: .after(encoder))
         pipeline.removeHandler(context: context, promise: nil)
     }
 

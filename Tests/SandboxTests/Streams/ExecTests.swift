@@ -69,7 +69,7 @@ struct ExecTests {
             #expect(result.stderr.contains("to-stderr"), "\(result.output)")
             #expect(result.stderr.contains("command terminated with exit code 7"), "\(result.output)")
             #expect(result.status == 7, "\(result.output)")
-            let ok = try await kubectl.run(["exec", "web", "-c", "app", "--", "echo", "hi"], timeout: 30)
+            let ok = try await kubectl.run(["exec", "web", "-c", "app", "--", "sh", "-c", "echo hi"], timeout: 30)
             #expect(ok.status == 0, "\(ok.output)")
             #expect(ok.stdout == "hi\n", "\(ok.output)")
         }

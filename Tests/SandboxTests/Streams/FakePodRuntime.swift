@@ -141,6 +141,8 @@ extension TestCluster {
             "spec": ["containers": .array(containers.map { ["name": .string($0), "image": "app:1"] })],
         ]
         if !annotations.isEmpty { pod["metadata"]?["annotations"] = .object(annotations.mapValues(JSONValue.string)) }
+        // The controllers see only pods created after they subscribed, which is when the node appears.
+        try await eventually(.seconds(5), "the virtual node") { !api.store.list(ResourceCatalog.nodes, namespace: nil).items.isEmpty }
         _ = try api.createObject(ResourceCatalog.pods, pod)
         let deadline = ContinuousClock.now + .seconds(5)
         while ContinuousClock.now < deadline {
@@ -148,7 +150,8 @@ extension TestCluster {
                stored.value["status"]?["phase"]?.stringValue == "Running" { return stored }
             try await Task.sleep(for: .milliseconds(10))
         }
-        throw StreamTestError("pod \(name) did not become Running within 5 s")
+        let status = api.store.get(ResourceCatalog.pods, namespace: "default", name: name).map { String(decoding: $0.bytes, as: UTF8.self) } ?? "missing"
+        throw StreamTestError("pod \(name) did not become Running within 5 s: \(status)")
     }
 
     func client() throws -> KubeClient {
