@@ -156,7 +156,7 @@ let package = Package(
         // `sandbox-bench`: list, watch and start-up figures of the sandbox API server (issue 3).
         .executableTarget(
             name: "sandbox-bench",
-            dependencies: ["Sandbox", "KubeClient"],
+            dependencies: ["Sandbox", "KubeClient", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             path: "Benchmarks/SandboxBench"
         ),
         .testTarget(name: "TunnelTests", dependencies: ["Tunnel", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")]),
