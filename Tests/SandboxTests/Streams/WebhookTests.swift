@@ -1,6 +1,8 @@
 import Foundation
 import KubeClient
+import NIOCore
 import NIOHTTP1
+import NIOPosix
 import PKI
 @testable import Sandbox
 import Testing
@@ -184,6 +186,60 @@ struct WebhookTests {
         }
         await server.close()
         await injector.close()
+    }
+}
+
+extension WebhookTests {
+    @Test("a service clientConfig reaches a ready endpoint of the service, verified as NAME.NAMESPACE.svc")
+    func serviceClientConfig() async throws {
+        let server = try await WebhookTestServer { _ in WebhookTestServer.patch(Self.sidecar) }
+        do {
+            try await TestCluster.with { cluster in
+                _ = try cluster.api.createObject(ResourceCatalog.services, [
+                    "apiVersion": "v1", "kind": "Service", "metadata": ["name": "webhook", "namespace": "default"],
+                    "spec": ["ports": [["name": "https", "port": 443, "targetPort": .number(Double(server.port))]]],
+                ])
+                _ = try cluster.api.createObject(ResourceCatalog.endpoints, [
+                    "apiVersion": "v1", "kind": "Endpoints", "metadata": ["name": "webhook", "namespace": "default"],
+                    "subsets": [["addresses": [["ip": "127.0.0.1"]], "ports": [["name": "https", "port": .number(Double(server.port))]]]],
+                ])
+                var hook = Self.webhook("svc.example.com", url: "", caBundle: server.caBundle)
+                hook["clientConfig"] = ["service": ["name": "webhook", "namespace": "default", "path": "/mutate"], "caBundle": .string(server.caBundle)]
+                _ = try cluster.api.createObject(ResourceCatalog.mutatingWebhookConfigurations, Self.configuration("svc", webhooks: [hook]))
+                let (status, created) = await Self.create(cluster, Self.pod("web"))
+                #expect(status == 201, "\(created)")
+                #expect(created["spec"]?["containers"]?.arrayValue?.count == 2)
+            }
+        } catch {
+            await server.close()
+            throw error
+        }
+        await server.close()
+    }
+
+    @Test("a webhook that never answers fails after timeoutSeconds")
+    func timeout() async throws {
+        // Accepts connections and never says a word (not even the TLS handshake).
+        let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { $0.eventLoop.makeSucceededVoidFuture() }
+            .bind(host: "127.0.0.1", port: 0).get()
+        do {
+            try await TestCluster.with { cluster in
+                let port = silent.localAddress!.port!
+                let hook = Self.webhook("slow.example.com", url: "https://127.0.0.1:\(port)/m", caBundle: try PKITestCA.bundle(), extra: ["timeoutSeconds": 1])
+                _ = try cluster.api.createObject(ResourceCatalog.mutatingWebhookConfigurations, Self.configuration("slow", webhooks: [hook]))
+                let start = ContinuousClock.now
+                let (status, body) = await Self.create(cluster, Self.pod("web"))
+                let elapsed = ContinuousClock.now - start
+                #expect(status == 500)
+                #expect(body["message"]?.stringValue?.contains("context deadline exceeded") == true, "\(body)")
+                #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(5), "\(elapsed)")
+            }
+        } catch {
+            try? await silent.close()
+            throw error
+        }
+        try? await silent.close()
     }
 }
 
