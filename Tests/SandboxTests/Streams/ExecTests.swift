@@ -1,5 +1,6 @@
 import Foundation
 import KubeClient
+import NIOCore
 @testable import Sandbox
 import Testing
 
@@ -23,7 +24,18 @@ struct ExecTests {
             let ok = try await client.exec(pod: "web", namespace: "default", container: "side", command: ["true"])
             #expect(ok.exitCode == 0)
             #expect(runtime.execRequests.last?.container == "side")
+            // The default-container annotation names the container when the request does not.
+            try await cluster.runningPod("annotated", containers: ["app", "side"], annotations: [ContainerChoice.defaultAnnotation: "side"])
+            _ = try await client.exec(pod: "annotated", namespace: "default", command: ["true"])
+            #expect(runtime.execRequests.last?.container == "side")
         }
+    }
+
+    @Test("resize messages: Width and Height from the JSON, anything else ignored")
+    func resize() {
+        #expect(ExecSession.terminalSize(ByteBuffer(string: #"{"Width":120,"Height":40}"#)).map { [$0.width, $0.height] } == [120, 40])
+        #expect(ExecSession.terminalSize(ByteBuffer(string: #"{"Width":-1,"Height":40}"#)) == nil)
+        #expect(ExecSession.terminalSize(ByteBuffer(string: "not json")) == nil)
     }
 
     @Test("exec errors: missing pod, missing container, unknown executable, completed pod")
