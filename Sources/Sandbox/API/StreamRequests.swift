@@ -50,6 +50,8 @@ extension KubernetesAPI {
             }
         }
         if ports.isEmpty { throw APIError.badRequest("query parameter \"port\" is required") }
+        // Two channels per port, numbered in one byte.
+        if ports.count > 127 { throw APIError.badRequest("at most 127 ports can be forwarded on one connection; \(ports.count) were asked for") }
         let phase = pod["status"]?["phase"]?.stringValue ?? ""
         if phase == "Succeeded" || phase == "Failed" {
             throw APIError.badRequest("cannot port-forward to a container in a completed pod; current phase is \(phase)")
