@@ -126,6 +126,7 @@ let package = Package(
                 // setns, prctl, ioctl, pipe2 for the process node's launcher.
                 "CNodeSupport",
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -147,7 +148,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KubeClient", "PKI", "DNS", "TestSupport"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KubeClient", "PKI", "DNS", "TestSupport"] + nio),
         // Data plane: many TCP/UDP flows multiplexed over one ordered byte stream (port-forward
         // or in-cluster TCP), with per-stream credit flow control; state machines without I/O,
         // NIO handlers only at the edge.
@@ -176,7 +177,7 @@ let package = Package(
         // `sandbox-bench`: list, watch and start-up figures of the sandbox API server (issue 3).
         .executableTarget(
             name: "sandbox-bench",
-            dependencies: ["Sandbox", "KubeClient"],
+            dependencies: ["Sandbox", "KubeClient", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             path: "Benchmarks/SandboxBench"
         ),
         .testTarget(name: "TunnelTests", dependencies: ["Tunnel", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")]),

@@ -1,5 +1,7 @@
 import Foundation
 import KubeClient
+import NIOCore
+import NIOPosix
 import Sandbox
 
 /// `sandbox-bench`: the sandbox API server's figures from issue 3, measured over real HTTPS with
@@ -49,6 +51,7 @@ struct SandboxBench {
         }
         figures.append(Figure(name: "list 5,000 pods (HTTPS, parsed)", milliseconds: list, baselineMilliseconds: baseline, target: "< 200 ms"))
 
+        progress("measuring 100 watches")
         // 100 watches on one server; a change is timed until every watch has seen it.
         let watchers = 100
         let seen = Counter()
@@ -76,8 +79,49 @@ struct SandboxBench {
         for _ in 0..<20 { samples.append(try await change()) }
         figures.append(Figure(name: "a change seen by all 100 watches", milliseconds: samples.sorted()[samples.count / 2], baselineMilliseconds: baseline, target: "< 10 ms"))
         tasks.forEach { $0.cancel() }
+
+        progress("measuring port-forward throughput")
+        // Port-forward's data plane: bytes echoed by a local server behind a pod's port, through
+        // the API server's WebSocket relay and KubeClient's port-forward stream.
+        let echo = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(EchoHandler()) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        server.api.node.runtime = LoopbackRuntime(port: echo.localAddress?.port ?? 0)
+        _ = try server.store.create(ResourceCatalog.pods, [
+            "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "echo", "namespace": "default"],
+            "spec": ["containers": [["name": "c", "image": "echo:1"]]], "status": ["phase": "Running"],
+        ])
+        let stream = try await client.portForward(pod: "echo", namespace: "default", port: 7)
+        let total = 256 << 20
+        let chunk = ByteBuffer(repeating: 0x5a, count: 256 << 10)
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var sent = 0
+                while sent < total {
+                    try await stream.write(chunk)
+                    sent += chunk.readableBytes
+                }
+            }
+            group.addTask {
+                var received = 0
+                for try await part in stream.inbound {
+                    received += part.readableBytes
+                    if received >= total { break }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let forwarded = milliseconds(ContinuousClock.now - start)
+        await stream.close()
+        try? await echo.close()
+        figures.append(Figure(name: "port-forward: 256 MiB echoed", milliseconds: forwarded, baselineMilliseconds: nil, target: "-"))
+        let megabytesPerSecond = Double(total) / 1e6 / (forwarded / 1000)
         try await server.shutdown()
 
+        progress("measuring sandbox-cluster up")
         // `sandbox-cluster up` until ready, as a user runs it.
         let executable = URL(fileURLWithPath: arguments[0]).deletingLastPathComponent().appendingPathComponent("sandbox-cluster")
         if FileManager.default.isExecutableFile(atPath: executable.path) {
@@ -100,11 +144,17 @@ struct SandboxBench {
                   ratio.padding(toLength: 9, withPad: " ", startingAt: 0), f.target)
         }
         print("baseline: median round trip of GET namespaces/default on a warm HTTPS connection")
+        print(String(format: "port-forward throughput (KubeClient, one connection, each way): %.0f MB/s", megabytesPerSecond))
         if let jsonPath {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(figures).write(to: URL(fileURLWithPath: jsonPath))
         }
+    }
+
+    /// What is being measured now, on stderr (the figures come at the end, on stdout).
+    static func progress(_ text: String) {
+        FileHandle.standardError.write(Data("sandbox-bench: \(text)\n".utf8))
     }
 
     static func milliseconds(_ duration: Duration) -> Double {
@@ -144,4 +194,22 @@ final class Counter: @unchecked Sendable {
     private var count = 0
     func increment() { lock.lock(); count += 1; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
+
+/// The pod runtime of the port-forward figure: every port of every pod is one local listener.
+struct LoopbackRuntime: PodRuntime {
+    let port: Int
+    func connect(namespace: String, pod: String, port: Int) async throws -> Int32 {
+        try blockingConnect(host: "127.0.0.1", port: self.port)
+    }
+    func exec(_ request: ExecRequest) async throws -> ExecProcess { throw PodRuntimeError.noProcesses }
+    func logFile(namespace: String, pod: String, container: String, previous: Bool) throws -> URL? { nil }
+}
+
+/// Sends back what it receives.
+final class EchoHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { context.write(data, promise: nil) }
+    func channelReadComplete(context: ChannelHandlerContext) { context.flush() }
+    func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
 }

@@ -113,6 +113,11 @@ public struct KubernetesAPI: Sendable {
         if let sub = path.subresource, path.type.subresource(sub) == nil {
             throw APIError.pathNotFound()
         }
+        if let sub = path.subresource, Self.streamSubresources.contains(sub), path.name != nil {
+            // Only a WebSocket upgrade (taken before routing) reaches a stream.
+            guard request.method == .GET || request.method == .POST else { throw APIError.methodNotAllowed() }
+            throw APIError.badRequest("Upgrade request required")
+        }
         switch (request.method, path.name) {
         case (.GET, nil):
             if try request.flag("watch") { return try watch(request, path) }
@@ -120,7 +125,7 @@ public struct KubernetesAPI: Sendable {
         case (.GET, let name?):
             return try get(request, path, name: name)
         case (.POST, nil):
-            return try create(request, path)
+            return try await create(request, path)
         case (.POST, let name?) where path.subresource == "eviction":
             return try evict(path, name: name)
         case (.PUT, let name?):

@@ -18,7 +18,7 @@ extension KubernetesAPI {
         let object = try current(path, name: name)
         switch path.subresource {
         case "scale": return .json(scale(of: object.value, type: path.type))
-        case "log": return .text("")
+        case "log": return try podLog(request, pod: object)
         default: break
         }
         if wantsTable(request) {
@@ -27,7 +27,7 @@ extension KubernetesAPI {
         return .full(status: 200, contentType: "application/json", body: object.bytes)
     }
 
-    func create(_ request: APIRequest, _ path: ResourcePath) throws(APIError) -> APIResponse {
+    func create(_ request: APIRequest, _ path: ResourcePath) async throws(APIError) -> APIResponse {
         var object = try request.decodedBody()
         guard object.objectValue != nil else { throw APIError.badRequest("the request body must be a JSON object") }
         if let kind = object["kind"]?.stringValue, kind != path.type.kind {
@@ -42,12 +42,21 @@ extension KubernetesAPI {
             if object["metadata"] == nil { object["metadata"] = [:] }
             object["metadata"]?["namespace"] = .string(pathNamespace)
         }
+        let username = request.user.isEmpty ? "kubernetes-admin" : request.user
+        let groups = ["system:masters", "system:authenticated"]
         if isDryRun(request) {
             var copy = object
+            if path.type.kind == "Pod" {
+                Machinery.applyDefaults(path.type, to: &copy)
+                copy = try await runMutatingWebhooks(
+                    copy, operation: "CREATE", namespace: path.namespace ?? "", username: username, groups: groups, dryRun: true).object
+            }
             try admitCreate(path.type, &copy)
             return .json(copy, status: 201)
         }
-        let stored = try createObject(path.type, object)
+        let stored = path.type.kind == "Pod"
+            ? try await createPod(object, username: username, groups: groups)
+            : try createObject(path.type, object)
         return .full(status: 201, contentType: "application/json", body: stored.bytes)
     }
 

@@ -64,7 +64,10 @@ public enum ResourceCatalog {
             "Pod", "pods", short: ["po"], categories: ["all"],
             subresources: [
                 status("", "Pod"),
+                .init(name: "attach", group: "", version: "v1", kind: "PodAttachOptions", verbs: ["create", "get"]),
+                .init(name: "exec", group: "", version: "v1", kind: "PodExecOptions", verbs: ["create", "get"]),
                 .init(name: "log", group: "", version: "v1", kind: "Pod", verbs: ["get"]),
+                .init(name: "portforward", group: "", version: "v1", kind: "PodPortForwardOptions", verbs: ["create", "get"]),
                 .init(name: "eviction", group: "policy", version: "v1", kind: "Eviction", verbs: ["create"]),
             ]),
         core("Service", "services", short: ["svc"], categories: ["all"], subresources: [status("", "Service")]),
@@ -129,6 +132,8 @@ public enum ResourceCatalog {
     public static let services = lookup(apiVersion: "v1", plural: "services")!
     public static let endpoints = lookup(apiVersion: "v1", plural: "endpoints")!
     public static let serviceAccounts = lookup(apiVersion: "v1", plural: "serviceaccounts")!
+    public static let events = lookup(apiVersion: "v1", plural: "events")!
+    public static let mutatingWebhookConfigurations = lookup(apiVersion: "admissionregistration.k8s.io/v1", plural: "mutatingwebhookconfigurations")!
     public static let deployments = lookup(apiVersion: "apps/v1", plural: "deployments")!
     public static let replicaSets = lookup(apiVersion: "apps/v1", plural: "replicasets")!
     public static let statefulSets = lookup(apiVersion: "apps/v1", plural: "statefulsets")!

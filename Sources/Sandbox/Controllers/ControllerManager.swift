@@ -20,17 +20,17 @@ struct ControllerManager: Sendable {
             VirtualNode(api: api).register()
         }
         // Catch up with what exists (the bootstrap objects, or a restart).
-        reconcileAll()
+        await reconcileAll()
         for await event in subscription.events {
             if Task.isCancelled { break }
-            handle(event)
+            await handle(event)
         }
     }
 
-    func reconcileAll() {
+    func reconcileAll() async {
         let store = api.store
         for (_, d) in store.list(ResourceCatalog.deployments, namespace: nil).items { deployments.reconcile(namespace: d.namespace, name: d.name) }
-        for (_, rs) in store.list(ResourceCatalog.replicaSets, namespace: nil).items { replicaSets.reconcile(namespace: rs.namespace, name: rs.name) }
+        for (_, rs) in store.list(ResourceCatalog.replicaSets, namespace: nil).items { await replicaSets.reconcile(namespace: rs.namespace, name: rs.name) }
         for (_, s) in store.list(ResourceCatalog.services, namespace: nil).items { endpoints.reconcile(namespace: s.namespace, name: s.name) }
     }
 
@@ -39,24 +39,24 @@ struct ControllerManager: Sendable {
     var statefulSets: StatefulSetController { StatefulSetController(api: api) }
     var endpoints: EndpointsController { EndpointsController(api: api) }
 
-    func handle(_ event: StoreEvent) {
+    func handle(_ event: StoreEvent) async {
         let object = event.object
         switch event.resource.kind {
         case "Deployment":
             deployments.reconcile(namespace: object.namespace, name: object.name)
         case "ReplicaSet":
-            replicaSets.reconcile(namespace: object.namespace, name: object.name)
+            await replicaSets.reconcile(namespace: object.namespace, name: object.name)
             for owner in owners(object, kind: "Deployment") { deployments.reconcile(namespace: object.namespace, name: owner) }
         case "StatefulSet":
-            statefulSets.reconcile(namespace: object.namespace, name: object.name)
+            await statefulSets.reconcile(namespace: object.namespace, name: object.name)
         case "Pod":
             if let processNode {
                 processNode.handle(event)
             } else if event.kind != .deleted {
                 VirtualNode(api: api).schedule(object)
             }
-            for owner in owners(object, kind: "ReplicaSet") { replicaSets.reconcile(namespace: object.namespace, name: owner) }
-            for owner in owners(object, kind: "StatefulSet") { statefulSets.reconcile(namespace: object.namespace, name: owner) }
+            for owner in owners(object, kind: "ReplicaSet") { await replicaSets.reconcile(namespace: object.namespace, name: owner) }
+            for owner in owners(object, kind: "StatefulSet") { await statefulSets.reconcile(namespace: object.namespace, name: owner) }
             endpoints.reconcilePod(object, previous: event.previous)
         case "Service":
             endpoints.reconcile(namespace: object.namespace, name: object.name)

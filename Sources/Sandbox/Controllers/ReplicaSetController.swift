@@ -4,7 +4,7 @@ import KubeClient
 struct ReplicaSetController: Sendable {
     let api: KubernetesAPI
 
-    func reconcile(namespace: String, name: String) {
+    func reconcile(namespace: String, name: String) async {
         let type = ResourceCatalog.replicaSets
         guard let rs = api.store.get(type, namespace: namespace, name: name), !Workload.isTerminating(rs) else { return }
         let desired = rs.value["spec"]?["replicas"]?.intValue ?? 1
@@ -15,7 +15,9 @@ struct ReplicaSetController: Sendable {
                 let pod = Workload.pod(
                     from: rs.value["spec"]?["template"], namespace: namespace, owner: owner, extraLabels: [:],
                     generateName: "\(name)-")
-                if let created = try? api.createObject(ResourceCatalog.pods, pod) { pods.append(created) }
+                if let created = try? await api.createPod(pod, username: "system:serviceaccount:kube-system:replicaset-controller", groups: Workload.controllerGroups) {
+                    pods.append(created)
+                }
             }
         } else if pods.count > desired {
             // Not-ready pods go first, then the newest.

@@ -6,7 +6,7 @@ import KubeClient
 struct StatefulSetController: Sendable {
     let api: KubernetesAPI
 
-    func reconcile(namespace: String, name: String) {
+    func reconcile(namespace: String, name: String) async {
         let type = ResourceCatalog.statefulSets
         guard let sts = api.store.get(type, namespace: namespace, name: name), !Workload.isTerminating(sts) else { return }
         let spec = sts.value["spec"]
@@ -33,7 +33,9 @@ struct StatefulSetController: Sendable {
                 name: podName)
             pod["spec"]?["hostname"] = .string(podName)
             if let service = spec?["serviceName"]?.stringValue, !service.isEmpty { pod["spec"]?["subdomain"] = .string(service) }
-            if let created = try? api.createObject(ResourceCatalog.pods, pod) { pods.append(created) }
+            if let created = try? await api.createPod(pod, username: "system:serviceaccount:kube-system:statefulset-controller", groups: Workload.controllerGroups) {
+                pods.append(created)
+            }
             if !parallel { break }
         }
         for pod in pods.sorted(by: { ordinal($0) > ordinal($1) }) where ordinal(pod) >= desired {

@@ -3,6 +3,9 @@ import KubeClient
 /// What the workload controllers share: owner references, pod readiness, template hashes,
 /// status writes that change nothing when nothing changed.
 enum Workload {
+    /// The groups of the controllers' service accounts, as webhooks see them in `userInfo`.
+    static let controllerGroups = ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"]
+
     static func ownerReference(_ owner: StoredObject, kind: String, apiVersion: String = "apps/v1") -> JSONValue {
         ["apiVersion": .string(apiVersion), "kind": .string(kind), "name": .string(owner.name), "uid": .string(owner.uid),
          "controller": true, "blockOwnerDeletion": true]

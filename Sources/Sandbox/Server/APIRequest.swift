@@ -10,9 +10,12 @@ public struct APIRequest: Sendable {
     public var headers: HTTPHeaders
     public var body: [UInt8]
     public var user: String
+    /// The request target as sent (path and query), for parameters that may repeat.
+    public var uri: String
 
     public init(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: [UInt8], user: String) {
         self.method = method
+        self.uri = uri
         self.headers = headers
         self.body = body
         self.user = user
@@ -30,6 +33,18 @@ public struct APIRequest: Sendable {
             }
         }
         self.query = query
+    }
+
+    /// Every value of a query parameter that may repeat (`command=ls&command=-l`), in order.
+    func values(_ name: String) -> [String] {
+        guard let query = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).dropFirst().first else {
+            return []
+        }
+        return query.split(separator: "&").compactMap { pair in
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
+            return decode(kv[0]) == name ? (kv.count > 1 ? decode(kv[1]) : "") : nil
+        }
     }
 
     var accept: String { headers.first(name: "accept") ?? "" }

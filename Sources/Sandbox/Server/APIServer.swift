@@ -80,7 +80,7 @@ public final class APIServer: Sendable {
     public let certificateAuthority: CertificateAuthority
     /// The objects; tests may read it directly, clients go through HTTPS.
     public let store: ObjectStore
-    /// The API over the store, and the node it reaches (`api.node`).
+    /// The REST API this server serves; its `node` is where a pod runtime is plugged in.
     public let api: KubernetesAPI
 
     private let group: MultiThreadedEventLoopGroup
@@ -92,7 +92,7 @@ public final class APIServer: Sendable {
     public let processNode: ProcessNode?
 
     private init(
-        configuration: Configuration, port: Int, token: String, ca: CertificateAuthority, store: ObjectStore, api: KubernetesAPI,
+        configuration: Configuration, port: Int, token: String, ca: CertificateAuthority, api: KubernetesAPI,
         group: MultiThreadedEventLoopGroup, serverChannels: [any Channel], acceptLoop: Task<Void, Never>,
         controllerTask: Task<Void, Never>?, acceptLoopDone: DoneFlag, processNode: ProcessNode?
     ) {
@@ -101,7 +101,7 @@ public final class APIServer: Sendable {
         self.port = port
         self.token = token
         self.certificateAuthority = ca
-        self.store = store
+        self.store = api.store
         self.api = api
         self.group = group
         self.serverChannels = serverChannels
@@ -145,11 +145,22 @@ public final class APIServer: Sendable {
         }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
+        // WebSocket upgrades (exec, port-forward) are decided by the API, with the user of the
+        // client certificate when there is no bearer token.
+        let decideStream: @Sendable (APIRequest, any Channel) async -> StreamAnswer = { request, channel in
+            var request = request
+            if request.headers.first(name: "authorization") == nil {
+                let certificate = try? await channel.nioSSL_peerCertificate().get()
+                request.user = certificate.flatMap(commonName) ?? ""
+            }
+            return await api.openStream(request)
+        }
         typealias Listener = NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
         @Sendable func initialize(_ channel: any Channel) -> EventLoopFuture<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>> {
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
                 try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                try channel.pipeline.syncOperations.addHandler(StreamUpgradeHandler(decide: decideStream))
                 return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
             }
         }
@@ -206,7 +217,7 @@ public final class APIServer: Sendable {
         let controllerTask: Task<Void, Never>? =
             configuration.controllers ? Task { [processNode] in await ControllerManager(api: api, processNode: processNode).run() } : nil
         return APIServer(
-            configuration: configuration, port: port, token: token, ca: ca, store: store, api: api, group: group,
+            configuration: configuration, port: port, token: token, ca: ca, api: api, group: group,
             serverChannels: bound.map(\.channel), acceptLoop: acceptLoop, controllerTask: controllerTask,
             acceptLoopDone: acceptLoopDone, processNode: processNode)
     }
