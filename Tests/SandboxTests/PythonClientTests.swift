@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The official Python `kubernetes` client against the sandbox: list, create, strategic and
@@ -49,16 +50,9 @@ struct PythonClientTests {
         try await TestCluster.with { cluster in
             let scriptFile = cluster.directory.appendingPathComponent("check.py")
             try Self.script.write(to: scriptFile, atomically: true, encoding: .utf8)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [Self.python, scriptFile.path, cluster.kubeconfig.path]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "\(output)")
+            let result = try await ProcessRunner.run([Self.python, scriptFile.path, cluster.kubeconfig.path])
+            let output = result.combined
+            #expect(result.status == 0, "\(output)")
             for line in [
                 "namespaces ['default', 'kube-node-lease', 'kube-public', 'kube-system']",
                 "smp [('a', '1'), ('b', '2')]", "jsonpatch [('b', '2')]", "watched 2", "log ''", "after delete 404",

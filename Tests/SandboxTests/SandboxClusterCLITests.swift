@@ -1,5 +1,6 @@
 import Foundation
 import Sandbox
+import TestSupport
 import Testing
 
 /// `sandbox-cluster up/status/down` as a user runs them: two clusters at once, each ready
@@ -17,18 +18,10 @@ struct SandboxClusterCLITests {
         return nil
     }()
 
-    func run(_ arguments: [String], environment: [String: String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    func run(_ arguments: [String], environment: [String: String]) async throws -> (Int32, String) {
+        let executable = try #require(Self.executable, "build the sandbox-cluster product first (swift build)")
+        let result = try await ProcessRunner.run([executable.path] + arguments, environment: environment)
+        return (result.status, result.combined)
     }
 
     @Test("up starts two named clusters in under 3 s each, status lists them, down removes them")
@@ -39,35 +32,49 @@ struct SandboxClusterCLITests {
         try FileManager.default.createDirectory(at: runtime, withIntermediateDirectories: true)
         let env = ["XDG_RUNTIME_DIR": runtime.path]
         defer {
-            _ = try? run(["down", "--name", "one"], environment: env)
-            _ = try? run(["down", "--name", "two"], environment: env)
+            downBlocking("one", env)
+            downBlocking("two", env)
             try? FileManager.default.removeItem(at: runtime)
         }
         for name in ["one", "two"] {
             let started = Date()
-            let (status, output) = try run(["up", "--name", name], environment: env)
+            let (status, output) = try await run(["up", "--name", name], environment: env)
             #expect(status == 0, "\(output)")
             #expect(Date().timeIntervalSince(started) < 3)
-            // stderr says how long it took; the last line (stdout) is the kubeconfig's path.
-            let path = output.split(separator: "\n").last.map(String.init) ?? ""
+            // stderr says how long it took; stdout is the kubeconfig's path.
+            let path = output.split(separator: "\n").map(String.init).first { $0.hasSuffix("/kubeconfig") } ?? ""
             #expect(path == runtime.appendingPathComponent("sandbox-cluster/\(name)/kubeconfig").path)
             let kubeconfig = try String(contentsOfFile: path, encoding: .utf8)
             #expect(kubeconfig.contains("certificate-authority-data:") && kubeconfig.contains("token:") && kubeconfig.contains("https://127.0.0.1:"))
         }
-        let (_, status) = try run(["status"], environment: env)
+        let (_, status) = try await run(["status"], environment: env)
         #expect(status.contains("one: running") && status.contains("two: running"), "\(status)")
-        let (again, message) = try run(["up", "--name", "one"], environment: env)
+        let (again, message) = try await run(["up", "--name", "one"], environment: env)
         #expect(again != 0 && message.contains("already runs"), "\(message)")
         for name in ["one", "two"] {
-            let (code, output) = try run(["down", "--name", name], environment: env)
+            let (code, output) = try await run(["down", "--name", name], environment: env)
             #expect(code == 0 && output.contains("stopped"), "\(output)")
             #expect(!FileManager.default.fileExists(atPath: runtime.appendingPathComponent("sandbox-cluster/\(name)").path))
         }
     }
 
-    func cli(_ arguments: [String], _ env: [String: String], timeout: Double = 30) throws -> (status: Int32, output: String) {
+    func cli(_ arguments: [String], _ env: [String: String], timeout: Double = 30) async throws -> (status: Int32, output: String) {
         let executable = try #require(Self.executable, "build the sandbox-cluster product first (swift build)")
-        return try runCommand([executable.path] + arguments, environment: env, timeout: timeout)
+        return try await runCommand([executable.path] + arguments, environment: env, timeout: timeout)
+    }
+
+    /// `down` for a `defer` (which cannot await): blocks this thread for the fraction of a second
+    /// it takes, at the end of the test only.
+    func downBlocking(_ name: String, _ env: [String: String]) {
+        guard let executable = Self.executable else { return }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["down", "--name", name]
+        process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return }
+        process.waitUntilExit()
     }
 
     func temporaryRuntime() throws -> (URL, [String: String]) {
@@ -82,34 +89,34 @@ struct SandboxClusterCLITests {
         let (runtime, env) = try temporaryRuntime()
         let name = testClusterName("cli")
         defer {
-            _ = try? cli(["down", "--name", name], env)
+            downBlocking(name, env)
             try? FileManager.default.removeItem(at: runtime)
         }
         let started = Date()
-        let (status, output) = try cli(["up", "--name", name], env)
+        let (status, output) = try await cli(["up", "--name", name], env)
         let elapsed = Date().timeIntervalSince(started)
         #expect(status == 0, "\(output)")
         #expect(elapsed < 3, "up took \(elapsed) s: \(output)")
         #expect(output.contains("ready in"), "\(output)")
         print("sandbox-cluster up (process node, network, DNS): \(String(format: "%.2f", elapsed)) s; \(output.split(separator: "\n").first ?? "")")
 
-        let (code, namespaces) = try cli(["run", "--name", name, "--", "kubectl", "get", "ns"], env)
+        let (code, namespaces) = try await cli(["run", "--name", name, "--", "kubectl", "get", "ns"], env)
         #expect(code == 0 && namespaces.contains("kube-system"), "\(namespaces)")
-        let (_, dns) = try cli(["run", "--name", name, "--", "kubectl", "get", "svc", "-n", "kube-system", "kube-dns"], env)
+        let (_, dns) = try await cli(["run", "--name", name, "--", "kubectl", "get", "svc", "-n", "kube-system", "kube-dns"], env)
         #expect(dns.contains("10.96.0.10"), "\(dns)")
-        let (_, server) = try cli(["run", "--name", name, "--", "sh", "-c", "echo $KUBECONFIG; grep server: $KUBECONFIG"], env)
+        let (_, server) = try await cli(["run", "--name", name, "--", "sh", "-c", "echo $KUBECONFIG; grep server: $KUBECONFIG"], env)
         #expect(server.contains("workstation.kubeconfig") && server.contains("https://192.0.2.1:6443"), "\(server)")
-        let (_, outside) = try cli(["run", "--name", name, "--", "dig", "+short", "+time=2", "+tries=1", "outside.test"], env)
+        let (_, outside) = try await cli(["run", "--name", name, "--", "dig", "+short", "+time=2", "+tries=1", "outside.test"], env)
         #expect(outside.trimmingCharacters(in: .whitespacesAndNewlines) == "192.0.2.1", "\(outside)")
-        let (exit, _) = try cli(["run", "--name", name, "--", "sh", "-c", "exit 7"], env)
+        let (exit, _) = try await cli(["run", "--name", name, "--", "sh", "-c", "exit 7"], env)
         #expect(exit == 7)
-        let (_, status2) = try cli(["status"], env)
+        let (_, status2) = try await cli(["status"], env)
         #expect(status2.contains("\(name): running") && status2.contains("sbx-\(name)-ws"), "\(status2)")
 
-        let (down, message) = try cli(["down", "--name", name], env)
+        let (down, message) = try await cli(["down", "--name", name], env)
         #expect(down == 0 && message.contains("stopped"), "\(message)")
         expectNothingLeft(cluster: name, processes: serverProcesses(name))
-        let (after, refused) = try cli(["run", "--name", name, "--", "true"], env)
+        let (after, refused) = try await cli(["run", "--name", name, "--", "true"], env)
         #expect(after != 0 && refused.contains("is not running"), "\(refused)")
     }
 
@@ -119,11 +126,11 @@ struct SandboxClusterCLITests {
         let (runtime, env) = try temporaryRuntime()
         let name = testClusterName("kill")
         defer {
-            _ = try? cli(["down", "--name", name], env)
+            downBlocking(name, env)
             try? FileManager.default.removeItem(at: runtime)
         }
         for round in 0..<2 {
-            let (status, output) = try cli(["up", "--name", name, "--link-delay-ms", "1"], env)
+            let (status, output) = try await cli(["up", "--name", name, "--link-delay-ms", "1"], env)
             #expect(status == 0, "round \(round): \(output)")
             let pids = serverProcesses(name)
             #expect(pids.count == 1)
@@ -132,16 +139,16 @@ struct SandboxClusterCLITests {
             #expect(gone)
             #expect(!ClusterTopology.namespaces(cluster: name).isEmpty, "the killed server's namespaces are left for down to find")
         }
-        let (down, message) = try cli(["down", "--name", name], env)
+        let (down, message) = try await cli(["down", "--name", name], env)
         #expect(down == 0 && message.contains("removed what it left"), "\(message)")
         expectNothingLeft(cluster: name)
     }
 
     @Test("--link-delay-ms needs the network")
-    func delayNeedsNetwork() throws {
+    func delayNeedsNetwork() async throws {
         let (runtime, env) = try temporaryRuntime()
         defer { try? FileManager.default.removeItem(at: runtime) }
-        let (status, output) = try cli(["up", "--name", "x", "--node", "virtual", "--link-delay-ms", "5"], env)
+        let (status, output) = try await cli(["up", "--name", "x", "--node", "virtual", "--link-delay-ms", "5"], env)
         #expect(status != 0 && output.contains("--link-delay-ms needs the cluster network"), "\(output)")
     }
 

@@ -10,7 +10,7 @@ struct DelayedLinkTests {
     func pingShowsTheDelay() async throws {
         guard networkTestsCanRun() else { return }
         try await NetworkedCluster.with("dl", linkDelay: .milliseconds(10)) { cluster in
-            let (status, output) = try runCommand(
+            let (status, output) = try await runCommand(
                 ["ip", "netns", "exec", cluster.names.workstationNamespace, "ping", "-c", "5", "-i", "0.2", "-q", "192.0.2.1"])
             #expect(status == 0, "\(output)")
             // rtt min/avg/max/mdev = 20.1/20.3/20.6/0.1 ms

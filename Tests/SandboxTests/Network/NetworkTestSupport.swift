@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import KubeClient
 import Synchronization
 import Testing
@@ -23,37 +24,9 @@ func testClusterName(_ tag: String) -> String {
 /// Runs a command (no shell) with a deadline; returns its exit status and combined output.
 /// A command still running at the deadline is killed and reported as status -1.
 @discardableResult
-func runCommand(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 30) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    process.standardInput = FileHandle.nullDevice
-    let collected = Mutex(Data())
-    let eof = DispatchSemaphore(value: 0)
-    pipe.fileHandleForReading.readabilityHandler = { handle in
-        let data = handle.availableData
-        if data.isEmpty {
-            handle.readabilityHandler = nil
-            eof.signal()
-        } else {
-            collected.withLock { $0.append(data) }
-        }
-    }
-    let exited = DispatchSemaphore(value: 0)
-    process.terminationHandler = { _ in exited.signal() }
-    try process.run()
-    if exited.wait(timeout: .now() + timeout) == .timedOut {
-        kill(process.processIdentifier, SIGKILL)
-        _ = exited.wait(timeout: .now() + 5)
-        _ = eof.wait(timeout: .now() + 1)
-        return (-1, collected.withLock { String(decoding: $0, as: UTF8.self) } + "\n[killed after \(timeout) s]")
-    }
-    _ = eof.wait(timeout: .now() + 5)
-    return (process.terminationStatus, collected.withLock { String(decoding: $0, as: UTF8.self) })
+func runCommand(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 30) async throws -> (status: Int32, output: String) {
+    let result = try await ProcessRunner.run(arguments, environment: environment, timeout: .milliseconds(Int64(timeout * 1000)))
+    return (result.status, result.combined)
 }
 
 /// Polls `condition` until it holds or `seconds` pass.
@@ -207,14 +180,14 @@ struct TestPod {
     let port: Int
 
     /// Runs a command inside the pod's namespaces (network, and /etc/resolv.conf via ip netns).
-    func run(_ arguments: [String], timeout: Double = 30) throws -> (status: Int32, output: String) {
-        try runCommand(["ip", "netns", "exec", netns] + arguments, timeout: timeout)
+    func run(_ arguments: [String], timeout: Double = 30) async throws -> (status: Int32, output: String) {
+        try await runCommand(["ip", "netns", "exec", netns] + arguments, timeout: timeout)
     }
 
     /// `count` requests from this pod to `host:port` (a new connection or socket each); one
     /// answer (the server's name, or "error: …") per line.
-    func ask(_ proto: String, _ host: String, _ port: Int, count: Int = 1) throws -> [String] {
-        let (_, output) = try run(["python3", "-c", Self.clientScript, proto, host, String(port), String(count)])
+    func ask(_ proto: String, _ host: String, _ port: Int, count: Int = 1) async throws -> [String] {
+        let (_, output) = try await run(["python3", "-c", Self.clientScript, proto, host, String(port), String(count)])
         return output.split(separator: "\n").map(String.init)
     }
 

@@ -328,8 +328,10 @@ struct ProcessNodeLifecycleTests {
             try node.create(ResourceCatalog.pods, NodeFixture.shellPod("tty", script: "exec sleep 600", restartPolicy: "Always"))
             try await node.waitForPod("tty") { $0.phase == "Running" }
             let process = try await node.runtime.exec(ExecRequest(namespace: "default", pod: "tty", container: "main",
-                                                                  command: ["sh", "-c", "stty size; test -t 0 && echo tty"], stdin: true, tty: true))
+                                                                  command: ["sh", "-c", "while [ \"$(stty size)\" = \"0 0\" ]; do sleep 0.01; done; stty size; test -t 0 && echo tty"],
+                                                                  stdin: true, tty: true))
             #expect(process.stderr == nil)
+            // As kubectl does, the size follows the start; the command waits for it.
             process.resize(100, 30)
             let master = try #require(process.stdout)
             var output = ""
