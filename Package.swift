@@ -23,6 +23,10 @@ let package = Package(
         .executable(name: "sandbox-cluster", targets: ["sandbox-cluster"]),
         .library(name: "Tunnel", targets: ["Tunnel"]),
         .library(name: "SPDY", targets: ["SPDY"]),
+        .executable(name: "traffic", targets: ["traffic"]),
+        .library(name: "RPC", targets: ["RPC"]),
+        .library(name: "TrafficManager", targets: ["TrafficManager"]),
+        .library(name: "TelepresenceClient", targets: ["TelepresenceClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -34,6 +38,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         // Kubernetes API client: kubeconfig, auth, TLS, REST, watch, port-forward, exec.
@@ -61,6 +69,9 @@ let package = Package(
             name: "telepresence",
             dependencies: [
                 "KubeClient",
+                "TelepresenceClient",
+                "RPC",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -193,6 +204,69 @@ let package = Package(
         .testTarget(name: "KubeClientSandboxTests", dependencies: ["KubeClient", "Sandbox"]),
         // Drives the built executables as a user does.
         .testTarget(name: "EndToEndTests", dependencies: ["telepresence"]),
+        // The control plane's protos (Sources/RPC/protos) and the Swift code generated from them
+        // by scripts/gen-grpc (committed; no build runs protoc).
+        .target(
+            name: "RPC",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md", "protos"]
+        ),
+        // The traffic-manager: client sessions, cluster facts, workloads, over gRPC.
+        .target(
+            name: "TrafficManager",
+            dependencies: nio + [
+                "RPC", "KubeClient",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"]
+        ),
+        // `traffic manager` (and `traffic agent` later): the cluster-side executable.
+        .executableTarget(
+            name: "traffic",
+            dependencies: [
+                "TrafficManager", "KubeClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The workstation side: the user daemon (connector), its client, the traffic-manager's
+        // install (helm without helm), configuration and paths.
+        .target(
+            name: "TelepresenceClient",
+            dependencies: nio + [
+                "RPC", "KubeClient",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            exclude: ["README.md"]
+        ),
+        .testTarget(
+            name: "TrafficManagerTests",
+            dependencies: [
+                "TrafficManager", "RPC", "KubeClient", "Sandbox",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ]
+        ),
+        .testTarget(
+            name: "TelepresenceClientTests",
+            dependencies: [
+                "TelepresenceClient", "TrafficManager", "RPC", "KubeClient", "Sandbox", "telepresence", "traffic",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import KubeClient
 
 /// The Kubernetes flags every cluster-facing command takes, with kubectl's names and meaning.
@@ -51,5 +52,25 @@ struct KubeFlags: ParsableArguments {
             tlsServerName: tlsServerName, requestTimeout: requestTimeout,
             impersonateUser: impersonateUser, impersonateUID: impersonateUID,
             impersonateGroups: impersonateGroups.isEmpty ? nil : impersonateGroups)
+    }
+
+    /// The flags by kubectl's long names, as the user daemon's ConnectRequest carries them.
+    var byName: [String: String] {
+        var flags: [String: String] = [:]
+        func put(_ name: String, _ value: String?) { if let value, !value.isEmpty { flags[name] = value } }
+        put("kubeconfig", kubeconfig.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 })
+        put("context", context)
+        put("cluster", cluster)
+        put("user", user)
+        put("server", server)
+        put("token", token)
+        put("certificate-authority", certificateAuthority)
+        if insecureSkipTLSVerify { flags["insecure-skip-tls-verify"] = "true" }
+        put("tls-server-name", tlsServerName)
+        put("request-timeout", requestTimeout)
+        put("as", impersonateUser)
+        put("as-uid", impersonateUID)
+        if !impersonateGroups.isEmpty { flags["as-group"] = impersonateGroups.joined(separator: ",") }
+        return flags
     }
 }

@@ -1,11 +1,15 @@
 import ArgumentParser
+import RPC
 
 @main
 struct Telepresence: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "telepresence",
         abstract: "Join your workstation to a Kubernetes cluster's network and engage its workloads.",
-        version: TelepresenceVersion.current,
-        subcommands: [Version.self, ListContexts.self, ListNamespaces.self]
+        version: ProductVersion.current,
+        subcommands: [
+            Connect.self, Status.self, List.self, Quit.self, Version.self, Config.self, LogLevel.self, Helm.self,
+            ListContexts.self, ListNamespaces.self, Userd.self,
+        ]
     )
 }

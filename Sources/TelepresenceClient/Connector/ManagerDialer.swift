@@ -1,0 +1,60 @@
+import Foundation
+import KubeClient
+
+/// How the connector reaches the traffic-manager's API: a small protocol so the daemon can go
+/// through the API server's port-forward (the product) while a test points it at a manager on
+/// 127.0.0.1 (internal API only; no CLI flag selects it).
+public protocol ManagerDialer: Sendable {
+    /// Makes the manager reachable and says where gRPC connects. `onLinkLost` is called whenever
+    /// the connection under gRPC breaks (a port-forward cut), so the session can say so at once.
+    func open(pod: ManagerPod, onLinkLost: @escaping @Sendable () -> Void) async throws -> ManagerLink
+}
+
+/// Where gRPC connects to reach the manager, and how to stop reaching it.
+public struct ManagerLink: Sendable {
+    public enum Address: Sendable, Equatable {
+        case tcp(host: String, port: Int)
+        case unix(path: String)
+    }
+
+    public var address: Address
+    /// What the link goes through, for status and logs ("port-forward to pod x", "127.0.0.1:8081").
+    public var description: String
+    public var close: @Sendable () async -> Void
+
+    public init(address: Address, description: String, close: @escaping @Sendable () async -> Void = {}) {
+        self.address = address
+        self.description = description
+        self.close = close
+    }
+}
+
+/// The traffic-manager pod the connector found.
+public struct ManagerPod: Sendable, Equatable {
+    public var name: String
+    public var namespace: String
+    public var ip: String?
+    public var port: Int
+
+    public init(name: String, namespace: String, ip: String?, port: Int) {
+        self.name = name
+        self.namespace = namespace
+        self.ip = ip
+        self.port = port
+    }
+}
+
+/// Dials a manager at a fixed address (tests run one in process on 127.0.0.1).
+public struct DirectManagerDialer: ManagerDialer {
+    public let host: String
+    public let port: Int
+
+    public init(host: String = "127.0.0.1", port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public func open(pod: ManagerPod, onLinkLost: @escaping @Sendable () -> Void) async throws -> ManagerLink {
+        ManagerLink(address: .tcp(host: host, port: port), description: "\(host):\(port)")
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import KubeClient
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Reaches the traffic-manager through the API server's pod port-forward, in process: gRPC
+/// connects to a user-only Unix socket, and each connection accepted there is relayed over a
+/// new port-forward stream to the manager pod's API port. When a port-forward breaks, gRPC
+/// reconnects to the socket and the relay opens a new one, to whichever manager pod is Ready
+/// then (a replaced pod is found again), so the session survives without a new `connect`.
+public struct PortForwardManagerDialer: ManagerDialer {
+    public let client: KubeClient
+    public let socketDirectory: URL
+    public let logger: Logger
+
+    public init(client: KubeClient, socketDirectory: URL, logger: Logger) {
+        self.client = client
+        self.socketDirectory = socketDirectory
+        self.logger = logger
+    }
+
+    public func open(pod: ManagerPod, onLinkLost: @escaping @Sendable () -> Void) async throws -> ManagerLink {
+        let path = socketDirectory.appendingPathComponent("manager-\(getpid()).socket").path
+        let relay = try await PortForwardRelay.start(
+            socketPath: path, client: client, initialPod: pod, logger: logger, onLinkLost: onLinkLost)
+        return ManagerLink(address: .unix(path: path), description: "port-forward to pod \(pod.name).\(pod.namespace):\(pod.port)") {
+            await relay.stop()
+        }
+    }
+}
+
+/// The Unix-socket listener and the per-connection port-forwards behind `PortForwardManagerDialer`.
+final class PortForwardRelay: Sendable {
+    private let listener: any Channel
+    private let socketPath: String
+
+    private init(listener: any Channel, socketPath: String) {
+        self.listener = listener
+        self.socketPath = socketPath
+    }
+
+    static func start(
+        socketPath: String, client: KubeClient, initialPod: ManagerPod, logger: Logger,
+        onLinkLost: @escaping @Sendable () -> Void
+    ) async throws -> PortForwardRelay {
+        let target = PodTarget(client: client, current: initialPod, logger: logger)
+        let previousMask = umask(0o077)  // the socket is the user's only, from the start
+        defer { umask(previousMask) }
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 8)
+            .childChannelOption(.autoRead, value: false)
+            .childChannelInitializer { accepted in
+                Task { await relay(accepted, target: target, client: client, logger: logger, onLinkLost: onLinkLost) }
+                return accepted.eventLoop.makeSucceededVoidFuture()
+            }
+            .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true)
+            .get()
+        return PortForwardRelay(listener: listener, socketPath: socketPath)
+    }
+
+    func stop() async {
+        try? await listener.close().get()
+        unlink(socketPath)
+    }
+
+    /// Joins one accepted connection to a new port-forward stream.
+    private static func relay(
+        _ accepted: any Channel, target: PodTarget, client: KubeClient, logger: Logger,
+        onLinkLost: @escaping @Sendable () -> Void
+    ) async {
+        do {
+            let pod = try await target.pod()
+            let forwarded = try await client.portForwardChannel(pod: pod.name, namespace: pod.namespace, port: pod.port) { channel in
+                try channel.pipeline.syncOperations.addHandler(RelayHandler(partner: accepted, logger: logger))
+            }
+            forwarded.closeFuture.whenComplete { _ in
+                onLinkLost()
+                Task { await target.forget(pod) }
+            }
+            try await accepted.eventLoop.submit {
+                try accepted.pipeline.syncOperations.addHandler(RelayHandler(partner: forwarded, logger: logger))
+            }.get()
+            try await accepted.setOption(.autoRead, value: true).get()
+            accepted.read()
+        } catch {
+            logger.warning("the port-forward to the traffic-manager failed: \(error)")
+            await target.forgetAny()
+            onLinkLost()
+            try? await accepted.close().get()
+        }
+    }
+}
+
+/// The manager pod the relay forwards to: the one found at connect, then whichever manager pod
+/// is Ready when that one fails.
+actor PodTarget {
+    let client: KubeClient
+    var current: ManagerPod?
+    let namespace: String
+    let port: Int
+    let logger: Logger
+
+    init(client: KubeClient, current: ManagerPod, logger: Logger) {
+        self.client = client
+        self.current = current
+        self.namespace = current.namespace
+        self.port = current.port
+        self.logger = logger
+    }
+
+    func pod() async throws -> ManagerPod {
+        if let current { return current }
+        let found = try await ManagerLocator(client: client).readyPod(namespace: namespace, port: port)
+        logger.info("forwarding to traffic-manager pod \(found.name)")
+        current = found
+        return found
+    }
+
+    func forget(_ pod: ManagerPod) {
+        if current == pod { current = nil }
+    }
+
+    func forgetAny() { current = nil }
+}
+
+/// Relays bytes from its channel to `partner` (another channel, possibly on another event loop:
+/// only the thread-safe `Channel` API is used on it) and closes the partner when its side ends.
+/// Backpressure: when the partner stops being writable, this side stops reading.
+final class RelayHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let partner: any Channel
+    private let logger: Logger
+
+    init(partner: any Channel, logger: Logger) {
+        self.partner = partner
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = unwrapInboundIn(data)
+        let channel = context.channel
+        partner.writeAndFlush(bytes).whenFailure { _ in channel.close(promise: nil) }
+        if !partner.isWritable {
+            // Resume once the partner drained; a poll on our own loop avoids sharing state.
+            context.channel.setOption(.autoRead, value: false).whenSuccess { [partner] in
+                Self.resumeWhenWritable(channel: channel, partner: partner)
+            }
+        }
+    }
+
+    private static func resumeWhenWritable(channel: any Channel, partner: any Channel) {
+        if partner.isWritable || !partner.isActive {
+            channel.setOption(.autoRead, value: true).whenSuccess { channel.read() }
+        } else {
+            channel.eventLoop.scheduleTask(in: .milliseconds(1)) { resumeWhenWritable(channel: channel, partner: partner) }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        partner.close(promise: nil)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("relay to the traffic-manager closed: \(error)")
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import KubeClient
+import Logging
+import RPC
+
+/// A running traffic-manager: the gRPC API on `settings.serverHost:serverPort` and the loops
+/// behind it (session expiry, cluster info). `start` returns once the API listens; `stop` (or
+/// cancelling `run`) ends it all.
+public final class TrafficManager: Sendable {
+    public let settings: ManagerSettings
+    public let sessions: SessionKeeper
+    public let clusterInfo: ClusterInfoMonitor
+    /// The port the API listens on (the one asked for, or the one the system chose for 0).
+    public let port: Int
+    private let server: GRPCServer<HTTP2ServerTransport.Posix>
+    private let tasks: Task<Void, Never>
+
+    private init(
+        settings: ManagerSettings, sessions: SessionKeeper, clusterInfo: ClusterInfoMonitor, port: Int,
+        server: GRPCServer<HTTP2ServerTransport.Posix>, tasks: Task<Void, Never>
+    ) {
+        self.settings = settings
+        self.sessions = sessions
+        self.clusterInfo = clusterInfo
+        self.port = port
+        self.server = server
+        self.tasks = tasks
+    }
+
+    /// Starts the manager with `client` (in-cluster in a pod, a kubeconfig in tests).
+    public static func start(
+        settings: ManagerSettings, client: KubeClient, logLevel: LogLevelControl? = nil,
+        logger: Logger = Logger(label: "traffic-manager")
+    ) async throws -> TrafficManager {
+        let levels = logLevel ?? LogLevelControl(configured: LogLevelControl.parse(settings.logLevel) ?? .info)
+        let sessions = SessionKeeper(ttl: settings.clientSessionTTL, logger: logger)
+        let clusterInfo = ClusterInfoMonitor(client: client, settings: settings, logger: logger)
+        let service = ManagerService(
+            sessions: sessions, clusterInfo: clusterInfo, workloads: WorkloadWatcher(client: client, logger: logger),
+            settings: settings, clusterID: ClusterIdentity(client: client).value, logLevel: levels, logger: logger)
+        let transport = HTTP2ServerTransport.Posix(
+            address: .ipv4(host: settings.serverHost, port: settings.serverPort),
+            transportSecurity: .plaintext)
+        let server = GRPCServer(transport: transport, services: [service])
+        let tasks = Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do { try await server.serve() } catch { logger.error("the API server stopped: \(error)") }
+                }
+                group.addTask { await sessions.runExpiry(interval: settings.expiryInterval) }
+                group.addTask { await clusterInfo.run() }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        guard let address = try await server.listeningAddress?.ipv4 else {
+            tasks.cancel()
+            throw ManagerStartError.notListening(host: settings.serverHost, port: settings.serverPort)
+        }
+        logger.info("traffic-manager \(ProductVersion.current) serving on \(address.host):\(address.port), namespace \(settings.namespace)")
+        return TrafficManager(
+            settings: settings, sessions: sessions, clusterInfo: clusterInfo, port: address.port,
+            server: server, tasks: tasks)
+    }
+
+    /// Stops serving and ends the background loops.
+    public func stop() async {
+        server.beginGracefulShutdown()
+        tasks.cancel()
+        await tasks.value
+    }
+
+    /// Runs until the task is cancelled or the server stops.
+    public func wait() async {
+        await withTaskCancellationHandler {
+            await tasks.value
+        } onCancel: {
+            server.beginGracefulShutdown()
+            tasks.cancel()
+        }
+    }
+}
+
+/// The manager could not start.
+public enum ManagerStartError: Error, CustomStringConvertible {
+    case notListening(host: String, port: Int)
+
+    public var description: String {
+        switch self {
+        case .notListening(let host, let port):
+            "the traffic-manager could not listen on \(host):\(port); another process may hold the port (set apiPort to another one)"
+        }
+    }
+}
+
+/// The cluster's id: the uid of the kube-system namespace (what Telepresence uses), fetched once.
+final class ClusterIdentity: Sendable {
+    let client: KubeClient
+    init(client: KubeClient) { self.client = client }
+
+    var value: @Sendable () async -> String {
+        let client = client
+        return {
+            let namespace: Namespace? = try? await client.get(.namespaces, name: "kube-system")
+            return namespace?.metadata.uid ?? ""
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import KubeClient
+
+/// What a client needs to know of an engageable workload: kind, name, whether it is healthy,
+/// and whether the traffic-agent is already in its pods. Made from the API's objects by pure
+/// functions, so they are tested without a cluster.
+public struct WorkloadSummary: Sendable, Hashable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case deployment = "Deployment"
+        case replicaSet = "ReplicaSet"
+        case statefulSet = "StatefulSet"
+    }
+
+    public enum State: Sendable, Hashable {
+        case available, progressing, failure, unknown
+    }
+
+    public enum AgentState: Sendable, Hashable {
+        case none, installed
+    }
+
+    public var kind: Kind
+    public var name: String
+    public var namespace: String
+    public var uid: String
+    public var state: State
+    public var agentState: AgentState
+    public var readyReplicas: Int
+    public var replicas: Int
+
+    /// The name of the container the webhook adds to engaged pods.
+    public static let agentContainerName = "traffic-agent"
+
+    /// A key that tells the same workload apart across kinds.
+    public var key: String { "\(kind.rawValue)/\(name)" }
+
+    public init(deployment: Deployment) {
+        let replicas = deployment.spec?.replicas ?? 1
+        let ready = deployment.status?.readyReplicas ?? 0
+        let conditions = deployment.status?.conditions ?? []
+        var state: State = ready >= replicas ? .available : .progressing
+        if conditions.contains(where: { $0.type == "ReplicaFailure" && $0.status == "True" })
+            || conditions.contains(where: { $0.type == "Progressing" && $0.status == "False" }) {
+            state = .failure
+        }
+        self.init(
+            kind: .deployment, metadata: deployment.metadata, template: deployment.spec?.template,
+            state: state, ready: ready, replicas: replicas)
+    }
+
+    public init(replicaSet: ReplicaSet) {
+        let replicas = replicaSet.spec?.replicas ?? 1
+        let ready = replicaSet.status?.readyReplicas ?? 0
+        self.init(
+            kind: .replicaSet, metadata: replicaSet.metadata, template: replicaSet.spec?.template,
+            state: ready >= replicas ? .available : .progressing, ready: ready, replicas: replicas)
+    }
+
+    public init(statefulSet: StatefulSet) {
+        let replicas = statefulSet.spec?.replicas ?? 1
+        let ready = statefulSet.status?.readyReplicas ?? 0
+        self.init(
+            kind: .statefulSet, metadata: statefulSet.metadata, template: statefulSet.spec?.template,
+            state: ready >= replicas ? .available : .progressing, ready: ready, replicas: replicas)
+    }
+
+    private init(kind: Kind, metadata: ObjectMeta, template: PodTemplateSpec?, state: State, ready: Int, replicas: Int) {
+        self.kind = kind
+        self.name = metadata.name ?? ""
+        self.namespace = metadata.namespace ?? ""
+        self.uid = metadata.uid ?? ""
+        self.state = state
+        let containers = template?.spec?.containers ?? []
+        self.agentState = containers.contains { $0.name == Self.agentContainerName } ? .installed : .none
+        self.readyReplicas = ready
+        self.replicas = replicas
+    }
+
+    /// Whether a ReplicaSet is managed by a Deployment, in which case the Deployment is what a
+    /// user engages and the ReplicaSet is not listed (as Telepresence does).
+    public static func isOwnedByDeployment(_ metadata: ObjectMeta) -> Bool {
+        (metadata.ownerReferences ?? []).contains { $0.kind == "Deployment" }
+    }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import GRPCCore
+import RPC
+import TelepresenceClient
+
+/// `telepresence quit`: ends the session and stops the user daemon (with `-s`, every daemon;
+/// there is no root daemon yet, so both forms stop the user daemon).
+struct Quit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Disconnect from the cluster and stop the daemons.")
+
+    @Flag(name: [.customShort("s"), .customLong("stop-daemons")], help: "Also stop the root daemon.")
+    var stopDaemons = false
+
+    func run() async throws {
+        let paths = Daemon.paths
+        let stopped: Void? = try? await Daemon.ifRunning { connector in
+            _ = try await connector.quit(request: ClientRequest(message: .init()))
+        }
+        // Wait (bounded) until the socket is gone, so a following command starts a fresh daemon.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while stopped != nil && FileManager.default.fileExists(atPath: paths.connectorSocket.path) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        print(stopped == nil ? "Telepresence was not running" : "Telepresence Daemons quitting...done")
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RPC
+import TelepresenceClient
+
+/// `telepresence userd` (hidden): the user daemon, started in the background by the CLI.
+struct Userd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "userd", abstract: "Run the user daemon (started by the CLI; not for direct use).",
+        shouldDisplay: false)
+
+    func run() async throws {
+        let paths = ClientPaths.current
+        let config = (try? ClientConfig.load(from: paths.configFile)) ?? ClientConfig()
+        let control = LogLevelControl(configured: LogLevelControl.parse(config.userDaemonLogLevel) ?? .info)
+        // stdout/stderr are the log file when started by the CLI.
+        let logger = Logger(label: "connector") { label in
+            LevelControlledLogHandler(label: label, control: control, output: .standardError)
+        }
+        signal(SIGPIPE, SIG_IGN)
+        let daemon = try await ConnectorDaemon.start(paths: paths, config: config, logLevel: control, logger: logger)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await daemon.wait() }
+            group.addTask {
+                // SIGTERM/SIGINT end the daemon as Quit does.
+                for await _ in TerminationSignals.stream() { await daemon.stop(); return }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        logger.info("user daemon exiting")
+    }
+}

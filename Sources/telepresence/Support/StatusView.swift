@@ -1,0 +1,124 @@
+import Foundation
+import RPC
+import TelepresenceClient
+
+/// `status` (and `connect`) as data: Telepresence's top-level keys (`user_daemon`,
+/// `traffic_manager`) with snake_case fields, plus the cluster facts the session learned.
+struct StatusView: Encodable {
+    struct UserDaemon: Encodable {
+        var running: Bool
+        var name = "User Daemon"
+        var version: String?
+        var status: String
+        var kubernetes_server: String?
+        var kubernetes_context: String?
+        var namespace: String?
+        var manager_namespace: String?
+        var mapped_namespaces: [String]?
+        var session_state: String?
+        var reconnects: Int?
+        var connect_duration_ms: Int?
+        var manager_link: String?
+    }
+
+    struct TrafficManager: Encodable {
+        var name: String
+        var version: String
+        var session_id: String
+        var cluster_id: String
+    }
+
+    struct Cluster: Encodable {
+        var service_subnet: String?
+        var pod_subnets: [String]
+        var pod_cidr_strategy: String
+        var cluster_domain: String
+        var dns_ip: String?
+        var managed_namespaces: [String]
+    }
+
+    var connected: Bool
+    var user_daemon: UserDaemon
+    var traffic_manager: TrafficManager?
+    var cluster: Cluster?
+
+    static func notRunning() -> StatusView {
+        StatusView(connected: false, user_daemon: UserDaemon(running: false, status: "Not running"))
+    }
+
+    init(connected: Bool, user_daemon: UserDaemon, traffic_manager: TrafficManager? = nil, cluster: Cluster? = nil) {
+        self.connected = connected
+        self.user_daemon = user_daemon
+        self.traffic_manager = traffic_manager
+        self.cluster = cluster
+    }
+
+    init(info: Telepresence_Connector_ConnectInfo, daemonVersion: String?) {
+        let isConnected = info.error == .unspecified || info.error == .alreadyConnected
+        guard isConnected else {
+            self.init(connected: false, user_daemon: UserDaemon(running: true, version: daemonVersion, status: "Not connected"))
+            return
+        }
+        let state = info.sessionState
+        self.init(
+            connected: true,
+            user_daemon: UserDaemon(
+                running: true, version: daemonVersion, status: state == "reconnecting" ? "Reconnecting" : "Connected",
+                kubernetes_server: info.clusterServer, kubernetes_context: info.clusterContext, namespace: info.namespace,
+                manager_namespace: info.managerNamespace, mapped_namespaces: info.mappedNamespaces, session_state: state,
+                reconnects: Int(info.reconnects), connect_duration_ms: Int(info.connectDurationMs), manager_link: info.managerPod),
+            traffic_manager: TrafficManager(
+                name: info.managerVersion.name, version: info.managerVersion.version,
+                session_id: info.sessionInfo.sessionID, cluster_id: info.sessionInfo.clusterID),
+            cluster: Cluster(
+                service_subnet: info.clusterInfo.hasServiceSubnet ? Self.text(info.clusterInfo.serviceSubnet) : nil,
+                pod_subnets: info.clusterInfo.podSubnets.map(Self.text),
+                pod_cidr_strategy: info.clusterInfo.podCidrStrategy,
+                cluster_domain: info.clusterInfo.clusterDomain,
+                dns_ip: info.clusterInfo.kubeDnsIp.isEmpty ? nil : IPText.format([UInt8](info.clusterInfo.kubeDnsIp)),
+                managed_namespaces: info.clusterInfo.managedNamespaces))
+    }
+
+    static func text(_ net: Telepresence_Manager_IPNet) -> String {
+        "\(IPText.format([UInt8](net.ip)))/\(net.mask)"
+    }
+
+    /// Lines for a person.
+    var text: TextTable {
+        var rows: [[String]] = [["User Daemon:", user_daemon.status]]
+        if connected {
+            rows += [
+                ["  Version:", "v\(user_daemon.version ?? "")"],
+                ["  Kubernetes server:", user_daemon.kubernetes_server ?? ""],
+                ["  Kubernetes context:", user_daemon.kubernetes_context ?? ""],
+                ["  Namespace:", user_daemon.namespace ?? ""],
+                ["  Manager namespace:", user_daemon.manager_namespace ?? ""],
+                ["  Mapped namespaces:", (user_daemon.mapped_namespaces ?? []).isEmpty ? "all" : (user_daemon.mapped_namespaces ?? []).joined(separator: ", ")],
+                ["  Manager link:", user_daemon.manager_link ?? ""],
+            ]
+        }
+        if let manager = traffic_manager {
+            rows += [["Traffic Manager:", "Connected"], ["  Version:", "v\(manager.version)"], ["  Session:", manager.session_id]]
+        }
+        if let cluster {
+            rows += [
+                ["Cluster:", ""],
+                ["  Service subnet:", cluster.service_subnet ?? "unknown"],
+                ["  Pod subnets:", cluster.pod_subnets.joined(separator: ", ") + " (\(cluster.pod_cidr_strategy))"],
+                ["  Domain:", cluster.cluster_domain],
+                ["  DNS:", cluster.dns_ip ?? "unknown"],
+            ]
+        }
+        return TextTable(header: nil, rows: rows)
+    }
+}
+
+/// Address bytes as text.
+enum IPText {
+    static func format(_ bytes: [UInt8]) -> String {
+        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        let ok = bytes.withUnsafeBytes { inet_ntop(AF_INET6, $0.baseAddress, &buffer, socklen_t(buffer.count)) != nil }
+        return ok ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+    }
+}
