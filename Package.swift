@@ -243,6 +243,8 @@ let package = Package(
             name: "TelepresenceClient",
             dependencies: nio + [
                 "RPC", "KubeClient",
+                // The root daemon's network: TUN, routes, stack, bridge, DNS.
+                "VIF", "Tunnel", "NetStack", "DNS",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

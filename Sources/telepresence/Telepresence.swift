@@ -9,7 +9,7 @@ struct Telepresence: AsyncParsableCommand {
         version: ProductVersion.current,
         subcommands: [
             Connect.self, Status.self, List.self, Quit.self, Version.self, Config.self, LogLevel.self, Helm.self,
-            ListContexts.self, ListNamespaces.self, Userd.self,
+            ListContexts.self, ListNamespaces.self, Userd.self, DaemonForeground.self,
         ]
     )
 }
