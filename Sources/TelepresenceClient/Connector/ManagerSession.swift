@@ -88,7 +88,7 @@ public final class ManagerSession: Sendable {
             }
         } catch {
             await session.close(depart: false)
-            throw ConnectError.managerUnreachable(namespace: pod.namespace, reason: Self.describe(error))
+            throw ConnectError.managerUnreachable(namespace: pod.namespace, reason: link.lastFailure() ?? Self.describe(error))
         }
         session.addTask { await session.keepAlive() }
         return session
@@ -126,6 +126,10 @@ public final class ManagerSession: Sendable {
                 }
                 logger.debug("cluster info stream ended: \(error)")
             }
+            // The stream lives as long as the connection: its end means the link (or the
+            // manager) went away; the keepalive loop then retries at once.
+            if Task.isCancelled { return }
+            linkLost()
             try? await Task.sleep(for: .milliseconds(200))
         }
     }
