@@ -226,6 +226,19 @@ import TrafficManager
             let p95 = samples[Int(Double(samples.count) * 0.95) - 1]
             print("connect over 20 runs (daemon already running, manager on 127.0.0.1): p50 \(p50), p95 \(p95)")
             #expect(p50 < .seconds(1))
+
+            // The same through the CLI executable (process start, daemon found by its socket).
+            var cli: [Duration] = []
+            for _ in 0..<20 {
+                let started = ContinuousClock.now
+                let run = try await CommandRunner.run("telepresence", ["connect"], environment: env.environment)
+                cli.append(ContinuousClock.now - started)
+                #expect(run.status == 0, "\(run.stderr)")
+                _ = try await client.withConnector { try await $0.disconnect(request: ClientRequest(message: .init())) }
+            }
+            cli.sort()
+            print("telepresence connect (CLI process) over 20 runs: p50 \(cli[10]), p95 \(cli[18])")
+            #expect(cli[10] < .seconds(1))
         }
     }
 
