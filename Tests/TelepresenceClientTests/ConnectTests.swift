@@ -103,6 +103,19 @@ import TrafficManager
             #expect(pid == getpid())
             #expect(Self.spawnedDaemons(environment: env.environment).isEmpty)
 
+            // The daemon's socket and folder are the user's only.
+            let socketMode = try FileManager.default.attributesOfItem(atPath: env.paths.connectorSocket.path)[.posixPermissions] as? Int
+            #expect(socketMode == 0o600)
+            let folderMode = try FileManager.default.attributesOfItem(atPath: env.paths.runtimeDirectory.path)[.posixPermissions] as? Int
+            #expect(folderMode == 0o700)
+
+            let level = try await CommandRunner.run("telepresence", ["loglevel", "debug", "--duration", "1m"], environment: env.environment)
+            #expect(level.status == 0, "\(level.stderr)")
+            let badLevel = try await CommandRunner.run("telepresence", ["loglevel", "loud"], environment: env.environment)
+            #expect(badLevel.status != 0 && badLevel.stderr.contains("unknown"))
+            let config = try await CommandRunner.run("telepresence", ["config", "view", "--output", "yaml"], environment: env.environment)
+            #expect(config.stdout.contains("defaultManagerNamespace: ambassador"), "\(config.stdout)")
+
             let version = try await CommandRunner.run("telepresence", ["version"], environment: env.environment)
             #expect(version.stdout.contains("Traffic Manager:") && version.stdout.contains("v\(ProductVersion.current)"))
             #expect(!version.stdout.contains("not connected"))
