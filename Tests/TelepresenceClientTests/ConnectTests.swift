@@ -130,6 +130,23 @@ import TrafficManager
         }
     }
 
+    /// `connect -- CMD` runs the command while connected, passes on its exit status, and
+    /// disconnects when it ends.
+    @Test func connectRunsACommandThenDisconnects() async throws {
+        try await Self.withDaemon { env in
+            let marker = env.sandbox.folder.appendingPathComponent("ran")
+            let run = try await CommandRunner.run(
+                "telepresence", ["connect", "--", "sh", "-c", "telepresence status --output json > \(marker.path); exit 3"],
+                environment: env.environment.merging(["PATH": CommandRunner.binDirectory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "")]) { $1 })
+            #expect(run.status == 3, "\(run.stderr)")
+            let during = try Self.json(String(contentsOf: marker, encoding: .utf8))
+            #expect(during["connected"] as? Bool == true, "the command ran while connected")
+            let after = try await CommandRunner.run("telepresence", ["status", "--output", "json"], environment: env.environment)
+            #expect(try Self.json(after.stdout)["connected"] as? Bool == false)
+            #expect(try await Self.eventually { env.manager.sessions.count == 0 })
+        }
+    }
+
     /// The manager restarted (a new pod): the daemon finds its session gone and arrives again by
     /// itself; status says `reconnecting` meanwhile.
     @Test func sessionComesBackAfterTheManagerRestarts() async throws {
