@@ -226,7 +226,8 @@ extension Telepresence_Manager_Manager {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The cluster's facts now, and again whenever they change.
+        /// > The cluster's facts now, and again whenever they change. An empty session_id is allowed, so
+        /// > a client can ask in the same round trip as ArriveAsClient.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Telepresence_Manager_SessionInfo` messages.
@@ -361,7 +362,8 @@ extension Telepresence_Manager_Manager {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The cluster's facts now, and again whenever they change.
+        /// > The cluster's facts now, and again whenever they change. An empty session_id is allowed, so
+        /// > a client can ask in the same round trip as ArriveAsClient.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Telepresence_Manager_SessionInfo` message.
@@ -494,7 +496,8 @@ extension Telepresence_Manager_Manager {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The cluster's facts now, and again whenever they change.
+        /// > The cluster's facts now, and again whenever they change. An empty session_id is allowed, so
+        /// > a client can ask in the same round trip as ArriveAsClient.
         ///
         /// - Parameters:
         ///   - request: A `Telepresence_Manager_SessionInfo` message.
@@ -921,7 +924,8 @@ extension Telepresence_Manager_Manager {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The cluster's facts now, and again whenever they change.
+        /// > The cluster's facts now, and again whenever they change. An empty session_id is allowed, so
+        /// > a client can ask in the same round trip as ArriveAsClient.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Telepresence_Manager_SessionInfo` message.
@@ -1143,7 +1147,8 @@ extension Telepresence_Manager_Manager {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The cluster's facts now, and again whenever they change.
+        /// > The cluster's facts now, and again whenever they change. An empty session_id is allowed, so
+        /// > a client can ask in the same round trip as ArriveAsClient.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Telepresence_Manager_SessionInfo` message.
@@ -1362,7 +1367,8 @@ extension Telepresence_Manager_Manager.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > The cluster's facts now, and again whenever they change.
+    /// > The cluster's facts now, and again whenever they change. An empty session_id is allowed, so
+    /// > a client can ask in the same round trip as ArriveAsClient.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Telepresence_Manager_SessionInfo` message.
@@ -1581,7 +1587,8 @@ extension Telepresence_Manager_Manager.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > The cluster's facts now, and again whenever they change.
+    /// > The cluster's facts now, and again whenever they change. An empty session_id is allowed, so
+    /// > a client can ask in the same round trip as ArriveAsClient.
     ///
     /// - Parameters:
     ///   - message: request message to send.

@@ -21,11 +21,17 @@ public struct ManagerLink: Sendable {
     /// What the link goes through, for status and logs ("port-forward to pod x", "127.0.0.1:8081").
     public var description: String
     public var close: @Sendable () async -> Void
+    /// The last reason the link failed (a refused port-forward), for error messages.
+    public var lastFailure: @Sendable () -> String?
 
-    public init(address: Address, description: String, close: @escaping @Sendable () async -> Void = {}) {
+    public init(
+        address: Address, description: String, close: @escaping @Sendable () async -> Void = {},
+        lastFailure: @escaping @Sendable () -> String? = { nil }
+    ) {
         self.address = address
         self.description = description
         self.close = close
+        self.lastFailure = lastFailure
     }
 }
 

@@ -55,7 +55,7 @@ public final class ManagerSession: Sendable {
     }
 
     /// Opens the link, arrives, and waits for the first cluster info. Sequential round trips:
-    /// the link, then Version and ArriveAsClient together, then the first ClusterInfo.
+    /// the link, HTTP/2's settings, then Version, ArriveAsClient and the first ClusterInfo together.
     public static func open(
         dialer: any ManagerDialer, pod: ManagerPod, identity: Telepresence_Manager_ClientInfo,
         keepaliveInterval: Duration = .seconds(5), timeout: Duration, logger: Logger
@@ -77,18 +77,19 @@ public final class ManagerSession: Sendable {
         }
         do {
             try await withDeadline(timeout) {
+                // One round trip for all three: the cluster info needs no session.
                 async let version = session.manager.version(request: ClientRequest(message: Google_Protobuf_Empty()))
                 async let arrived = session.manager.arriveAsClient(request: ClientRequest(message: identity))
-                let (v, s) = try await (version, arrived)
+                async let info: Void = session.firstClusterInfo()
+                let (v, s, _) = try await (version, arrived, info)
                 session.snapshot.withLock {
                     $0.managerVersion = v
                     $0.session = s
                 }
-                try await session.firstClusterInfo()
             }
         } catch {
             await session.close(depart: false)
-            throw ConnectError.managerUnreachable(namespace: pod.namespace, reason: Self.describe(error))
+            throw ConnectError.managerUnreachable(namespace: pod.namespace, reason: link.lastFailure() ?? Self.describe(error))
         }
         session.addTask { await session.keepAlive() }
         return session
@@ -126,6 +127,10 @@ public final class ManagerSession: Sendable {
                 }
                 logger.debug("cluster info stream ended: \(error)")
             }
+            // The stream lives as long as the connection: its end means the link (or the
+            // manager) went away; the keepalive loop then retries at once.
+            if Task.isCancelled { return }
+            linkLost()
             try? await Task.sleep(for: .milliseconds(200))
         }
     }

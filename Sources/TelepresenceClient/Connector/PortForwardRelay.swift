@@ -25,9 +25,9 @@ public struct PortForwardManagerDialer: ManagerDialer {
         let path = socketDirectory.appendingPathComponent("manager-\(getpid()).socket").path
         let relay = try await PortForwardRelay.start(
             socketPath: path, client: client, initialPod: pod, logger: logger, onLinkLost: onLinkLost)
-        return ManagerLink(address: .unix(path: path), description: "port-forward to pod \(pod.name).\(pod.namespace):\(pod.port)") {
-            await relay.stop()
-        }
+        return ManagerLink(
+            address: .unix(path: path), description: "port-forward to pod \(pod.name).\(pod.namespace):\(pod.port)",
+            close: { await relay.stop() }, lastFailure: { relay.lastFailure.withLock { text -> String? in text } })
     }
 }
 
@@ -35,10 +35,13 @@ public struct PortForwardManagerDialer: ManagerDialer {
 final class PortForwardRelay: Sendable {
     private let listener: any Channel
     private let socketPath: String
+    /// Why the last port-forward failed, if it did.
+    let lastFailure: Mutex<String?>
 
     private init(listener: any Channel, socketPath: String) {
         self.listener = listener
         self.socketPath = socketPath
+        self.lastFailure = Mutex(nil)
     }
 
     static func start(
@@ -46,18 +49,21 @@ final class PortForwardRelay: Sendable {
         onLinkLost: @escaping @Sendable () -> Void
     ) async throws -> PortForwardRelay {
         let target = PodTarget(client: client, current: initialPod, logger: logger)
+        let failure = FailureNote()
         let previousMask = umask(0o077)  // the socket is the user's only, from the start
         defer { umask(previousMask) }
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 8)
             .childChannelOption(.autoRead, value: false)
             .childChannelInitializer { accepted in
-                Task { await relay(accepted, target: target, client: client, logger: logger, onLinkLost: onLinkLost) }
+                Task { await relay(accepted, target: target, client: client, logger: logger, failure: failure, onLinkLost: onLinkLost) }
                 return accepted.eventLoop.makeSucceededVoidFuture()
             }
             .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true)
             .get()
-        return PortForwardRelay(listener: listener, socketPath: socketPath)
+        let started = PortForwardRelay(listener: listener, socketPath: socketPath)
+        failure.attach(started)
+        return started
     }
 
     func stop() async {
@@ -67,7 +73,7 @@ final class PortForwardRelay: Sendable {
 
     /// Joins one accepted connection to a new port-forward stream.
     private static func relay(
-        _ accepted: any Channel, target: PodTarget, client: KubeClient, logger: Logger,
+        _ accepted: any Channel, target: PodTarget, client: KubeClient, logger: Logger, failure: FailureNote,
         onLinkLost: @escaping @Sendable () -> Void
     ) async {
         do {
@@ -86,11 +92,19 @@ final class PortForwardRelay: Sendable {
             accepted.read()
         } catch {
             logger.warning("the port-forward to the traffic-manager failed: \(error)")
+            failure.note("the port-forward to its pod failed: \(error)")
             await target.forgetAny()
             onLinkLost()
             try? await accepted.close().get()
         }
     }
+}
+
+/// Where the accept handler (made before the relay exists) records failures for the relay.
+final class FailureNote: Sendable {
+    private let relay = Mutex<PortForwardRelay?>(nil)
+    func attach(_ relay: PortForwardRelay) { self.relay.withLock { $0 = relay } }
+    func note(_ text: String) { relay.withLock { $0 }?.lastFailure.withLock { $0 = text } }
 }
 
 /// The manager pod the relay forwards to: the one found at connect, then whichever manager pod

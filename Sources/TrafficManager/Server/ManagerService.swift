@@ -54,7 +54,9 @@ struct ManagerService: Telepresence_Manager_Manager.SimpleServiceProtocol {
     func watchClusterInfo(
         request: Telepresence_Manager_SessionInfo, response: RPCWriter<Telepresence_Manager_ClusterInfo>, context: ServerContext
     ) async throws {
-        try requireSession(request.sessionID)
+        // An empty session is allowed: a client asks for the facts in the same round trip as its
+        // arrival (they are not secret from anyone who can reach this port).
+        if !request.sessionID.isEmpty { try requireSession(request.sessionID) }
         for await facts in await clusterInfo.updates() {
             try await response.write(Self.message(facts))
         }

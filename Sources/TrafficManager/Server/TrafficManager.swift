@@ -47,7 +47,7 @@ public final class TrafficManager: Sendable {
         let tasks = Task {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    do { try await server.serve() } catch { logger.error("the API server stopped: \(error)") }
+                    do { try await server.serve() } catch where !Task.isCancelled { logger.error("the API server stopped: \(error)") } catch {}
                 }
                 group.addTask { await sessions.runExpiry(interval: settings.expiryInterval) }
                 group.addTask { await clusterInfo.run() }

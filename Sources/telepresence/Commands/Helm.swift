@@ -124,9 +124,12 @@ struct Helm: AsyncParsableCommand {
             case .json:
                 try output.print(["apiVersion": "v1", "kind": "List", "items": JSONValue.array(objects)] as JSONValue) { TextTable(header: nil, rows: []) }
             default:
+                // Sorted keys: the same values always print the same bytes (GitOps diffs stay quiet).
+                let encoder = YAMLEncoder()
+                encoder.options.sortKeys = true
                 for object in objects {
                     print("---")
-                    print(try YAMLEncoder().encode(object), terminator: "")
+                    print(try encoder.encode(object), terminator: "")
                 }
             }
         }

@@ -1,0 +1,337 @@
+import Foundation
+import GRPCCore
+import KubeClient
+import Logging
+import RPC
+import Sandbox
+import Testing
+import TrafficManager
+@testable import TelepresenceClient
+
+/// The CLI, the user daemon and the traffic-manager together, against a sandbox. The manager
+/// runs in process on 127.0.0.1 and the daemon dials it directly (the sandbox does not serve
+/// pods/portforward yet); the CLI is the real executable, finding the daemon by its socket.
+@Suite(.serialized) struct ConnectTests {
+    struct Connected {
+        let sandbox: SandboxFixture
+        let manager: TrafficManager
+        let daemon: ConnectorDaemon
+        var environment: [String: String] { sandbox.environment }
+        var paths: ClientPaths { ClientPaths.from(environment: sandbox.environment) }
+    }
+
+    /// A sandbox with the traffic-manager installed (its pod Ready on the virtual node), the
+    /// manager itself in process, and a user daemon in process that dials it.
+    static func withDaemon(_ body: (Connected) async throws -> Void) async throws {
+        try await SandboxFixture.with { sandbox in
+            try await ManagerInstaller(client: sandbox.kube, namespace: "ambassador").install(values: .defaults, createNamespace: true)
+            let resolvConf = sandbox.folder.appendingPathComponent("resolv.conf")
+            try "search ambassador.svc.cluster.local svc.cluster.local cluster.local\n".write(to: resolvConf, atomically: true, encoding: .utf8)
+            let manager = try await TrafficManager.start(
+                settings: ManagerSettings(namespace: "ambassador", serverPort: 0, serverHost: "127.0.0.1", resolvConfPath: resolvConf.path),
+                client: sandbox.kube, logger: Logger(label: "test-manager") { _ in SwiftLogNoOpLogHandler() })
+            let port = manager.port
+            let daemon: ConnectorDaemon
+            do {
+                daemon = try await ConnectorDaemon.start(
+                    paths: ClientPaths.from(environment: sandbox.environment), config: ClientConfig(),
+                    logLevel: LogLevelControl(configured: .info), logger: Logger(label: "test-connector") { _ in SwiftLogNoOpLogHandler() },
+                    makeDialer: { _, _ in DirectManagerDialer(port: port) })
+            } catch {
+                await manager.stop()
+                throw error
+            }
+            do {
+                try await body(Connected(sandbox: sandbox, manager: manager, daemon: daemon))
+            } catch {
+                await daemon.stop()
+                await manager.stop()
+                throw error
+            }
+            await daemon.stop()
+            await manager.stop()
+        }
+    }
+
+    static func json(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    @Test func connectStatusListConnectAgainAndQuit() async throws {
+        try await Self.withDaemon { env in
+            _ = try await env.sandbox.kube.create(.deployments, Deployment(
+                metadata: ObjectMeta(name: "web", namespace: "default"),
+                spec: DeploymentSpec(
+                    replicas: 1, selector: LabelSelector(matchLabels: ["app": "web"]),
+                    template: PodTemplateSpec(metadata: ObjectMeta(labels: ["app": "web"]), spec: PodSpec(containers: [Container(name: "web", image: "web:1")])))))
+
+            let connect = try await CommandRunner.run("telepresence", ["connect"], environment: env.environment)
+            #expect(connect.status == 0, "\(connect.stderr)")
+            #expect(connect.stdout.contains("Connected to context"))
+            #expect(connect.stderr.isEmpty, "piped output stays quiet: \(connect.stderr)")
+
+            let status = try await CommandRunner.run("telepresence", ["status", "--output", "json"], environment: env.environment)
+            #expect(status.status == 0, "\(status.stderr)")
+            let view = try Self.json(status.stdout)
+            #expect(view["connected"] as? Bool == true)
+            let daemon = try #require(view["user_daemon"] as? [String: Any])
+            #expect(daemon["namespace"] as? String == "default")
+            #expect(daemon["manager_namespace"] as? String == "ambassador")
+            #expect((daemon["kubernetes_context"] as? String)?.isEmpty == false)
+            #expect((daemon["kubernetes_server"] as? String)?.hasPrefix("https://") == true)
+            #expect(daemon["session_state"] as? String == "connected")
+            let manager = try #require(view["traffic_manager"] as? [String: Any])
+            #expect(manager["version"] as? String == ProductVersion.current)
+            let cluster = try #require(view["cluster"] as? [String: Any])
+            #expect(cluster["service_subnet"] as? String == ClusterAddresses.serviceSubnet)
+            #expect(cluster["pod_subnets"] as? [String] == [ClusterAddresses.podSubnet])
+            #expect(cluster["cluster_domain"] as? String == "cluster.local")
+
+            let list = try await CommandRunner.run("telepresence", ["list", "--output", "json"], environment: env.environment)
+            #expect(list.status == 0, "\(list.stderr)")
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+            #expect(rows.map { $0["name"] as? String } == ["web"])
+            #expect(rows.first?["workload_resource_type"] as? String == "deployment")
+            let text = try await CommandRunner.run("telepresence", ["list"], environment: env.environment)
+            #expect(text.stdout.contains("deployment web") && text.stdout.contains("ready to engage"))
+
+            // A second connect answers from the same daemon: no new process.
+            let again = try await CommandRunner.run("telepresence", ["connect"], environment: env.environment)
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(again.stdout.contains("Already connected"))
+            let pid = try await ConnectorClient(paths: env.paths).withConnector { try await $0.version(request: ClientRequest(message: .init())).pid }
+            #expect(pid == getpid())
+            #expect(Self.spawnedDaemons(environment: env.environment).isEmpty)
+
+            // The daemon's socket and folder are the user's only.
+            let socketMode = try FileManager.default.attributesOfItem(atPath: env.paths.connectorSocket.path)[.posixPermissions] as? Int
+            #expect(socketMode == 0o600)
+            let folderMode = try FileManager.default.attributesOfItem(atPath: env.paths.runtimeDirectory.path)[.posixPermissions] as? Int
+            #expect(folderMode == 0o700)
+
+            let level = try await CommandRunner.run("telepresence", ["loglevel", "debug", "--duration", "1m"], environment: env.environment)
+            #expect(level.status == 0, "\(level.stderr)")
+            let badLevel = try await CommandRunner.run("telepresence", ["loglevel", "loud"], environment: env.environment)
+            #expect(badLevel.status != 0 && badLevel.stderr.contains("unknown"))
+            let config = try await CommandRunner.run("telepresence", ["config", "view", "--output", "yaml"], environment: env.environment)
+            #expect(config.stdout.contains("defaultManagerNamespace: ambassador"), "\(config.stdout)")
+
+            let version = try await CommandRunner.run("telepresence", ["version"], environment: env.environment)
+            #expect(version.stdout.contains("Traffic Manager:") && version.stdout.contains("v\(ProductVersion.current)"))
+            #expect(!version.stdout.contains("not connected"))
+
+            let quit = try await CommandRunner.run("telepresence", ["quit"], environment: env.environment)
+            #expect(quit.status == 0, "\(quit.stderr)")
+            #expect(try await Self.within(.seconds(5)) { await env.daemon.wait(); return true })
+            #expect(!FileManager.default.fileExists(atPath: env.paths.connectorSocket.path), "quit leaves no socket")
+            #expect(try await Self.eventually { env.manager.sessions.count == 0 }, "the session departed")
+            let after = try await CommandRunner.run("telepresence", ["status"], environment: env.environment)
+            #expect(after.stdout.contains("Not running"))
+        }
+    }
+
+    /// `connect -- CMD` runs the command while connected, passes on its exit status, and
+    /// disconnects when it ends.
+    @Test func connectRunsACommandThenDisconnects() async throws {
+        try await Self.withDaemon { env in
+            let marker = env.sandbox.folder.appendingPathComponent("ran")
+            let run = try await CommandRunner.run(
+                "telepresence", ["connect", "--", "sh", "-c", "telepresence status --output json > \(marker.path); exit 3"],
+                environment: env.environment.merging(["PATH": CommandRunner.binDirectory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "")]) { $1 })
+            #expect(run.status == 3, "\(run.stderr)")
+            let during = try Self.json(String(contentsOf: marker, encoding: .utf8))
+            #expect(during["connected"] as? Bool == true, "the command ran while connected")
+            let after = try await CommandRunner.run("telepresence", ["status", "--output", "json"], environment: env.environment)
+            #expect(try Self.json(after.stdout)["connected"] as? Bool == false)
+            #expect(try await Self.eventually { env.manager.sessions.count == 0 })
+        }
+    }
+
+    /// The manager restarted (a new pod): the daemon finds its session gone and arrives again by
+    /// itself; status says `reconnecting` meanwhile.
+    @Test func sessionComesBackAfterTheManagerRestarts() async throws {
+        try await SandboxFixture.with { sandbox in
+            try await ManagerInstaller(client: sandbox.kube, namespace: "ambassador").install(values: .defaults, createNamespace: true)
+            let settingsFor = { (port: Int) in ManagerSettings(namespace: "ambassador", serverPort: port, serverHost: "127.0.0.1") }
+            let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            var manager = try await TrafficManager.start(settings: settingsFor(0), client: sandbox.kube, logger: quiet)
+            let port = manager.port
+            let state = ConnectorState(
+                paths: ClientPaths.from(environment: sandbox.environment), config: ClientConfig(), logger: quiet,
+                makeDialer: { _, _ in DirectManagerDialer(port: port) })
+            let first = await state.connect(.with { $0.kubeFlags = ["kubeconfig": sandbox.kubeconfig.path] })
+            #expect(first.error == .unspecified, "\(first.errorText)")
+            let firstSession = first.sessionInfo.sessionID
+
+            await manager.stop()
+            #expect(try await Self.eventually { await state.status().sessionState == "reconnecting" })
+            manager = try await TrafficManager.start(settings: settingsFor(port), client: sandbox.kube, logger: quiet)
+            #expect(try await Self.eventually { await state.status().sessionState == "connected" })
+            let after = await state.status()
+            #expect(after.sessionInfo.sessionID != firstSession, "a new manager hands out a new session")
+            #expect(after.reconnects >= 1)
+            #expect(manager.sessions.count == 1)
+            await state.disconnect()
+            await manager.stop()
+        }
+    }
+
+    /// What a user sees when connect cannot work; the daemon is the real background process the
+    /// CLI starts, and `quit` ends it.
+    @Test func connectErrorsNameTheCauseAndQuitEndsTheDaemon() async throws {
+        try await SandboxFixture.with { sandbox in
+            let env = sandbox.environment
+            // No traffic-manager installed.
+            let missing = try await CommandRunner.run("telepresence", ["connect"], environment: env)
+            #expect(missing.status == 1)
+            #expect(missing.stderr.contains("traffic manager not found in namespace ambassador"), "\(missing.stderr)")
+            #expect(missing.stderr.contains("telepresence helm install"))
+
+            // A context that does not exist: the ones that do are listed.
+            let wrong = try await CommandRunner.run("telepresence", ["connect", "--context", "no-such-context"], environment: env)
+            #expect(wrong.status == 1)
+            #expect(wrong.stderr.contains("context no-such-context does not exist"), "\(wrong.stderr)")
+            let contexts = try KubeconfigLoader.load(explicitFile: sandbox.kubeconfig.path, environment: .current).contexts.map(\.name)
+            #expect(contexts.allSatisfy { wrong.stderr.contains($0) })
+
+            // An API server that accepts TCP but never answers: an error within the timeout.
+            let silent = try SilentListener()
+            defer { silent.close() }
+            let dead = sandbox.folder.appendingPathComponent("dead-kubeconfig")
+            try """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: dead, cluster: {server: "https://127.0.0.1:\(silent.port)", insecure-skip-tls-verify: true}}]
+            users: [{name: u, user: {token: t}}]
+            contexts: [{name: dead, context: {cluster: dead, user: u}}]
+            current-context: dead
+            """.write(to: dead, atomically: true, encoding: .utf8)
+            let configDir = sandbox.folder.appendingPathComponent("config/telepresence")
+            try FileManager.default.createDirectory(at: configDir, withIntermediateDirectories: true)
+            try "timeouts:\n  clusterConnect: 2s\n".write(to: configDir.appendingPathComponent("config.yml"), atomically: true, encoding: .utf8)
+            // The running daemon read config.yml at start; quit it so the next connect starts one that reads it.
+            let pid = try await ConnectorClient(paths: ClientPaths.from(environment: env)).withConnector {
+                try await $0.version(request: ClientRequest(message: .init())).pid
+            }
+            #expect(pid != getpid())
+            _ = try await CommandRunner.run("telepresence", ["quit"], environment: env)
+            #expect(try await Self.eventually { kill(pid, 0) != 0 && errno == ESRCH }, "quit ends the daemon process")
+
+            let started = ContinuousClock.now
+            let unreachable = try await CommandRunner.run("telepresence", ["connect", "--kubeconfig", dead.path], environment: env)
+            let elapsed = ContinuousClock.now - started
+            #expect(unreachable.status == 1)
+            #expect(unreachable.stderr.contains("cannot be reached"), "\(unreachable.stderr)")
+            #expect(elapsed < .seconds(10), "the error comes within the 2 s timeout (plus the daemon's start), not after \(elapsed)")
+
+            let secondPid = try await ConnectorClient(paths: ClientPaths.from(environment: env)).withConnector {
+                try await $0.version(request: ClientRequest(message: .init())).pid
+            }
+            let quit = try await CommandRunner.run("telepresence", ["quit", "-s"], environment: env)
+            #expect(quit.status == 0)
+            #expect(try await Self.eventually { kill(secondPid, 0) != 0 && errno == ESRCH }, "quit ends the daemon process")
+            #expect(!FileManager.default.fileExists(atPath: ClientPaths.from(environment: env).connectorSocket.path))
+            #expect(Self.spawnedDaemons(environment: env).isEmpty)
+        }
+    }
+
+    /// `connect` p50/p95 over 20 connects (Connect RPC on the daemon, then Disconnect), printed
+    /// for the report; the target is a p50 under 1 s.
+    @Test func connectTime() async throws {
+        try await Self.withDaemon { env in
+            var samples: [Duration] = []
+            let client = ConnectorClient(paths: env.paths)
+            let kubeconfig = env.sandbox.kubeconfig.path
+            for _ in 0..<20 {
+                let started = ContinuousClock.now
+                let info = try await client.withConnector { connector in
+                    try await connector.connect(request: ClientRequest(message: .with { $0.kubeFlags = ["kubeconfig": kubeconfig] }))
+                }
+                samples.append(ContinuousClock.now - started)
+                #expect(info.error == .unspecified, "\(info.errorText)")
+                _ = try await client.withConnector { try await $0.disconnect(request: ClientRequest(message: .init())) }
+            }
+            samples.sort()
+            let p50 = samples[samples.count / 2]
+            let p95 = samples[Int(Double(samples.count) * 0.95) - 1]
+            print("connect over 20 runs (daemon already running, manager on 127.0.0.1): p50 \(p50), p95 \(p95)")
+            #expect(p50 < .seconds(1))
+
+            // The same through the CLI executable (process start, daemon found by its socket).
+            var cli: [Duration] = []
+            for _ in 0..<20 {
+                let started = ContinuousClock.now
+                let run = try await CommandRunner.run("telepresence", ["connect"], environment: env.environment)
+                cli.append(ContinuousClock.now - started)
+                #expect(run.status == 0, "\(run.stderr)")
+                _ = try await client.withConnector { try await $0.disconnect(request: ClientRequest(message: .init())) }
+            }
+            cli.sort()
+            print("telepresence connect (CLI process) over 20 runs: p50 \(cli[10]), p95 \(cli[18])")
+            #expect(cli[10] < .seconds(1))
+        }
+    }
+
+    // MARK: helpers
+
+    /// Polls `condition` every 20 ms until it holds or 5 s pass.
+    static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await condition()
+    }
+
+    static func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw CancellationError()
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+
+    /// `telepresence userd` processes started for this environment's runtime folder.
+    static func spawnedDaemons(environment: [String: String]) -> [Int32] {
+        let runtime = environment["XDG_RUNTIME_DIR"] ?? ""
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let cmdline = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")),
+                  String(decoding: cmdline, as: UTF8.self).contains("userd"),
+                  let env = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ")) else { return false }
+            return String(decoding: env, as: UTF8.self).contains("XDG_RUNTIME_DIR=\(runtime)")
+        }
+    }
+}
+
+/// A TCP listener on 127.0.0.1 that never accepts: connections complete in the kernel and then
+/// hear nothing, as from an API server behind a dead VPN.
+final class SilentListener {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else { throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { _ = Glibc.close(fd) }
+}
