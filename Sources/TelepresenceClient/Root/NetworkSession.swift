@@ -1,9 +1,7 @@
-import DNS
 import Foundation
 import Logging
 import NIOCore
 import NIOPosix
-import NetStack
 import RPC
 import Synchronization
 import Tunnel
@@ -46,7 +44,7 @@ final class NetworkSession: Sendable {
         configuration.alsoProxy = try subnets(info.alsoProxy, "--also-proxy")
         configuration.neverProxy = try subnets(info.neverProxy, "--never-proxy")
         configuration.allowConflicting = try subnets(info.allowConflicting, "--allow-conflicting-subnets")
-        configuration.keepLocal = info.keepLocal.compactMap { NetStack.IPv4Address($0) }
+        configuration.keepLocal = info.keepLocal.compactMap { IPv4Subnet($0)?.network }
         let eventLoop = group.next()
         let interface = try VirtualInterface(configuration: configuration, eventLoop: eventLoop)
         let current = CurrentMultiplexer()
