@@ -220,7 +220,7 @@ let package = Package(
         .target(
             name: "TrafficManager",
             dependencies: nio + [
-                "RPC", "KubeClient",
+                "RPC", "KubeClient", "Tunnel",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

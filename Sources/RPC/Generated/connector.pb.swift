@@ -48,6 +48,14 @@ public nonisolated struct Telepresence_Connector_ConnectRequest: Sendable {
 
   public var workingDirectory: String = String()
 
+  /// Routing of the workstation's network (root daemon): --also-proxy, --never-proxy,
+  /// --allow-conflicting-subnets, as CIDR text.
+  public var alsoProxy: [String] = []
+
+  public var neverProxy: [String] = []
+
+  public var allowConflictingSubnets: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -146,6 +154,17 @@ public nonisolated struct Telepresence_Connector_ConnectInfo: @unchecked Sendabl
     set {_uniqueStorage()._reconnects = newValue}
   }
 
+  /// The workstation's network (root daemon): device, routes, DNS, tunnel; state
+  /// "disconnected" with error_text when the root daemon is not running or refused.
+  public var network: Telepresence_Daemon_NetworkStatus {
+    get {_storage._network ?? Telepresence_Daemon_NetworkStatus()}
+    set {_uniqueStorage()._network = newValue}
+  }
+  /// Returns true if `network` has been explicitly set.
+  public var hasNetwork: Bool {_storage._network != nil}
+  /// Clears the value of `network`. Subsequent reads from it will return its default value.
+  public mutating func clearNetwork() {_uniqueStorage()._network = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum ErrType: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -172,6 +191,9 @@ public nonisolated struct Telepresence_Connector_ConnectInfo: @unchecked Sendabl
 
     /// The traffic-manager is installed but could not be reached or refused the session.
     case trafficManagerFailed // = 7
+
+    /// The root daemon could not join the workstation's network (a conflicting route, say).
+    case daemonFailed // = 8
     case UNRECOGNIZED(Int)
 
     public init() {
@@ -188,6 +210,7 @@ public nonisolated struct Telepresence_Connector_ConnectInfo: @unchecked Sendabl
       case 5: self = .clusterFailed
       case 6: self = .managerNotInstalled
       case 7: self = .trafficManagerFailed
+      case 8: self = .daemonFailed
       default: self = .UNRECOGNIZED(rawValue)
       }
     }
@@ -202,6 +225,7 @@ public nonisolated struct Telepresence_Connector_ConnectInfo: @unchecked Sendabl
       case .clusterFailed: return 5
       case .managerNotInstalled: return 6
       case .trafficManagerFailed: return 7
+      case .daemonFailed: return 8
       case .UNRECOGNIZED(let i): return i
       }
     }
@@ -216,6 +240,7 @@ public nonisolated struct Telepresence_Connector_ConnectInfo: @unchecked Sendabl
       .clusterFailed,
       .managerNotInstalled,
       .trafficManagerFailed,
+      .daemonFailed,
     ]
 
   }
@@ -343,7 +368,7 @@ fileprivate nonisolated let _protobuf_package = "telepresence.connector"
 
 nonisolated extension Telepresence_Connector_ConnectRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ConnectRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}kube_flags\0\u{1}namespace\0\u{3}manager_namespace\0\u{3}mapped_namespaces\0\u{1}environment\0\u{3}working_directory\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}kube_flags\0\u{1}namespace\0\u{3}manager_namespace\0\u{3}mapped_namespaces\0\u{1}environment\0\u{3}working_directory\0\u{3}also_proxy\0\u{3}never_proxy\0\u{3}allow_conflicting_subnets\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -357,6 +382,9 @@ nonisolated extension Telepresence_Connector_ConnectRequest: SwiftProtobuf.Messa
       case 4: try { try decoder.decodeRepeatedStringField(value: &self.mappedNamespaces) }()
       case 5: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.environment) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.workingDirectory) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.alsoProxy) }()
+      case 8: try { try decoder.decodeRepeatedStringField(value: &self.neverProxy) }()
+      case 9: try { try decoder.decodeRepeatedStringField(value: &self.allowConflictingSubnets) }()
       default: break
       }
     }
@@ -381,6 +409,15 @@ nonisolated extension Telepresence_Connector_ConnectRequest: SwiftProtobuf.Messa
     if !self.workingDirectory.isEmpty {
       try visitor.visitSingularStringField(value: self.workingDirectory, fieldNumber: 6)
     }
+    if !self.alsoProxy.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.alsoProxy, fieldNumber: 7)
+    }
+    if !self.neverProxy.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.neverProxy, fieldNumber: 8)
+    }
+    if !self.allowConflictingSubnets.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.allowConflictingSubnets, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -391,6 +428,9 @@ nonisolated extension Telepresence_Connector_ConnectRequest: SwiftProtobuf.Messa
     if lhs.mappedNamespaces != rhs.mappedNamespaces {return false}
     if lhs.environment != rhs.environment {return false}
     if lhs.workingDirectory != rhs.workingDirectory {return false}
+    if lhs.alsoProxy != rhs.alsoProxy {return false}
+    if lhs.neverProxy != rhs.neverProxy {return false}
+    if lhs.allowConflictingSubnets != rhs.allowConflictingSubnets {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -398,7 +438,7 @@ nonisolated extension Telepresence_Connector_ConnectRequest: SwiftProtobuf.Messa
 
 nonisolated extension Telepresence_Connector_ConnectInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ConnectInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}error\0\u{3}error_text\0\u{3}cluster_server\0\u{3}cluster_context\0\u{1}namespace\0\u{3}manager_namespace\0\u{3}mapped_namespaces\0\u{3}session_info\0\u{3}manager_version\0\u{3}cluster_info\0\u{3}session_state\0\u{3}connect_duration_ms\0\u{3}manager_pod\0\u{1}reconnects\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}error\0\u{3}error_text\0\u{3}cluster_server\0\u{3}cluster_context\0\u{1}namespace\0\u{3}manager_namespace\0\u{3}mapped_namespaces\0\u{3}session_info\0\u{3}manager_version\0\u{3}cluster_info\0\u{3}session_state\0\u{3}connect_duration_ms\0\u{3}manager_pod\0\u{1}reconnects\0\u{1}network\0")
 
   fileprivate class _StorageClass {
     var _error: Telepresence_Connector_ConnectInfo.ErrType = .unspecified
@@ -415,6 +455,7 @@ nonisolated extension Telepresence_Connector_ConnectInfo: SwiftProtobuf.Message,
     var _connectDurationMs: Int64 = 0
     var _managerPod: String = String()
     var _reconnects: Int32 = 0
+    var _network: Telepresence_Daemon_NetworkStatus? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -439,6 +480,7 @@ nonisolated extension Telepresence_Connector_ConnectInfo: SwiftProtobuf.Message,
       _connectDurationMs = source._connectDurationMs
       _managerPod = source._managerPod
       _reconnects = source._reconnects
+      _network = source._network
     }
   }
 
@@ -471,6 +513,7 @@ nonisolated extension Telepresence_Connector_ConnectInfo: SwiftProtobuf.Message,
         case 12: try { try decoder.decodeSingularInt64Field(value: &_storage._connectDurationMs) }()
         case 13: try { try decoder.decodeSingularStringField(value: &_storage._managerPod) }()
         case 14: try { try decoder.decodeSingularInt32Field(value: &_storage._reconnects) }()
+        case 15: try { try decoder.decodeSingularMessageField(value: &_storage._network) }()
         default: break
         }
       }
@@ -525,6 +568,9 @@ nonisolated extension Telepresence_Connector_ConnectInfo: SwiftProtobuf.Message,
       if _storage._reconnects != 0 {
         try visitor.visitSingularInt32Field(value: _storage._reconnects, fieldNumber: 14)
       }
+      try { if let v = _storage._network {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -548,6 +594,7 @@ nonisolated extension Telepresence_Connector_ConnectInfo: SwiftProtobuf.Message,
         if _storage._connectDurationMs != rhs_storage._connectDurationMs {return false}
         if _storage._managerPod != rhs_storage._managerPod {return false}
         if _storage._reconnects != rhs_storage._reconnects {return false}
+        if _storage._network != rhs_storage._network {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -558,7 +605,7 @@ nonisolated extension Telepresence_Connector_ConnectInfo: SwiftProtobuf.Message,
 }
 
 nonisolated extension Telepresence_Connector_ConnectInfo.ErrType: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}ALREADY_CONNECTED\0\u{1}MUST_RESTART\0\u{1}DISCONNECTED\0\u{1}CLUSTER_CONFIG\0\u{1}CLUSTER_FAILED\0\u{1}MANAGER_NOT_INSTALLED\0\u{1}TRAFFIC_MANAGER_FAILED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}ALREADY_CONNECTED\0\u{1}MUST_RESTART\0\u{1}DISCONNECTED\0\u{1}CLUSTER_CONFIG\0\u{1}CLUSTER_FAILED\0\u{1}MANAGER_NOT_INSTALLED\0\u{1}TRAFFIC_MANAGER_FAILED\0\u{1}DAEMON_FAILED\0")
 }
 
 nonisolated extension Telepresence_Connector_VersionInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -11,6 +11,8 @@ public enum ConnectError: Error, Sendable, Equatable, CustomStringConvertible {
     case managerNotReady(namespace: String, pods: [String])
     case managerUnreachable(namespace: String, reason: String)
     case alreadyConnectedElsewhere(context: String, namespace: String)
+    /// The root daemon could not join the workstation's network (a conflicting route, say).
+    case networkFailed(String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,8 @@ public enum ConnectError: Error, Sendable, Equatable, CustomStringConvertible {
             "the traffic-manager in namespace \(namespace) cannot be reached (\(reason)); check its pod's logs with 'kubectl -n \(namespace) logs deploy/traffic-manager'"
         case .alreadyConnectedElsewhere(let context, let namespace):
             "already connected to context \(context), namespace \(namespace); run 'telepresence quit' first to connect elsewhere"
+        case .networkFailed(let reason):
+            "the workstation's network could not join the cluster: \(reason)"
         }
     }
 
@@ -39,6 +43,7 @@ public enum ConnectError: Error, Sendable, Equatable, CustomStringConvertible {
         case .managerNotInstalled: .managerNotInstalled
         case .managerNotReady, .managerUnreachable: .trafficManagerFailed
         case .alreadyConnectedElsewhere: .mustRestart
+        case .networkFailed: .daemonFailed
         }
     }
 

@@ -1,5 +1,8 @@
 import Foundation
 import KubeClient
+import NIOCore
+import NIOPosix
+import Tunnel
 
 /// How the connector reaches the traffic-manager's API: a small protocol so the daemon can go
 /// through the API server's port-forward (the product) while a test points it at a manager on
@@ -8,6 +11,16 @@ public protocol ManagerDialer: Sendable {
     /// Makes the manager reachable and says where gRPC connects. `onLinkLost` is called whenever
     /// the connection under gRPC breaks (a port-forward cut), so the session can say so at once.
     func open(pod: ManagerPod, onLinkLost: @escaping @Sendable () -> Void) async throws -> ManagerLink
+
+    /// Makes the manager's tunnel port reachable through a Unix socket (its `address` is
+    /// `.unix`): the root daemon connects there, never to the cluster itself.
+    func openTunnel(pod: ManagerPod) async throws -> ManagerLink
+}
+
+extension ManagerDialer {
+    public func openTunnel(pod: ManagerPod) async throws -> ManagerLink {
+        throw ConnectError.managerUnreachable(namespace: pod.namespace, reason: "this dialer has no tunnel")
+    }
 }
 
 /// Where gRPC connects to reach the manager, and how to stop reaching it.
@@ -54,13 +67,40 @@ public struct ManagerPod: Sendable, Equatable {
 public struct DirectManagerDialer: ManagerDialer {
     public let host: String
     public let port: Int
+    /// The manager's tunnel port, and where to put the Unix socket relaying to it.
+    public let tunnelPort: Int?
+    public let socketDirectory: URL?
 
-    public init(host: String = "127.0.0.1", port: Int) {
+    public init(host: String = "127.0.0.1", port: Int, tunnelPort: Int? = nil, socketDirectory: URL? = nil) {
         self.host = host
         self.port = port
+        self.tunnelPort = tunnelPort
+        self.socketDirectory = socketDirectory
     }
 
     public func open(pod: ManagerPod, onLinkLost: @escaping @Sendable () -> Void) async throws -> ManagerLink {
         ManagerLink(address: .tcp(host: host, port: port), description: "\(host):\(port)")
+    }
+
+    public func openTunnel(pod: ManagerPod) async throws -> ManagerLink {
+        guard let tunnelPort, let socketDirectory else {
+            throw ConnectError.managerUnreachable(namespace: pod.namespace, reason: "no tunnel port was given")
+        }
+        let path = socketDirectory.appendingPathComponent("tunnel-\(getpid()).socket").path
+        let target = try SocketAddress(ipAddress: host, port: tunnelPort)
+        let previousMask = umask(0o077)
+        defer { umask(previousMask) }
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelOption(.autoRead, value: false)
+            .childChannelInitializer { accepted in
+                ClientBootstrap(group: accepted.eventLoop).connect(to: target).flatMap { upstream in
+                    ByteStreamRelay.join(accepted, upstream).flatMap { accepted.setOption(.autoRead, value: true) }
+                }
+            }
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        return ManagerLink(address: .unix(path: path), description: "\(host):\(tunnelPort)", close: {
+            try? await listener.close().get()
+            unlink(path)
+        })
     }
 }

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
+import Tunnel
 
 /// Reaches the traffic-manager through the API server's pod port-forward, in process: gRPC
 /// connects to a user-only Unix socket, and each connection accepted there is relayed over a
@@ -29,6 +30,15 @@ public struct PortForwardManagerDialer: ManagerDialer {
             address: .unix(path: path), description: "port-forward to pod \(pod.name).\(pod.namespace):\(pod.port)",
             close: { await relay.stop() }, lastFailure: { relay.lastFailure.withLock { text -> String? in text } })
     }
+
+    public func openTunnel(pod: ManagerPod) async throws -> ManagerLink {
+        let path = socketDirectory.appendingPathComponent("tunnel-\(getpid()).socket").path
+        let relay = try await PortForwardRelay.start(
+            socketPath: path, client: client, initialPod: pod, logger: logger, portOffset: 1, onLinkLost: {})
+        return ManagerLink(
+            address: .unix(path: path), description: "port-forward to pod \(pod.name).\(pod.namespace):\(pod.port + 1)",
+            close: { await relay.stop() }, lastFailure: { relay.lastFailure.withLock { text -> String? in text } })
+    }
 }
 
 /// The Unix-socket listener and the per-connection port-forwards behind `PortForwardManagerDialer`.
@@ -44,8 +54,9 @@ final class PortForwardRelay: Sendable {
         self.lastFailure = Mutex(nil)
     }
 
+    /// `portOffset` picks the pod's port relative to its API port (1: the tunnel port).
     static func start(
-        socketPath: String, client: KubeClient, initialPod: ManagerPod, logger: Logger,
+        socketPath: String, client: KubeClient, initialPod: ManagerPod, logger: Logger, portOffset: Int = 0,
         onLinkLost: @escaping @Sendable () -> Void
     ) async throws -> PortForwardRelay {
         let target = PodTarget(client: client, current: initialPod, logger: logger)
@@ -56,7 +67,10 @@ final class PortForwardRelay: Sendable {
             .serverChannelOption(.backlog, value: 8)
             .childChannelOption(.autoRead, value: false)
             .childChannelInitializer { accepted in
-                Task { await relay(accepted, target: target, client: client, logger: logger, failure: failure, onLinkLost: onLinkLost) }
+                Task {
+                    await relay(accepted, target: target, client: client, logger: logger, failure: failure,
+                                portOffset: portOffset, onLinkLost: onLinkLost)
+                }
                 return accepted.eventLoop.makeSucceededVoidFuture()
             }
             .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true)
@@ -74,19 +88,19 @@ final class PortForwardRelay: Sendable {
     /// Joins one accepted connection to a new port-forward stream.
     private static func relay(
         _ accepted: any Channel, target: PodTarget, client: KubeClient, logger: Logger, failure: FailureNote,
-        onLinkLost: @escaping @Sendable () -> Void
+        portOffset: Int, onLinkLost: @escaping @Sendable () -> Void
     ) async {
         do {
             let pod = try await target.pod()
-            let forwarded = try await client.portForwardChannel(pod: pod.name, namespace: pod.namespace, port: pod.port) { channel in
-                try channel.pipeline.syncOperations.addHandler(RelayHandler(partner: accepted, logger: logger))
+            let forwarded = try await client.portForwardChannel(pod: pod.name, namespace: pod.namespace, port: pod.port + portOffset) { channel in
+                try channel.pipeline.syncOperations.addHandler(ByteStreamRelay.handler(partner: accepted))
             }
             forwarded.closeFuture.whenComplete { _ in
                 onLinkLost()
                 Task { await target.forget(pod) }
             }
             try await accepted.eventLoop.submit {
-                try accepted.pipeline.syncOperations.addHandler(RelayHandler(partner: forwarded, logger: logger))
+                try accepted.pipeline.syncOperations.addHandler(ByteStreamRelay.handler(partner: forwarded))
             }.get()
             try await accepted.setOption(.autoRead, value: true).get()
             accepted.read()
@@ -137,49 +151,4 @@ actor PodTarget {
     }
 
     func forgetAny() { current = nil }
-}
-
-/// Relays bytes from its channel to `partner` (another channel, possibly on another event loop:
-/// only the thread-safe `Channel` API is used on it) and closes the partner when its side ends.
-/// Backpressure: when the partner stops being writable, this side stops reading.
-final class RelayHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-
-    private let partner: any Channel
-    private let logger: Logger
-
-    init(partner: any Channel, logger: Logger) {
-        self.partner = partner
-        self.logger = logger
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let bytes = unwrapInboundIn(data)
-        let channel = context.channel
-        partner.writeAndFlush(bytes).whenFailure { _ in channel.close(promise: nil) }
-        if !partner.isWritable {
-            // Resume once the partner drained; a poll on our own loop avoids sharing state.
-            context.channel.setOption(.autoRead, value: false).whenSuccess { [partner] in
-                Self.resumeWhenWritable(channel: channel, partner: partner)
-            }
-        }
-    }
-
-    private static func resumeWhenWritable(channel: any Channel, partner: any Channel) {
-        if partner.isWritable || !partner.isActive {
-            channel.setOption(.autoRead, value: true).whenSuccess { channel.read() }
-        } else {
-            channel.eventLoop.scheduleTask(in: .milliseconds(1)) { resumeWhenWritable(channel: channel, partner: partner) }
-        }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        partner.close(promise: nil)
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.debug("relay to the traffic-manager closed: \(error)")
-        context.close(promise: nil)
-    }
 }

@@ -80,6 +80,9 @@ public actor ConnectorState {
         var mappedNamespaces: [String]
         var pod: ManagerPod
         var connectDuration: Duration
+        /// The manager's tunnel port through this daemon's port-forward (for the root daemon).
+        var tunnel: ManagerLink?
+        var network: Telepresence_Daemon_NetworkStatus
     }
 
     /// Makes the dialer for a connection: the port-forward in the product, a direct address in tests.
@@ -137,13 +140,36 @@ public actor ConnectorState {
                 $0.namespace = namespace
                 $0.mappedNamespaces = request.mappedNamespaces
             }
+            let dialer = makeDialer(client, paths)
             let session = try await ManagerSession.open(
-                dialer: makeDialer(client, paths), pod: pod, identity: identity,
+                dialer: dialer, pod: pod, identity: identity,
                 timeout: config.trafficManagerConnectTimeout, logger: logger)
+            // The workstation's network, when the root daemon runs (the CLI starts it first).
+            let join = NetworkJoin(root: RootDaemonClient(paths: RootDaemonPaths(paths)), logger: logger)
+            var tunnel: ManagerLink?
+            var network = NetworkJoin.notRunning
+            if join.root.isRunning() {
+                do {
+                    let link = try await dialer.openTunnel(pod: pod)
+                    tunnel = link
+                    guard case .unix(let socketPath) = link.address else {
+                        throw ConnectError.networkFailed("the tunnel is not on a Unix socket")
+                    }
+                    let outbound = NetworkJoin.outbound(
+                        clusterInfo: session.current.clusterInfo, request: request, session: session.current.session.sessionID,
+                        namespace: namespace, server: configuration.server, tunnelSocket: socketPath)
+                    network = try await join.connect(outbound)
+                } catch {
+                    await tunnel?.close()
+                    await session.close()
+                    let reason = (error as? RPCError)?.message ?? "\(error)"
+                    throw ConnectError.networkFailed(reason)
+                }
+            }
             let connection = Connection(
                 client: client, session: session, context: context, server: configuration.server.description,
                 namespace: namespace, managerNamespace: managerNamespace, mappedNamespaces: request.mappedNamespaces,
-                pod: pod, connectDuration: ContinuousClock.now - started)
+                pod: pod, connectDuration: ContinuousClock.now - started, tunnel: tunnel, network: network)
             self.connection = connection
             logger.info("connected in \(connection.connectDuration): session \(session.current.session.sessionID)")
             return info(connection)
@@ -165,17 +191,25 @@ public actor ConnectorState {
     func disconnect() async {
         guard let connection else { return }
         self.connection = nil
+        if connection.tunnel != nil {
+            await NetworkJoin(root: RootDaemonClient(paths: RootDaemonPaths(paths)), logger: logger).disconnect()
+            await connection.tunnel?.close()
+        }
         await connection.session.close()
         connection.client.closeIdleConnections()
         logger.info("disconnected")
     }
 
-    func status() -> Telepresence_Connector_ConnectInfo {
-        guard let connection else {
+    func status() async -> Telepresence_Connector_ConnectInfo {
+        guard var connection else {
             return .with {
                 $0.error = .disconnected
                 $0.errorText = "not connected; run 'telepresence connect'"
             }
+        }
+        if connection.tunnel != nil {
+            connection.network = await NetworkJoin(root: RootDaemonClient(paths: RootDaemonPaths(paths)), logger: logger).status()
+            self.connection?.network = connection.network
         }
         return info(connection)
     }
@@ -220,6 +254,7 @@ public actor ConnectorState {
                 + connection.connectDuration.components.attoseconds / 1_000_000_000_000_000
             $0.managerPod = connection.session.link.description
             $0.reconnects = Int32(snapshot.reconnects)
+            $0.network = connection.network
         }
     }
 

@@ -133,7 +133,11 @@ public struct ManagerManifests: Sendable {
             "image": .string(values.image.reference),
             "imagePullPolicy": .string(values.image.pullPolicy),
             "args": ["manager"],
-            "ports": [["name": "api", "containerPort": .number(Double(values.apiPort)), "protocol": "TCP"]],
+            "ports": [
+                ["name": "api", "containerPort": .number(Double(values.apiPort)), "protocol": "TCP"],
+                // The data plane: workstations' tunnels, reached by port-forward (API port + 1).
+                ["name": "tunnel", "containerPort": .number(Double(values.apiPort + 1)), "protocol": "TCP"],
+            ],
             "env": .array(env),
             "readinessProbe": ["tcpSocket": ["port": "api"], "periodSeconds": 2, "failureThreshold": 3],
             "resources": values.resources,

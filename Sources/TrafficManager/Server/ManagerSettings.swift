@@ -30,6 +30,13 @@ public struct ManagerSettings: Sendable, Equatable {
     public var podIP: String?
     /// Where the pod's resolver configuration is (tests point elsewhere).
     public var resolvConfPath: String
+    /// The data plane's port (`TUNNEL_PORT`): each connection is a tunnel whose streams the
+    /// manager dials inside the cluster. Default: the API port + 1 (8082), or any free port
+    /// when the API port is 0.
+    public var tunnelPort: Int?
+
+    /// The tunnel port to listen on.
+    public var effectiveTunnelPort: Int { tunnelPort ?? (serverPort == 0 ? 0 : serverPort + 1) }
 
     public init(
         namespace: String = "ambassador", serverPort: Int = 8081, serverHost: String = "0.0.0.0",
@@ -49,6 +56,7 @@ public struct ManagerSettings: Sendable, Equatable {
         self.clusterDomain = clusterDomain
         self.podIP = podIP
         self.resolvConfPath = resolvConfPath
+        self.tunnelPort = nil
     }
 
     /// Settings from environment variables; unset ones keep their defaults.
@@ -67,6 +75,12 @@ public struct ManagerSettings: Sendable, Equatable {
                 throw .invalid(name: "SERVER_PORT", value: port, expected: "a TCP port number")
             }
             settings.serverPort = number
+        }
+        if let port = value("TUNNEL_PORT") {
+            guard let number = Int(port), (1...65535).contains(number) else {
+                throw .invalid(name: "TUNNEL_PORT", value: port, expected: "a TCP port number")
+            }
+            settings.tunnelPort = number
         }
         if let host = value("SERVER_HOST") { settings.serverHost = host }
         if let level = value("LOG_LEVEL") { settings.logLevel = level }

@@ -3,7 +3,10 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import KubeClient
 import Logging
+import NIOCore
+import NIOPosix
 import RPC
+import Tunnel
 
 /// A running traffic-manager: the gRPC API on `settings.serverHost:serverPort` and the loops
 /// behind it (session expiry, cluster info). `start` returns once the API listens; `stop` (or
@@ -14,13 +17,18 @@ public final class TrafficManager: Sendable {
     public let clusterInfo: ClusterInfoMonitor
     /// The port the API listens on (the one asked for, or the one the system chose for 0).
     public let port: Int
+    /// The data plane's port: workstations' tunnels (through their port-forwards) end here.
+    public let tunnelPort: Int
+    private let tunnelListener: any Channel
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
     private let tasks: Task<Void, Never>
 
     private init(
         settings: ManagerSettings, sessions: SessionKeeper, clusterInfo: ClusterInfoMonitor, port: Int,
-        server: GRPCServer<HTTP2ServerTransport.Posix>, tasks: Task<Void, Never>
+        tunnelListener: any Channel, server: GRPCServer<HTTP2ServerTransport.Posix>, tasks: Task<Void, Never>
     ) {
+        self.tunnelListener = tunnelListener
+        self.tunnelPort = tunnelListener.localAddress?.port ?? 0
         self.settings = settings
         self.sessions = sessions
         self.clusterInfo = clusterInfo
@@ -59,14 +67,25 @@ public final class TrafficManager: Sendable {
             tasks.cancel()
             throw ManagerStartError.notListening(host: settings.serverHost, port: settings.serverPort)
         }
+        let tunnelListener: any Channel
+        do {
+            tunnelListener = try await TunnelServer.listen(
+                host: settings.serverHost, port: settings.effectiveTunnelPort, group: MultiThreadedEventLoopGroup.singleton).get()
+        } catch {
+            server.beginGracefulShutdown()
+            tasks.cancel()
+            throw ManagerStartError.notListening(host: settings.serverHost, port: settings.effectiveTunnelPort)
+        }
+        logger.info("tunnels end on \(settings.serverHost):\(tunnelListener.localAddress?.port ?? 0)")
         logger.info("traffic-manager \(ProductVersion.current) serving on \(address.host):\(address.port), namespace \(settings.namespace)")
         return TrafficManager(
             settings: settings, sessions: sessions, clusterInfo: clusterInfo, port: address.port,
-            server: server, tasks: tasks)
+            tunnelListener: tunnelListener, server: server, tasks: tasks)
     }
 
     /// Stops serving and ends the background loops.
     public func stop() async {
+        try? await tunnelListener.close().get()
         server.beginGracefulShutdown()
         tasks.cancel()
         await tasks.value

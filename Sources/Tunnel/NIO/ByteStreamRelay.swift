@@ -20,6 +20,13 @@ public enum ByteStreamRelay {
         }
         return added.and(addedSecond).map { _ in () }
     }
+
+    /// The handler that sends what its channel reads to `partner`; add it to one channel's
+    /// pipeline yourself when it must be there before the first byte arrives (a port-forward's
+    /// `configure`), and the partner's handler once the partner exists.
+    public static func handler(partner: any Channel) -> any ChannelHandler & Sendable {
+        RelayHandler(partner: partner)
+    }
 }
 
 /// One direction's end: forwards reads to the partner and watches its own writability to

@@ -19,6 +19,15 @@ struct Connect: AsyncParsableCommand {
     @Option(help: "Comma-separated namespaces to map (DNS, routing); default: all.")
     var mappedNamespaces: String?
 
+    @Option(name: .customLong("also-proxy"), help: "Also route these subnets (CIDR, comma-separated or repeated) to the cluster.")
+    var alsoProxy: [String] = []
+
+    @Option(name: .customLong("never-proxy"), help: "Never route these subnets (CIDR) to the cluster.")
+    var neverProxy: [String] = []
+
+    @Option(name: .customLong("allow-conflicting-subnets"), help: "Route these cluster subnets (CIDR) even where a local route claims them.")
+    var allowConflictingSubnets: [String] = []
+
     @OptionGroup var kube: KubeFlags
     @OptionGroup var output: OutputFlags
 
@@ -33,6 +42,16 @@ struct Connect: AsyncParsableCommand {
             $0.mappedNamespaces = (mappedNamespaces ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             $0.environment = ProcessInfo.processInfo.environment
             $0.workingDirectory = FileManager.default.currentDirectoryPath
+            $0.alsoProxy = Self.cidrs(alsoProxy)
+            $0.neverProxy = Self.cidrs(neverProxy)
+            $0.allowConflictingSubnets = Self.cidrs(allowConflictingSubnets)
+        }
+        // The root daemon owns the network device; it is started first (with sudo when not
+        // root, which may ask for a password here, on the terminal).
+        let root = RootDaemonClient(paths: RootDaemonPaths(Daemon.paths))
+        if !root.isRunning() {
+            Terminal.progress("Launching Telepresence Root Daemon")
+            try await root.ensureRunning(executable: Terminal.executablePath)
         }
         let (info, daemonVersion) = try await Daemon.started { connector in
             Terminal.progress("Connecting to traffic manager...")
@@ -59,6 +78,23 @@ struct Connect: AsyncParsableCommand {
             try await connector.disconnect(request: ClientRequest(message: .init()))
         }
         if status != 0 { throw ExitCode(status) }
+    }
+
+    func validate() throws {
+        for text in Self.cidrs(alsoProxy + neverProxy + allowConflictingSubnets) where !Self.isCIDR(text) {
+            throw ValidationError("\(text) is not a subnet; write it as A.B.C.D/N")
+        }
+    }
+
+    static func cidrs(_ values: [String]) -> [String] {
+        values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    static func isCIDR(_ text: String) -> Bool {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let prefix = Int(parts[1]), (0...32).contains(prefix) else { return false }
+        let octets = parts[0].split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets.allSatisfy { Int($0).map { (0...255).contains($0) } ?? false }
     }
 
     /// Runs the command with this terminal, returns its exit status.

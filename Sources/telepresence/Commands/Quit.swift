@@ -4,8 +4,8 @@ import GRPCCore
 import RPC
 import TelepresenceClient
 
-/// `telepresence quit`: ends the session and stops the user daemon (with `-s`, every daemon;
-/// there is no root daemon yet, so both forms stop the user daemon).
+/// `telepresence quit`: ends the session and stops the daemons, the root daemon included (its
+/// device, routes and DNS configuration go with it), so nothing is left behind.
 struct Quit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Disconnect from the cluster and stop the daemons.")
 
@@ -22,6 +22,14 @@ struct Quit: AsyncParsableCommand {
         while stopped != nil && FileManager.default.fileExists(atPath: paths.connectorSocket.path) && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
-        print(stopped == nil ? "Telepresence was not running" : "Telepresence Daemons quitting...done")
+        // The root daemon: quit removes the device, routes and resolv.conf change, then it exits.
+        let root = RootDaemonClient(paths: RootDaemonPaths(paths))
+        var rootStopped = false
+        if root.isRunning() {
+            rootStopped = (try? await root.withDaemon { _ = try await $0.quit(.init()) }) != nil
+            let rootDeadline = ContinuousClock.now + .seconds(5)
+            while root.isRunning() && ContinuousClock.now < rootDeadline { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        print(stopped == nil && !rootStopped ? "Telepresence was not running" : "Telepresence Daemons quitting...done")
     }
 }

@@ -37,8 +37,23 @@ struct StatusView: Encodable {
         var managed_namespaces: [String]
     }
 
+    /// The root daemon's side: the workstation's network (Telepresence's `root_daemon` key).
+    struct RootDaemon: Encodable {
+        var running: Bool
+        var name = "Root Daemon"
+        var status: String
+        var device: String?
+        var routes: [String]?
+        var dns: String?
+        var tunnel_connections: Int?
+        var tunnel_reconnects: Int?
+        var active_flows: Int?
+        var error: String?
+    }
+
     var connected: Bool
     var user_daemon: UserDaemon
+    var root_daemon: RootDaemon?
     var traffic_manager: TrafficManager?
     var cluster: Cluster?
 
@@ -46,11 +61,25 @@ struct StatusView: Encodable {
         StatusView(connected: false, user_daemon: UserDaemon(running: false, status: "Not running"))
     }
 
-    init(connected: Bool, user_daemon: UserDaemon, traffic_manager: TrafficManager? = nil, cluster: Cluster? = nil) {
+    init(connected: Bool, user_daemon: UserDaemon, traffic_manager: TrafficManager? = nil, root_daemon: RootDaemon? = nil, cluster: Cluster? = nil) {
         self.connected = connected
         self.user_daemon = user_daemon
+        self.root_daemon = root_daemon
         self.traffic_manager = traffic_manager
         self.cluster = cluster
+    }
+
+    static func rootDaemon(_ network: Telepresence_Daemon_NetworkStatus) -> RootDaemon {
+        let running = network.state != "disconnected"
+        return RootDaemon(
+            running: running || network.errorText.isEmpty,
+            status: network.state == "connected" ? "Connected" : network.state == "reconnecting" ? "Reconnecting" : "Not connected",
+            device: network.device.isEmpty ? nil : network.device, routes: running ? network.routes : nil,
+            dns: network.dnsAddress.isEmpty ? nil : network.dnsAddress,
+            tunnel_connections: running ? Int(network.tunnelConnectionsUp) : nil,
+            tunnel_reconnects: running ? Int(network.tunnelReconnects) : nil,
+            active_flows: running ? Int(network.activeFlows) : nil,
+            error: network.errorText.isEmpty ? nil : network.errorText)
     }
 
     init(info: Telepresence_Connector_ConnectInfo, daemonVersion: String?) {
@@ -70,6 +99,7 @@ struct StatusView: Encodable {
             traffic_manager: TrafficManager(
                 name: info.managerVersion.name, version: info.managerVersion.version,
                 session_id: info.sessionInfo.sessionID, cluster_id: info.sessionInfo.clusterID),
+            root_daemon: Self.rootDaemon(info.network),
             cluster: Cluster(
                 service_subnet: info.clusterInfo.hasServiceSubnet ? Self.text(info.clusterInfo.serviceSubnet) : nil,
                 pod_subnets: info.clusterInfo.podSubnets.map(Self.text),
@@ -96,6 +126,13 @@ struct StatusView: Encodable {
                 ["  Mapped namespaces:", (user_daemon.mapped_namespaces ?? []).isEmpty ? "all" : (user_daemon.mapped_namespaces ?? []).joined(separator: ", ")],
                 ["  Manager link:", user_daemon.manager_link ?? ""],
             ]
+        }
+        if let root = root_daemon {
+            rows.append(["Root Daemon:", root.status])
+            if let device = root.device { rows.append(["  Device:", device]) }
+            if let routes = root.routes, !routes.isEmpty { rows.append(["  Routes:", routes.joined(separator: ", ")]) }
+            if let dns = root.dns { rows.append(["  DNS server:", dns]) }
+            if let error = root.error { rows.append(["  Note:", error]) }
         }
         if let manager = traffic_manager {
             rows += [["Traffic Manager:", "Connected"], ["  Version:", "v\(manager.version)"], ["  Session:", manager.session_id]]

@@ -1,0 +1,70 @@
+import Foundation
+import KubeClient
+import Logging
+import RPC
+
+/// The user daemon's part in the workstation's network: it opens the manager's tunnel port
+/// through its own port-forward (a Unix socket the root daemon connects to) and hands the root
+/// daemon the cluster's facts. The root daemon never sees a credential.
+struct NetworkJoin: Sendable {
+    let root: RootDaemonClient
+    let logger: Logger
+
+    /// What the root daemon is asked for, from the manager's cluster info and `connect`'s flags.
+    static func outbound(
+        clusterInfo: Telepresence_Manager_ClusterInfo, request: Telepresence_Connector_ConnectRequest,
+        session: String, namespace: String, server: ServerAddress, tunnelSocket: String
+    ) -> Telepresence_Daemon_OutboundInfo {
+        var outbound = Telepresence_Daemon_OutboundInfo()
+        outbound.sessionID = session
+        var subnets: [String] = []
+        if clusterInfo.hasServiceSubnet, let text = cidr(clusterInfo.serviceSubnet) { subnets.append(text) }
+        subnets += clusterInfo.podSubnets.compactMap(cidr)
+        outbound.clusterSubnets = subnets
+        outbound.alsoProxy = request.alsoProxy
+        outbound.neverProxy = request.neverProxy
+        outbound.allowConflicting = request.allowConflictingSubnets
+        // The API server's own address stays off the tunnel: the tunnel rides on it.
+        if server.host.split(separator: ".").count == 4, server.host.allSatisfy({ $0.isNumber || $0 == "." }) {
+            outbound.keepLocal = [server.host]
+        }
+        outbound.clusterDnsIp = address(clusterInfo.kubeDnsIp) ?? ""
+        outbound.clusterDomain = clusterInfo.clusterDomain
+        outbound.connectedNamespace = namespace
+        outbound.mappedNamespaces = request.mappedNamespaces
+        outbound.tunnelSocket = tunnelSocket
+        outbound.tunnelConnections = 1
+        return outbound
+    }
+
+    static func address(_ bytes: Data) -> String? {
+        guard bytes.count == 4 else { return nil }
+        return bytes.map(String.init).joined(separator: ".")
+    }
+
+    static func cidr(_ net: Telepresence_Manager_IPNet) -> String? {
+        address(net.ip).map { "\($0)/\(net.mask)" }
+    }
+
+    /// The network's state when the root daemon does not run.
+    static var notRunning: Telepresence_Daemon_NetworkStatus {
+        var status = Telepresence_Daemon_NetworkStatus()
+        status.state = "disconnected"
+        status.errorText = "the root daemon is not running, so cluster IPs and names are not reachable from this machine; 'telepresence connect' starts it"
+        return status
+    }
+
+    func connect(_ outbound: Telepresence_Daemon_OutboundInfo) async throws -> Telepresence_Daemon_NetworkStatus {
+        try await root.withDaemon { try await $0.connect(outbound) }
+    }
+
+    func disconnect() async {
+        guard root.isRunning() else { return }
+        _ = try? await root.withDaemon { try await $0.disconnect(.init()) }
+    }
+
+    func status() async -> Telepresence_Daemon_NetworkStatus {
+        guard root.isRunning() else { return Self.notRunning }
+        return (try? await root.withDaemon { try await $0.status(.init()) }) ?? Self.notRunning
+    }
+}
