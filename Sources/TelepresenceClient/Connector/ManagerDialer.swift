@@ -19,8 +19,15 @@ public protocol ManagerDialer: Sendable {
 
 extension ManagerDialer {
     public func openTunnel(pod: ManagerPod) async throws -> ManagerLink {
-        throw ConnectError.managerUnreachable(namespace: pod.namespace, reason: "this dialer has no tunnel")
+        throw TunnelUnavailable()
     }
+}
+
+/// The dialer reaches the manager's API only (a test's direct dialer without a tunnel port):
+/// the session works, the workstation's network is not joined, and status says so.
+public struct TunnelUnavailable: Error, CustomStringConvertible {
+    public init() {}
+    public var description: String { "the connection to the traffic-manager carries no tunnel, so the workstation's network was not joined" }
 }
 
 /// Where gRPC connects to reach the manager, and how to stop reaching it.
@@ -83,9 +90,7 @@ public struct DirectManagerDialer: ManagerDialer {
     }
 
     public func openTunnel(pod: ManagerPod) async throws -> ManagerLink {
-        guard let tunnelPort, let socketDirectory else {
-            throw ConnectError.managerUnreachable(namespace: pod.namespace, reason: "no tunnel port was given")
-        }
+        guard let tunnelPort, let socketDirectory else { throw TunnelUnavailable() }
         let path = socketDirectory.appendingPathComponent("tunnel-\(getpid()).socket").path
         let target = try SocketAddress(ipAddress: host, port: tunnelPort)
         let previousMask = umask(0o077)

@@ -150,7 +150,13 @@ public actor ConnectorState {
             var network = NetworkJoin.notRunning
             if join.root.isRunning() {
                 do {
-                    let link = try await dialer.openTunnel(pod: pod)
+                    let link: ManagerLink
+                    do {
+                        link = try await dialer.openTunnel(pod: pod)
+                    } catch let unavailable as TunnelUnavailable {
+                        network.errorText = unavailable.description
+                        throw unavailable
+                    }
                     tunnel = link
                     guard case .unix(let socketPath) = link.address else {
                         throw ConnectError.networkFailed("the tunnel is not on a Unix socket")
@@ -159,6 +165,8 @@ public actor ConnectorState {
                         clusterInfo: session.current.clusterInfo, request: request, session: session.current.session.sessionID,
                         namespace: namespace, server: configuration.server, tunnelSocket: socketPath)
                     network = try await join.connect(outbound)
+                } catch is TunnelUnavailable {
+                    logger.info("\(TunnelUnavailable())")
                 } catch {
                     await tunnel?.close()
                     await session.close()
