@@ -13,7 +13,7 @@ import TrafficManager
 @Suite(.serialized) struct ManagerOnSandboxTests {
     typealias ManagerClient = Telepresence_Manager_Manager.Client<HTTP2ClientTransport.Posix>
 
-    /// A sandbox with `ambassador` and a kube-dns Service, a manager on an ephemeral port, and a
+    /// A sandbox with `ambassador` (every sandbox has the kube-dns Service), a manager on an ephemeral port, and a
     /// gRPC client to it; all stopped and removed afterwards, also on failure.
     static func withManager(
         ttl: Duration = .seconds(30), _ body: (ManagerClient, KubeClient, TrafficManager) async throws -> Void
@@ -28,9 +28,6 @@ import TrafficManager
             try server.writeKubeconfig(to: kubeconfig)
             let kube = KubeClient(configuration: try ClientConfigurationLoader.load(overrides: ConfigurationOverrides(kubeconfig: kubeconfig.path)))
             _ = try await kube.create(.namespaces, Namespace(metadata: ObjectMeta(name: "ambassador")))
-            _ = try await kube.create(.services, Service(
-                metadata: ObjectMeta(name: "kube-dns", namespace: "kube-system"),
-                spec: ServiceSpec(clusterIP: "10.96.0.10", ports: [ServicePort(name: "dns", protocol: "UDP", port: 53)])))
             let resolvConf = folder.appendingPathComponent("resolv.conf")
             try "search ambassador.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\n".write(to: resolvConf, atomically: true, encoding: .utf8)
             let settings = ManagerSettings(
