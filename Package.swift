@@ -203,7 +203,7 @@ let package = Package(
         // KubeClient against the sandbox API server over real HTTPS.
         .testTarget(name: "KubeClientSandboxTests", dependencies: ["KubeClient", "Sandbox"]),
         // Drives the built executables as a user does.
-        .testTarget(name: "EndToEndTests", dependencies: ["telepresence"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["telepresence", "TestSupport"]),
         // The control plane's protos (Sources/RPC/protos) and the Swift code generated from them
         // by scripts/gen-grpc (committed; no build runs protoc).
         .target(
