@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""The workstation's network through Telepresence, measured on the sandbox, each figure beside
+its direct baseline from the same run (see ./scripts/bench, which builds and calls this).
+
+Two clusters: one with a plain workstation link, one whose link delays every packet 10 ms each
+way (20 ms RTT). On each: the echo app (HTTP 8080, TCP echo 9000), a shell pod as the in-cluster
+client for the pod-to-pod baseline, the traffic-manager, and `telepresence connect` from the
+workstation namespace. Prints a table and writes JSON.
+"""
+import argparse, json, os, random, re, statistics, subprocess, sys, tempfile, threading, time
+
+CLIENT = r'''
+import socket, sys, time, random
+mode = sys.argv[1]
+def bulk(host, port, mib):
+    s = socket.create_connection((host, int(port)), timeout=60)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    block = b"x" * (1 << 20); total = int(mib) << 20
+    import threading
+    def send():
+        for _ in range(int(mib)): s.sendall(block)
+        s.shutdown(socket.SHUT_WR)
+    start = time.time(); t = threading.Thread(target=send); t.start(); got = 0
+    while got < total:
+        chunk = s.recv(4 << 20)
+        if not chunk: break
+        got += len(chunk)
+    t.join(); elapsed = time.time() - start
+    print("%.6f %d" % (elapsed, got))
+def ttfb(host, port, n):
+    out = []
+    for _ in range(int(n)):
+        start = time.time()
+        s = socket.create_connection((host, int(port)), timeout=10)
+        s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n"); s.recv(1)
+        out.append((time.time() - start) * 1000); s.close()
+    print(" ".join("%.3f" % x for x in out))
+def rr(host, port, n):
+    s = socket.create_connection((host, int(port)), timeout=10)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    out = []
+    for _ in range(int(n)):
+        start = time.perf_counter(); s.sendall(b"x")
+        s.recv(1); out.append((time.perf_counter() - start) * 1e6)
+    print(" ".join("%.1f" % x for x in out))
+def dns(*names):
+    out = []
+    for name in names:
+        start = time.perf_counter(); socket.getaddrinfo(name, 80, socket.AF_INET, socket.SOCK_STREAM)
+        out.append((time.perf_counter() - start) * 1000)
+    print(" ".join("%.3f" % x for x in out))
+def echoserver(host, port):
+    import threading
+    srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); srv.bind((host, int(port))); srv.listen(16)
+    def serve(c):
+        while True:
+            d = c.recv(4 << 20)
+            if not d: break
+            c.sendall(d)
+        c.close()
+    while True:
+        c, _ = srv.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+{"bulk": bulk, "ttfb": ttfb, "rr": rr, "dns": dns, "echoserver": echoserver}[mode](*sys.argv[2:])
+'''
+
+MANIFEST = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: echo}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: echo}}
+  template:
+    metadata: {labels: {app: echo}}
+    spec:
+      containers:
+      - name: echo
+        image: sandbox.local/echo:1
+        ports: [{name: http, containerPort: 8080}, {name: tcp, containerPort: 9000}]
+        readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo}
+spec:
+  selector: {app: echo}
+  ports: [{name: http, port: 80, targetPort: http}, {name: tcp, port: 9000, targetPort: tcp}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client}
+spec:
+  containers: [{name: main, image: busybox, command: [sleep, "3600"]}]
+"""
+
+
+class Cluster:
+    def __init__(self, bin_dir, name, delay_ms, home):
+        self.bin, self.name, self.delay = bin_dir, name, delay_ms
+        self.env = dict(os.environ, PATH=bin_dir + ":" + os.environ["PATH"],
+                        XDG_RUNTIME_DIR=home + "/run", XDG_CACHE_HOME=home + "/cache", XDG_CONFIG_HOME=home + "/config")
+        self.background = []
+
+    def sh(self, args, input=None, timeout=300, check=True):
+        result = subprocess.run(args, input=input, capture_output=True, text=True, env=self.env, timeout=timeout)
+        if check and result.returncode != 0:
+            raise RuntimeError("%s failed: %s%s" % (" ".join(args[:8]), result.stdout, result.stderr))
+        return result.stdout.strip()
+
+    def ws(self, args, **kw):
+        return self.sh([self.bin + "/sandbox-cluster", "run", "--name", self.name, "--"] + args, **kw)
+
+    def in_pod(self, args, **kw):
+        return self.ws(["kubectl", "exec", "client", "--"] + args, **kw)
+
+    def up(self):
+        extra = ["--link-delay-ms", str(self.delay)] if self.delay else []
+        self.sh([self.bin + "/sandbox-cluster", "up", "--name", self.name] + extra)
+        self.ws(["kubectl", "apply", "-f", "-"], input=MANIFEST)
+        self.ws(["kubectl", "rollout", "status", "deployment/echo", "--timeout=60s"])
+        self.ws(["kubectl", "wait", "--for=condition=Ready", "pod/client", "--timeout=60s"])
+        self.ws(["telepresence", "helm", "install"])
+        self.ws(["kubectl", "-n", "ambassador", "rollout", "status", "deployment/traffic-manager", "--timeout=60s"])
+        self.pod_ip = self.ws(["kubectl", "get", "pods", "-l", "app=echo", "-o", "jsonpath={.items[0].status.podIP}"])
+
+    def connect(self):
+        start = time.time()
+        self.ws(["telepresence", "connect"])
+        return time.time() - start
+
+    def quit(self):
+        self.ws(["telepresence", "quit"], check=False)
+
+    def down(self):
+        self.quit()
+        for p in self.background:
+            p.kill()
+        self.sh([self.bin + "/sandbox-cluster", "down", "--name", self.name], check=False)
+
+    def node_echo_server(self, host, port):
+        p = subprocess.Popen(["ip", "netns", "exec", "sbx-%s-node" % self.name, "python3", "-c", CLIENT, "echoserver", host, str(port)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.background.append(p)
+        time.sleep(0.5)
+
+    def daemon_rss(self):
+        rss = {}
+        home = self.env["XDG_RUNTIME_DIR"]
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                cmd = open("/proc/%s/cmdline" % pid, "rb").read().decode(errors="replace")
+                env = open("/proc/%s/environ" % pid, "rb").read().decode(errors="replace")
+            except OSError:
+                continue
+            if home not in env and home not in cmd:
+                continue
+            kind = "user_daemon" if "userd" in cmd else "root_daemon" if "daemon-foreground" in cmd else None
+            if kind:
+                for line in open("/proc/%s/status" % pid):
+                    if line.startswith("VmRSS:"):
+                        rss[kind] = int(line.split()[1]) // 1024
+        return rss
+
+
+def client(run, mode, *args, timeout=300):
+    return run(["python3", "-c", CLIENT, mode] + [str(a) for a in args], timeout=timeout)
+
+
+def bulk_mbps(run, host, mib, port=9000):
+    elapsed, got = client(run, "bulk", host, port, mib).split()
+    if int(got) != mib << 20:
+        raise RuntimeError("bulk transfer lost bytes: %s of %d" % (got, mib << 20))
+    return mib * 1.048576 / float(elapsed)
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--out", default="bench-results.json")
+    parser.add_argument("--mib", type=int, default=256)
+    args = parser.parse_args()
+    home = tempfile.mkdtemp(prefix="tp-bench-")
+    results = {}
+    rows = []
+
+    def row(name, value, baseline, unit, target, better="higher"):
+        ratio = (value / baseline) if baseline else None
+        rows.append((name, value, baseline, unit, ratio, target))
+        results[name] = {"value": value, "baseline": baseline, "unit": unit, "ratio": ratio, "target": target}
+
+    near = Cluster(args.bin, "bench%d" % (os.getpid() % 1000), 0, home + "/near")
+    far = Cluster(args.bin, "benchd%d" % (os.getpid() % 1000), 10, home + "/far")
+    try:
+        print("==> cluster with a plain workstation link", file=sys.stderr)
+        near.up()
+        connects = []
+        for _ in range(5):
+            connects.append(near.connect())
+            near.quit()
+        connect_p50 = statistics.median(connects)
+        near.connect()
+        idle = near.daemon_rss()
+        direct = bulk_mbps(near.in_pod, near.pod_ip, args.mib)
+        loaded = {}
+        sampler_stop = threading.Event()
+        def sample():
+            while not sampler_stop.wait(0.2):
+                for k, v in near.daemon_rss().items():
+                    loaded[k] = max(loaded.get(k, 0), v)
+        sampler = threading.Thread(target=sample); sampler.start()
+        tunneled = bulk_mbps(near.ws, near.pod_ip, args.mib)
+        sampler_stop.set(); sampler.join()
+        row("bulk TCP workstation->pod vs pod->pod (MB/s each way)", tunneled, direct, "MB/s", ">= 0.5")
+        rr_direct = [float(x) for x in client(near.in_pod, "rr", near.pod_ip, 9000, 2000).split()]
+        rr_tunnel = [float(x) for x in client(near.ws, "rr", near.pod_ip, 9000, 2000).split()]
+        for p, target in ((50, "0.3 ms"), (99, "2 ms")):
+            added = (pct(rr_tunnel, p) - pct(rr_direct, p)) / 1000
+            rows.append(("request latency added by the tunnel, p%d (ms)" % p, added, pct(rr_direct, p) / 1000, "ms", None, "<= " + target))
+            results["latency added p%d" % p] = {"value": added, "direct_ms": pct(rr_direct, p) / 1000, "tunnel_ms": pct(rr_tunnel, p) / 1000, "target": target}
+        cached = [float(x) for x in client(near.ws, "dns", *(["echo.default"] * 50)).split()]
+        names = ["10-244-%d-%d.default.pod.cluster.local" % (random.randint(1, 250), random.randint(1, 250)) for _ in range(30)]
+        uncached = [float(x) for x in client(near.ws, "dns", *names).split()]
+        rows.append(("cluster DNS lookup p50, cached (ms)", statistics.median(cached), None, "ms", None, "-"))
+        rows.append(("cluster DNS lookup p50, uncached (ms)", statistics.median(uncached), None, "ms", None, "-"))
+        results["dns p50 cached ms"] = statistics.median(cached)
+        results["dns p50 uncached ms"] = statistics.median(uncached)
+        rows.append(("telepresence connect p50, cold (s)", connect_p50, None, "s", None, "< 1"))
+        results["connect p50 s"] = connect_p50
+        results["connect runs s"] = connects
+        results["rss MiB idle"] = idle
+        results["rss MiB under load"] = loaded
+        near.down()
+
+        print("==> cluster with a 10 ms (each way) workstation link", file=sys.stderr)
+        far.up()
+        far.node_echo_server("192.0.2.1", 7001)
+        ping = far.ws(["ping", "-c", "5", "-i", "0.2", "192.0.2.1"])
+        rtt = float(re.search(r"= [\d.]+/([\d.]+)/", ping).group(1))
+        far.connect()
+        direct_far = bulk_mbps(far.ws, "192.0.2.1", args.mib, port=7001)
+        tunneled_far = bulk_mbps(far.ws, far.pod_ip, args.mib)
+        row("bulk TCP at 20 ms RTT: tunnel vs direct TCP on the same link (MB/s)", tunneled_far, direct_far, "MB/s", ">= 0.5")
+        ttfb = [float(x) for x in client(far.ws, "ttfb", far.pod_ip, 8080, 20).split()]
+        ttfb_p50 = statistics.median(ttfb)
+        rows.append(("time to first byte of a new connection at %.1f ms RTT (ms)" % rtt, ttfb_p50, rtt, "ms", ttfb_p50 / rtt, "<= 1.1 RTT + 1 ms = %.1f" % (1.1 * rtt + 1)))
+        results["ttfb ms"] = {"p50": ttfb_p50, "rtt": rtt, "runs": ttfb, "target_ms": 1.1 * rtt + 1}
+        far.down()
+    finally:
+        near.down()
+        far.down()
+
+    print()
+    print("%-72s %12s %12s %8s  %s" % ("figure", "value", "baseline", "ratio", "target"))
+    for name, value, baseline, unit, ratio, target in rows:
+        print("%-72s %12.3f %12s %8s  %s" % (name, value, "%.3f" % baseline if baseline is not None else "-",
+                                            "%.2f" % ratio if ratio is not None else "-", target))
+    print("daemon RSS (MiB): idle %s, under load %s" % (results["rss MiB idle"], results["rss MiB under load"]))
+    with open(args.out, "w") as f:
+        json.dump(results, f, indent=2)
+    print("wrote %s" % args.out)
+
+
+if __name__ == "__main__":
+    main()
