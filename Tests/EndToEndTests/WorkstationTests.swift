@@ -97,6 +97,49 @@ struct WorkstationTests {
         }
     }
 
+    @Test func aCutPortForwardAndAReplacedManagerPodComeBack() async throws {
+        try await Workstation.with { ws in
+            try await ws.deployEcho()
+            try await ws.expectSuccess(["telepresence", "helm", "install"])
+            try await ws.expectSuccess(["kubectl", "-n", "ambassador", "rollout", "status", "deployment/traffic-manager", "--timeout=60s"])
+            try await ws.expectSuccess(["telepresence", "connect"])
+            #expect(try await ws.run(["curl", "-s", "-m", "5", "http://echo/"]).status == 0)
+
+            // Kill every connection from the workstation to the API server: the port-forwards
+            // under gRPC and under the tunnel.
+            let cut = ContinuousClock.now
+            try await ws.expectSuccess(["ss", "-K", "dst", "192.0.2.1"])
+            var back: Duration?
+            while ContinuousClock.now - cut < .seconds(10), back == nil {
+                let status = try await ws.statusJSON()
+                let user = status["user_daemon"] as? [String: Any]
+                let root = status["root_daemon"] as? [String: Any]
+                if user?["session_state"] as? String == "connected", root?["status"] as? String == "Connected" {
+                    if try await ws.run(["curl", "-s", "-m", "1", "http://echo/"]).status == 0 { back = ContinuousClock.now - cut }
+                }
+            }
+            print("after the port-forwards were cut, connected and answering again in \(back.map { "\($0)" } ?? "never")")
+            #expect(back != nil && back! < .seconds(2), "back after \(String(describing: back))")
+            let afterCut = try await ws.statusJSON()
+            #expect(((afterCut["user_daemon"] as? [String: Any])?["reconnects"] as? Int ?? 0) >= 1, "the session saw the cut")
+
+            // The manager pod replaced: the client finds the new one and re-arrives by itself.
+            let oldPod = try await ws.expectSuccess(["kubectl", "-n", "ambassador", "get", "pods", "-o", "jsonpath={.items[0].metadata.name}"])
+            try await ws.expectSuccess(["kubectl", "-n", "ambassador", "delete", "pod", oldPod, "--wait=false"])
+            var answered = false
+            let replaced = ContinuousClock.now
+            while !answered, ContinuousClock.now - replaced < .seconds(60) {
+                let link = ((try await ws.statusJSON())["user_daemon"] as? [String: Any])?["manager_link"] as? String ?? ""
+                if !link.contains(oldPod) {
+                    answered = try await ws.run(["curl", "-s", "-m", "1", "http://echo/"]).status == 0
+                }
+                if !answered { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(answered, "the session did not move to the new manager pod")
+            try await ws.expectSuccess(["telepresence", "quit"])
+        }
+    }
+
     @Test func connectWithoutAManagerSaysHowToInstallIt() async throws {
         try await Workstation.with { ws in
             let result = try await ws.run(["telepresence", "connect"])
@@ -161,6 +204,11 @@ struct Workstation {
         let result = try await run(arguments)
         #expect(result.status == 0, "\(arguments.joined(separator: " ")): \(result.combined)")
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func statusJSON() async throws -> [String: Any] {
+        let text = try await run(["telepresence", "status", "--output", "json"]).stdout
+        return (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
     }
 
     func python(_ script: String, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> String {

@@ -38,18 +38,20 @@ public struct ManagerLink: Sendable {
     }
 
     public var address: Address
-    /// What the link goes through, for status and logs ("port-forward to pod x", "127.0.0.1:8081").
-    public var description: String
+    /// What the link goes through now, for status and logs ("port-forward to pod x",
+    /// "127.0.0.1:8081"); read each time, since a relay moves to a replacement pod.
+    public var description: String { describe() }
+    private let describe: @Sendable () -> String
     public var close: @Sendable () async -> Void
     /// The last reason the link failed (a refused port-forward), for error messages.
     public var lastFailure: @Sendable () -> String?
 
     public init(
-        address: Address, description: String, close: @escaping @Sendable () async -> Void = {},
+        address: Address, description: @autoclosure @escaping @Sendable () -> String, close: @escaping @Sendable () async -> Void = {},
         lastFailure: @escaping @Sendable () -> String? = { nil }
     ) {
         self.address = address
-        self.description = description
+        self.describe = description
         self.close = close
         self.lastFailure = lastFailure
     }

@@ -27,7 +27,7 @@ public struct PortForwardManagerDialer: ManagerDialer {
         let relay = try await PortForwardRelay.start(
             socketPath: path, client: client, initialPod: pod, logger: logger, onLinkLost: onLinkLost)
         return ManagerLink(
-            address: .unix(path: path), description: "port-forward to pod \(pod.name).\(pod.namespace):\(pod.port)",
+            address: .unix(path: path), description: "port-forward to pod \(relay.currentPod.withLock { $0 } ?? pod.name).\(pod.namespace):\(pod.port)",
             close: { await relay.stop() }, lastFailure: { relay.lastFailure.withLock { text -> String? in text } })
     }
 
@@ -47,6 +47,8 @@ final class PortForwardRelay: Sendable {
     private let socketPath: String
     /// Why the last port-forward failed, if it did.
     let lastFailure: Mutex<String?>
+    /// The pod the last port-forward went to.
+    let currentPod = Mutex<String?>(nil)
 
     private init(listener: any Channel, socketPath: String) {
         self.listener = listener
@@ -92,6 +94,7 @@ final class PortForwardRelay: Sendable {
     ) async {
         do {
             let pod = try await target.pod()
+            failure.notePod(pod.name)
             let forwarded = try await client.portForwardChannel(pod: pod.name, namespace: pod.namespace, port: pod.port + portOffset) { channel in
                 try channel.pipeline.syncOperations.addHandler(ByteStreamRelay.handler(partner: accepted))
             }
@@ -119,6 +122,7 @@ final class FailureNote: Sendable {
     private let relay = Mutex<PortForwardRelay?>(nil)
     func attach(_ relay: PortForwardRelay) { self.relay.withLock { $0 = relay } }
     func note(_ text: String) { relay.withLock { $0 }?.lastFailure.withLock { $0 = text } }
+    func notePod(_ name: String) { relay.withLock { $0 }?.currentPod.withLock { $0 = name } }
 }
 
 /// The manager pod the relay forwards to: the one found at connect, then whichever manager pod
