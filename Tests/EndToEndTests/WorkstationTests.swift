@@ -140,6 +140,33 @@ struct WorkstationTests {
         }
     }
 
+    @Test func aKilledRootDaemonIsCleanedUpByTheNextConnect() async throws {
+        try await Workstation.with { ws in
+            try await ws.deployEcho()
+            try await ws.expectSuccess(["telepresence", "helm", "install"])
+            try await ws.expectSuccess(["kubectl", "-n", "ambassador", "rollout", "status", "deployment/traffic-manager", "--timeout=60s"])
+            let resolvBefore = try await ws.run(["cat", "/etc/resolv.conf"]).stdout
+            try await ws.expectSuccess(["telepresence", "connect"])
+            let root = ws.daemonProcesses(kind: "daemon-foreground")
+            try #require(root.count == 1)
+            kill(root[0], SIGKILL)
+            // The device and its routes go with the process.
+            var gone = false
+            for _ in 0..<100 where !gone {
+                gone = !(try await ws.run(["ip", "link", "show"]).stdout.contains("tel0"))
+                if !gone { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(gone)
+            // The next connect starts a new root daemon, which restores resolv.conf from the
+            // backup and joins the network again.
+            #expect(try await ws.expectSuccess(["telepresence", "connect"]).contains("Already connected"))
+            #expect(try await ws.run(["curl", "-s", "-m", "5", "http://echo/"]).status == 0)
+            try await ws.expectSuccess(["telepresence", "quit"])
+            #expect(try await ws.run(["cat", "/etc/resolv.conf"]).stdout == resolvBefore)
+            #expect(ws.daemonProcesses().isEmpty)
+        }
+    }
+
     @Test func connectWithoutAManagerSaysHowToInstallIt() async throws {
         try await Workstation.with { ws in
             let result = try await ws.run(["telepresence", "connect"])
@@ -233,14 +260,14 @@ struct Workstation {
     }
 
     /// The telepresence daemons started for this test (found by its runtime folder).
-    func daemonProcesses() -> [Int32] {
+    func daemonProcesses(kind: String? = nil) -> [Int32] {
         let marker = home.path
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(Int32.init).filter { pid in
             guard let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ"),
                   let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
             let command = String(decoding: cmdline, as: UTF8.self)
-            let isDaemon = command.contains("userd") || command.contains("daemon-foreground")
+            let isDaemon = kind.map { command.contains($0) } ?? (command.contains("userd") || command.contains("daemon-foreground"))
             return isDaemon && (String(decoding: environ, as: UTF8.self).contains(marker) || command.contains(marker))
         }
     }

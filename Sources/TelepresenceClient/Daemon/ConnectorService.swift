@@ -83,6 +83,8 @@ public actor ConnectorState {
         /// The manager's tunnel port through this daemon's port-forward (for the root daemon).
         var tunnel: ManagerLink?
         var network: Telepresence_Daemon_NetworkStatus
+        /// What the root daemon was asked for, to ask again after it restarted.
+        var outbound: Telepresence_Daemon_OutboundInfo?
     }
 
     /// Makes the dialer for a connection: the port-forward in the product, a direct address in tests.
@@ -117,7 +119,8 @@ public actor ConnectorState {
 
         if let existing = connection {
             if existing.context == context && existing.namespace == namespace && existing.managerNamespace == managerNamespace {
-                var info = info(existing)
+                await rejoinNetworkIfLost()
+                var info = info(connection ?? existing)
                 info.error = .alreadyConnected
                 return info
             }
@@ -147,6 +150,7 @@ public actor ConnectorState {
             // The workstation's network, when the root daemon runs (the CLI starts it first).
             let join = NetworkJoin(root: RootDaemonClient(paths: RootDaemonPaths(paths)), logger: logger)
             var tunnel: ManagerLink?
+            var joined: Telepresence_Daemon_OutboundInfo?
             var network = NetworkJoin.notRunning
             if join.root.isRunning() {
                 do {
@@ -165,6 +169,7 @@ public actor ConnectorState {
                         clusterInfo: session.current.clusterInfo, request: request, session: session.current.session.sessionID,
                         namespace: namespace, server: configuration.server, tunnelSocket: socketPath)
                     network = try await join.connect(outbound)
+                    joined = outbound
                 } catch is TunnelUnavailable {
                     logger.info("\(TunnelUnavailable())")
                 } catch {
@@ -177,7 +182,8 @@ public actor ConnectorState {
             let connection = Connection(
                 client: client, session: session, context: context, server: configuration.server.description,
                 namespace: namespace, managerNamespace: managerNamespace, mappedNamespaces: request.mappedNamespaces,
-                pod: pod, connectDuration: ContinuousClock.now - started, tunnel: tunnel, network: network)
+                pod: pod, connectDuration: ContinuousClock.now - started, tunnel: tunnel, network: network,
+                outbound: joined)
             self.connection = connection
             logger.info("connected in \(connection.connectDuration): session \(session.current.session.sessionID)")
             return info(connection)
@@ -193,6 +199,20 @@ public actor ConnectorState {
         } catch {
             logger.warning("connect failed: \(error)")
             return Self.failure(.managerUnreachable(namespace: managerNamespace, reason: "\(error)"))
+        }
+    }
+
+    /// A second `connect` after the root daemon died (and the CLI started a new one): the new
+    /// daemon has no network, so it is asked to join again with what the old one had.
+    private func rejoinNetworkIfLost() async {
+        guard let existing = connection, let outbound = existing.outbound else { return }
+        let join = NetworkJoin(root: RootDaemonClient(paths: RootDaemonPaths(paths)), logger: logger)
+        guard join.root.isRunning(), await join.status().state == "disconnected" else { return }
+        do {
+            connection?.network = try await join.connect(outbound)
+            logger.info("the root daemon had lost the network (restarted); joined again")
+        } catch {
+            logger.warning("could not join the network again: \(error)")
         }
     }
 
