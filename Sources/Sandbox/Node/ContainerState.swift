@@ -21,8 +21,21 @@ struct ContainerState: Sendable {
     var environment: [String] = []
     var workingDirectory = ""
 
-    var isRunning: Bool { if case .running = phase { true } else { false } }
-    var exitCode: Int32? { if case .terminated(let code, _, _, _) = phase { code } else { nil } }
+    // Plain switches: Swift 6.3.1's optimizer crashed (SIL ownership verifier, release builds)
+    // on the `if case` expression forms of these once inlined into `podPhase()`'s closures.
+    var isRunning: Bool {
+        switch phase {
+        case .running: return true
+        default: return false
+        }
+    }
+
+    var exitCode: Int32? {
+        switch phase {
+        case .terminated(let code, _, _, _): return code
+        default: return nil
+        }
+    }
 
     func json(podUID: String) -> JSONValue {
         var status: JSONValue = [

@@ -59,17 +59,22 @@ extension PodWorker {
 
     /// Kubernetes' pod phase from the containers' states.
     func podPhase() -> String {
-        if initContainers.contains(where: { $0.exitCode.map { $0 != 0 } ?? false }) && restartPolicy == "Never" { return "Failed" }
+        if restartPolicy == "Never" {
+            for state in initContainers {
+                if let code = state.exitCode, code != 0 { return "Failed" }
+            }
+        }
         guard initialized else { return "Pending" }
-        let restarts = restartPolicy
-        let finished = containers.allSatisfy { state in
-            guard let code = state.exitCode else { return false }
-            return restarts == "Never" || (restarts == "OnFailure" && code == 0)
+        var finished = !containers.isEmpty
+        var allSucceeded = true
+        var anyStarted = false
+        for state in containers {
+            let code = state.exitCode
+            if code == nil || !(restartPolicy == "Never" || (restartPolicy == "OnFailure" && code == 0)) { finished = false }
+            if code != 0 { allSucceeded = false }
+            if state.isRunning || code != nil || state.restartCount > 0 { anyStarted = true }
         }
-        if finished, !containers.isEmpty {
-            return containers.allSatisfy { $0.exitCode == 0 } ? "Succeeded" : "Failed"
-        }
-        let anyStarted = containers.contains { $0.isRunning || $0.exitCode != nil || $0.restartCount > 0 }
+        if finished { return allSucceeded ? "Succeeded" : "Failed" }
         return anyStarted ? "Running" : "Pending"
     }
 }
