@@ -35,12 +35,16 @@ import Testing
             let relayListener = try await ServerBootstrap(group: group)
                 .childChannelOption(.autoRead, value: false)
                 .childChannelInitializer { unix in
-                    ClientBootstrap(group: group).connect(to: serverAddress).flatMap { upstream in
-                        upstreams.add(upstream)
-                        return ByteStreamRelay.join(unix, upstream).flatMap {
-                            unix.setOption(.autoRead, value: true)
+                    // The server speaks first (HELLO): the upstream's relay handler is added
+                    // before its first read; the Unix side reads only once joined.
+                    ClientBootstrap(group: group)
+                        .channelOption(.autoRead, value: false)
+                        .connect(to: serverAddress).flatMap { upstream in
+                            upstreams.add(upstream)
+                            return ByteStreamRelay.join(unix, upstream).flatMap {
+                                unix.setOption(.autoRead, value: true).and(upstream.setOption(.autoRead, value: true)).map { _ in () }
+                            }
                         }
-                    }
                 }
                 .bind(unixDomainSocketPath: socketPath).get()
             let loop = group.next()

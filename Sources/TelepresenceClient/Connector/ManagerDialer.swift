@@ -100,9 +100,19 @@ public struct DirectManagerDialer: ManagerDialer {
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelOption(.autoRead, value: false)
             .childChannelInitializer { accepted in
-                ClientBootstrap(group: accepted.eventLoop).connect(to: target).flatMap { upstream in
-                    ByteStreamRelay.join(accepted, upstream).flatMap { accepted.setOption(.autoRead, value: true) }
-                }
+                // The manager speaks first (its HELLO): the relay must be in place before the
+                // upstream's first read, so it is added by the initializer.
+                ClientBootstrap(group: accepted.eventLoop)
+                    .channelInitializer { upstream in
+                        upstream.eventLoop.makeCompletedFuture {
+                            try upstream.pipeline.syncOperations.addHandler(ByteStreamRelay.handler(partner: accepted))
+                        }
+                    }
+                    .connect(to: target).flatMap { upstream in
+                        accepted.eventLoop.makeCompletedFuture {
+                            try accepted.pipeline.syncOperations.addHandler(ByteStreamRelay.handler(partner: upstream))
+                        }.flatMap { accepted.setOption(.autoRead, value: true) }
+                    }
             }
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
         return ManagerLink(address: .unix(path: path), description: "\(host):\(tunnelPort)", close: {

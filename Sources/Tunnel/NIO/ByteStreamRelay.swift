@@ -9,8 +9,9 @@ import NIOCore
 /// channels may live on different event loops: each handler touches only its own channel and
 /// reaches the partner through the thread-safe `Channel` API.
 public enum ByteStreamRelay {
-    /// Adds the relay handlers to both pipelines (on their own event loops) and starts reading.
-    /// Both channels must have `autoRead` on or be read by the relay alone.
+    /// Adds the relay handlers to both pipelines (on their own event loops). Neither channel may
+    /// have read anything yet (bytes read before its handler is there are lost): give them
+    /// `autoRead` off and turn it on after, or add `handler(partner:)` in a channel initializer.
     public static func join(_ first: any Channel, _ second: any Channel) -> EventLoopFuture<Void> {
         let added = first.eventLoop.submit {
             try first.pipeline.syncOperations.addHandler(RelayHandler(partner: second))
