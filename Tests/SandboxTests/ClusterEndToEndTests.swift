@@ -178,8 +178,9 @@ struct ClusterEndToEndTests {
         }
     }
 
-    /// Requests `http://echo/` in a loop (a new connection each) until the file `STOP` exists;
-    /// prints one JSON line with the counts (per echoed V) and the first errors.
+    /// Requests `http://echo/` in a loop (a new connection and name lookup each) until the file
+    /// `STOP` exists; prints one JSON line with the counts (per echoed V) and the first errors.
+    /// A request that takes over 2 s (a lost DNS query costs the resolver's 5 s) is a failure.
     static let loopScript = #"""
         import json, os, sys, time, urllib.request
         stop, started = sys.argv[1], sys.argv[2]
@@ -187,9 +188,13 @@ struct ClusterEndToEndTests {
         versions, errors = {}, []
         deadline = time.time() + 120
         while not os.path.exists(stop) and time.time() < deadline:
+            begun = time.time()
             try:
                 with urllib.request.urlopen("http://echo/", timeout=3) as response:
                     body = json.loads(response.read())
+                took = time.time() - begun
+                if took > 2:
+                    raise TimeoutError("the request took %.1f s" % took)
                 version = body["env"].get("V", "?")
                 versions[version] = versions.get(version, 0) + 1
                 ok += 1
