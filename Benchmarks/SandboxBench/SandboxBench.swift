@@ -5,8 +5,9 @@ import NIOPosix
 import Sandbox
 
 /// `sandbox-bench`: the sandbox API server's figures from issue 3, measured over real HTTPS with
-/// KubeClient, each beside a baseline taken in the same run (a small GET's round trip).
-/// Prints a table; `--json FILE` also writes the figures.
+/// KubeClient, each beside a baseline taken in the same run (a small GET's round trip), and,
+/// as root, the process node's figures from issue 4 (``ProcessNodeBench``). Prints tables;
+/// `--json FILE` also writes the timing figures.
 @main
 struct SandboxBench {
     struct Figure: Encodable {
@@ -95,42 +96,35 @@ struct SandboxBench {
         ])
         let stream = try await client.portForward(pod: "echo", namespace: "default", port: 7)
         let total = 256 << 20
-        let chunk = ByteBuffer(repeating: 0x5a, count: 256 << 10)
-        let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                var sent = 0
-                while sent < total {
-                    try await stream.write(chunk)
-                    sent += chunk.readableBytes
-                }
-            }
-            group.addTask {
-                var received = 0
-                for try await part in stream.inbound {
-                    received += part.readableBytes
-                    if received >= total { break }
-                }
-            }
-            try await group.waitForAll()
-        }
-        let forwarded = milliseconds(ContinuousClock.now - start)
+        let megabytesPerSecond = try await Self.echo(through: stream, total: total)
         await stream.close()
         try? await echo.close()
-        figures.append(Figure(name: "port-forward: 256 MiB echoed", milliseconds: forwarded, baselineMilliseconds: nil, target: "-"))
-        let megabytesPerSecond = Double(total) / 1e6 / (forwarded / 1000)
+        figures.append(Figure(name: "port-forward: 256 MiB echoed", milliseconds: Double(total) / 1e3 / megabytesPerSecond,
+                              baselineMilliseconds: nil, target: "-"))
         try await server.shutdown()
 
         progress("measuring sandbox-cluster up")
         // `sandbox-cluster up` until ready, as a user runs it.
         let executable = URL(fileURLWithPath: arguments[0]).deletingLastPathComponent().appendingPathComponent("sandbox-cluster")
+        var throughput: [ProcessNodeBench.Throughput] = []
         if FileManager.default.isExecutableFile(atPath: executable.path) {
+            // The API server alone (the virtual node needs no root).
             let name = "bench-\(getpid())"
+            let state = ["--name", name, "--state-dir", folder.appendingPathComponent("up").path]
             let start = ContinuousClock.now
-            try run(executable, ["up", "--name", name, "--state-dir", folder.appendingPathComponent("up").path])
+            try await runAsync(executable, ["up", "--node", "virtual"] + state)
             let up = milliseconds(ContinuousClock.now - start)
-            try run(executable, ["down", "--name", name, "--state-dir", folder.appendingPathComponent("up").path])
-            figures.append(Figure(name: "sandbox-cluster up until ready", milliseconds: up, baselineMilliseconds: nil, target: "< 3000 ms"))
+            try await runAsync(executable, ["down"] + state)
+            figures.append(Figure(name: "up until ready (--node virtual)", milliseconds: up, baselineMilliseconds: nil, target: "< 3000 ms"))
+            if geteuid() == 0 {
+                let section = try await ProcessNodeBench(executable: executable, stateDirectory: folder.appendingPathComponent("process")).run()
+                figures += section.figures
+                throughput = section.throughput
+            } else {
+                progress("skipping the process-node figures: they need root (network namespaces, nftables); run as root")
+            }
+        } else {
+            progress("skipping the sandbox-cluster figures: build the sandbox-cluster product beside sandbox-bench")
         }
 
         print(String(repeating: "-", count: 86))
@@ -145,6 +139,18 @@ struct SandboxBench {
         }
         print("baseline: median round trip of GET namespaces/default on a warm HTTPS connection")
         print(String(format: "port-forward throughput (KubeClient, one connection, each way): %.0f MB/s", megabytesPerSecond))
+        if !throughput.isEmpty {
+            print(String(repeating: "-", count: 86))
+            print("throughput (256 MiB echoed, one connection)".padding(toLength: 44, withPad: " ", startingAt: 0),
+                  "MB/s".padding(toLength: 10, withPad: " ", startingAt: 0), "baseline MB/s".padding(toLength: 14, withPad: " ", startingAt: 0), "ratio")
+            for t in throughput {
+                print(t.name.padding(toLength: 44, withPad: " ", startingAt: 0),
+                      String(format: "%.0f", t.megabytesPerSecond).padding(toLength: 10, withPad: " ", startingAt: 0),
+                      (t.baselineMegabytesPerSecond.map { String(format: "%.0f", $0) } ?? "-").padding(toLength: 14, withPad: " ", startingAt: 0),
+                      t.baselineMegabytesPerSecond.map { String(format: "%.2f", t.megabytesPerSecond / $0) } ?? "-")
+            }
+            print("baseline: a kernel TCP connection from a pod's network namespace straight to the echo pod's IP")
+        }
         if let jsonPath {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -171,16 +177,51 @@ struct SandboxBench {
         return samples.sorted()[runs / 2]
     }
 
-    static func run(_ executable: URL, _ arguments: [String]) throws {
+    /// Runs `sandbox-cluster ARGUMENTS` to its end without blocking a thread of the cooperative
+    /// pool (the in-process servers of the earlier figures share it).
+    static func runAsync(_ executable: URL, _ arguments: [String], timeout: Duration = .seconds(60)) async throws {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now > deadline {
+                process.terminate()
+                throw BenchError(message: "sandbox-cluster \(arguments.joined(separator: " ")) did not finish within \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
         guard process.terminationStatus == 0 else {
             throw BenchError(message: "sandbox-cluster \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
         }
+    }
+
+    /// Writes `total` bytes into a port-forward stream to an echo while reading them back;
+    /// MB/s of the echoed bytes.
+    static func echo(through stream: PortForwardStream, total: Int) async throws -> Double {
+        let chunk = ByteBuffer(repeating: 0x5a, count: 256 << 10)
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var sent = 0
+                while sent < total {
+                    try await stream.write(chunk)
+                    sent += chunk.readableBytes
+                }
+            }
+            group.addTask {
+                var received = 0
+                for try await part in stream.inbound {
+                    received += part.readableBytes
+                    if received >= total { break }
+                }
+                guard received >= total else { throw BenchError(message: "the port-forward stream ended after \(received) of \(total) bytes") }
+            }
+            try await group.waitForAll()
+        }
+        return Double(total) / 1e6 / (milliseconds(ContinuousClock.now - start) / 1000)
     }
 }
 

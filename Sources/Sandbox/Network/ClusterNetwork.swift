@@ -41,6 +41,7 @@ public final class ClusterNetwork: Sendable {
             throw error
         }
         server.api.node.dialer = NodeDialer(namespace: namespace)
+        server.api.node.serviceRouting = proxy
         return ClusterNetwork(topology: topology, proxy: proxy, clusterDNS: clusterDNS, outsideDNS: outsideDNS)
     }
 

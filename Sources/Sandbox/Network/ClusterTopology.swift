@@ -46,9 +46,13 @@ public final class ClusterTopology: Sendable {
                 host += "link add \(workstationLink) netns \(node) type veth peer name \(workstationInterface) netns \(ws)\n"
             }
             try SystemCommand.run(["ip", "-batch", "-"], input: host)
+            // The bridge gets a fixed address: one left to the kernel follows the lowest address
+            // of its ports and changes as pods come and go, and every pod's cached neighbour
+            // entry for its gateway then points nowhere until it is probed again (a lost DNS
+            // query, a 5 s stall, in the middle of a rolling update).
             var nodeCommands = """
                 link set lo up
-                link add \(ClusterNames.bridge) type bridge
+                link add \(ClusterNames.bridge) address \(Self.bridgeAddress) type bridge
                 addr add \(ClusterAddresses.nodeBridge)/16 dev \(ClusterNames.bridge)
                 link set \(ClusterNames.bridge) up
                 addr add \(ClusterAddresses.clusterDNS)/32 dev lo
@@ -87,6 +91,10 @@ public final class ClusterTopology: Sendable {
             throw error
         }
     }
+
+    /// The bridge's MAC address (locally administered; the node namespace is its own L2 domain,
+    /// so every cluster can use the same one).
+    static let bridgeAddress = "02:00:0a:f4:00:01"
 
     /// The `ip -n <node> -batch` lines that attach a pod's node-side veth to the bridge. Hairpin
     /// mode is required: a pod reaching itself through its service is DNATed back to its own

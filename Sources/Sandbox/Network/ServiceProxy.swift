@@ -48,6 +48,11 @@ final class ServiceProxy: Sendable {
         await loop?.value
     }
 
+    /// Whether the loaded rules send connections to `ip` (as one of some port's endpoints).
+    func routes(to ip: String) -> Bool {
+        applied.withLock { rules in rules?.rules.contains { $0.endpoints.contains { $0.ip == ip } } ?? false }
+    }
+
     /// Rebuilds the rules from the store and loads them when they changed.
     func reconcile() async throws {
         let rules = ServiceRules(
@@ -60,5 +65,17 @@ final class ServiceProxy: Sendable {
         }
         applied.withLock { $0 = rules }
         applications.add(1, ordering: .relaxed)
+    }
+}
+
+extension ServiceProxy: ServiceRouting {
+    /// Polls what was loaded: the Endpoints controller drops a terminating pod on the same store
+    /// event that tells the node, and the proxy loads the change within its debounce plus one
+    /// `nft -f` (tens of milliseconds).
+    func waitUntilUnrouted(_ podIP: String, timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while routes(to: podIP), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 }

@@ -138,13 +138,41 @@ enum ContainerEnvironment {
         case "metadata.uid": return metadata?["uid"]?.stringValue ?? ""
         case "metadata.labels", "metadata.annotations":
             let map = metadata?[String(path.dropFirst("metadata.".count))]?.objectValue ?? [:]
-            return map.keys.sorted().map { "\($0)=\"\(map[$0]?.stringValue ?? "")\"" }.joined(separator: "\n")
+            return map.keys.sorted().map { "\($0)=\(goQuoted(map[$0]?.stringValue ?? ""))" }.joined(separator: "\n")
         case "spec.nodeName": return pod["spec"]?["nodeName"]?.stringValue ?? ""
         case "spec.serviceAccountName": return pod["spec"]?["serviceAccountName"]?.stringValue ?? ""
         case "status.podIP", "status.podIPs": return podIP
         case "status.hostIP", "status.hostIPs": return hostIP
         default: return nil
         }
+    }
+
+    /// A value as Go's `%q` writes it, which is how the kubelet writes each `key="value"` line
+    /// of a labels or annotations file: quotes, backslashes and control characters escaped (an
+    /// annotation holding JSON with a newline, like kubectl's last-applied-configuration, stays
+    /// on its one line).
+    static func goQuoted(_ value: String) -> String {
+        var quoted = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": quoted += "\\\""
+            case "\\": quoted += "\\\\"
+            case "\n": quoted += "\\n"
+            case "\r": quoted += "\\r"
+            case "\t": quoted += "\\t"
+            case "\u{07}": quoted += "\\a"
+            case "\u{08}": quoted += "\\b"
+            case "\u{0C}": quoted += "\\f"
+            case "\u{0B}": quoted += "\\v"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    quoted += "\\x" + String(format: "%02x", scalar.value)
+                } else {
+                    quoted.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return quoted + "\""
     }
 
     /// `limits.cpu` and friends: the container's own figure, or the node's capacity.

@@ -313,6 +313,9 @@ actor PodWorker {
 
     // MARK: Termination
 
+    /// How long a terminating pod waits for the service rules to drop it before SIGTERM.
+    static let unroutingTimeout = Duration.seconds(2)
+
     func gracePeriod(_ requested: Int?) -> Int {
         requested ?? pod["spec"]?["terminationGracePeriodSeconds"]?.intValue ?? 30
     }
@@ -350,6 +353,11 @@ actor PodWorker {
     private func stopAll(grace: Int, finalize: Bool) async {
         terminating = true
         for task in probeTasks.values { task.cancel() }
+        // New connections must stop arriving before the containers are told to stop (a
+        // rolling update would otherwise refuse the requests the old rules still send here).
+        if grace > 0, let podIP, !killNow {
+            await node.api.node.serviceRouting.waitUntilUnrouted(podIP, timeout: min(.seconds(grace), Self.unroutingTimeout))
+        }
         let running = (initContainers + containers).compactMap(\.process)
         await withTaskGroup(of: Void.self) { group in
             for process in running { group.addTask { await self.stop(process, grace: grace) } }

@@ -161,10 +161,18 @@ public protocol ClusterDialer: Sendable {
 /// The node as the API layer reaches it: its runtime and the cluster network. Set once by
 /// whoever starts the node (the virtual node leaves the defaults), read on every request.
 public final class NodeAccess: Sendable {
-    private let state: Mutex<(runtime: any PodRuntime, dialer: any ClusterDialer, terminatesPods: Bool)>
+    private let state: Mutex<(runtime: any PodRuntime, dialer: any ClusterDialer, terminatesPods: Bool, serviceRouting: any ServiceRouting)>
 
     public init(runtime: any PodRuntime = NoProcessRuntime(), dialer: any ClusterDialer = HostDialer()) {
-        state = Mutex((runtime, dialer, false))
+        state = Mutex((runtime, dialer, false, NoServiceRouting()))
+    }
+
+    /// What the node asks before it signals a terminating pod's containers: whether services
+    /// still send new connections to the pod. Set by the cluster network (its service proxy);
+    /// without one, nothing routes to pods and the answer comes at once.
+    public var serviceRouting: any ServiceRouting {
+        get { state.withLock { $0.serviceRouting } }
+        set { state.withLock { $0.serviceRouting = newValue } }
     }
 
     /// Whether a node stops pods' processes before they go: a pod DELETE (or eviction) then
@@ -184,6 +192,22 @@ public final class NodeAccess: Sendable {
         get { state.withLock { $0.dialer } }
         set { state.withLock { $0.dialer = newValue } }
     }
+}
+
+/// The service proxy as the node sees it. A terminating pod leaves its Services' Endpoints
+/// when its deletionTimestamp is set; the node waits for the proxy to have applied that before
+/// it sends SIGTERM, so that no new connection reaches a container that is shutting down (the
+/// ordering real clusters leave to a preStop sleep).
+public protocol ServiceRouting: Sendable {
+    /// Returns once the loaded service rules lead no new connection to `podIP`, or after
+    /// `timeout` (rules that fail to load must not hold a pod's termination forever).
+    func waitUntilUnrouted(_ podIP: String, timeout: Duration) async
+}
+
+/// No service proxy: nothing routes to pods.
+public struct NoServiceRouting: ServiceRouting {
+    public init() {}
+    public func waitUntilUnrouted(_ podIP: String, timeout: Duration) async {}
 }
 
 /// The virtual node's runtime: there are no processes to reach.

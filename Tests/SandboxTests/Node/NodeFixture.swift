@@ -66,7 +66,7 @@ struct NodeFixture {
         _ = try await runCommand(ip, ["netns", "add", node])
         _ = try await runCommand(ip, ["-n", node, "-batch", "-"], input: """
             link set lo up
-            link add \(ClusterNames.bridge) type bridge
+            link add \(ClusterNames.bridge) address \(ClusterTopology.bridgeAddress) type bridge
             addr add \(ClusterAddresses.nodeBridge)/16 dev \(ClusterNames.bridge)
             link set \(ClusterNames.bridge) up
 

@@ -80,6 +80,20 @@ import Testing
         #expect(limited["KUBERNETES_SERVICE_HOST"] == "10.96.0.1")
     }
 
+    @Test func downwardLabelsAndAnnotationsAreQuotedAsGoDoes() {
+        let pod: JSONValue = ["metadata": ["annotations": [
+            "plain": "from-the-spec", "json": "{\"a\":\"b\\c\"}\n", "tab": "x\ty", "bell": "\u{07}\u{01}", "unicode": "grüße",
+        ]]]
+        let file = ContainerEnvironment.fieldValue("metadata.annotations", pod: pod, podIP: "", hostIP: "")
+        #expect(file == #"""
+            bell="\a\x01"
+            json="{\"a\":\"b\\c\"}\n"
+            plain="from-the-spec"
+            tab="x\ty"
+            unicode="grüße"
+            """#)
+    }
+
     @Test func missingConfigMapKeyIsAConfigError() {
         let inputs = PodInputs(configMap: { _, _ in ["data": [:]] }, secret: { _, _ in nil }, services: { _ in [] })
         let container: JSONValue = ["env": [["name": "X", "valueFrom": ["configMapKeyRef": ["name": "cm", "key": "k"]]]]]
