@@ -57,19 +57,30 @@ extension PodWorker {
         return status
     }
 
-    /// Kubernetes' pod phase from the containers' states.
+    /// Kubernetes' pod phase from the containers' states. Written as plain loops over local
+    /// copies: the closure form crashed Swift 6.3.1's optimizer (CopyPropagation) in release.
     func podPhase() -> String {
-        if initContainers.contains(where: { $0.exitCode.map { $0 != 0 } ?? false }) && restartPolicy == "Never" { return "Failed" }
+        let policy = restartPolicy
+        let inits = initContainers
+        let states = containers
+        if policy == "Never" {
+            for state in inits { if let code = state.exitCode, code != 0 { return "Failed" } }
+        }
         guard initialized else { return "Pending" }
-        let restarts = restartPolicy
-        let finished = containers.allSatisfy { state in
-            guard let code = state.exitCode else { return false }
-            return restarts == "Never" || (restarts == "OnFailure" && code == 0)
+        var finished = !states.isEmpty
+        var allSucceeded = true
+        var anyStarted = false
+        for state in states {
+            if state.isRunning || state.exitCode != nil || state.restartCount > 0 { anyStarted = true }
+            if let code = state.exitCode {
+                if code != 0 { allSucceeded = false }
+                if !(policy == "Never" || (policy == "OnFailure" && code == 0)) { finished = false }
+            } else {
+                finished = false
+                allSucceeded = false
+            }
         }
-        if finished, !containers.isEmpty {
-            return containers.allSatisfy { $0.exitCode == 0 } ? "Succeeded" : "Failed"
-        }
-        let anyStarted = containers.contains { $0.isRunning || $0.exitCode != nil || $0.restartCount > 0 }
+        if finished { return allSucceeded ? "Succeeded" : "Failed" }
         return anyStarted ? "Running" : "Pending"
     }
 }
