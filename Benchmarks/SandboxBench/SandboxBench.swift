@@ -56,9 +56,12 @@ struct SandboxBench {
         // 100 watches on one server; a change is timed until every watch has seen it.
         let watchers = 100
         let seen = Counter()
+        // Read before the tasks start: a task that ran after the first change and read the
+        // version then would never see that change (the figure used to hang on it).
+        let since = "\(server.store.currentResourceVersion)"
         let tasks = (0..<watchers).map { _ in
             Task {
-                for try await event in client.watch(.pods, namespace: "default", resourceVersion: "\(server.store.currentResourceVersion)", as: NameOnly.self) {
+                for try await event in client.watch(.pods, namespace: "default", resourceVersion: since, as: NameOnly.self) {
                     if case .modified = event { seen.increment() }
                 }
             }
@@ -72,7 +75,15 @@ struct SandboxBench {
             let _: JSONValue = try await client.patch(
                 .pods, name: "pod-1", namespace: "default", type: .merge,
                 patch: ["metadata": ["labels": ["round": .string("\(round)")]]] as JSONValue)
-            while seen.value < target { await Task.yield() }
+            // A deadline, so a watch that never sees the change fails the figure instead of
+            // spinning for ever.
+            let deadline = start + .seconds(10)
+            while seen.value < target {
+                guard ContinuousClock.now < deadline else {
+                    throw BenchError(message: "only \(seen.value - (round - 1) * watchers) of \(watchers) watches saw change \(round) within 10 s")
+                }
+                await Task.yield()
+            }
             return milliseconds(ContinuousClock.now - start)
         }
         _ = try await change()  // every watch connected and warm

@@ -57,22 +57,28 @@ extension PodWorker {
         return status
     }
 
-    /// Kubernetes' pod phase from the containers' states.
+    /// Kubernetes' pod phase from the containers' states. Written as plain loops over local
+    /// copies: the closure form crashed Swift 6.3.1's optimizer (CopyPropagation) in release.
     func podPhase() -> String {
-        if restartPolicy == "Never" {
-            for state in initContainers {
-                if let code = state.exitCode, code != 0 { return "Failed" }
-            }
+        let policy = restartPolicy
+        let inits = initContainers
+        let states = containers
+        if policy == "Never" {
+            for state in inits { if let code = state.exitCode, code != 0 { return "Failed" } }
         }
         guard initialized else { return "Pending" }
-        var finished = !containers.isEmpty
+        var finished = !states.isEmpty
         var allSucceeded = true
         var anyStarted = false
-        for state in containers {
-            let code = state.exitCode
-            if code == nil || !(restartPolicy == "Never" || (restartPolicy == "OnFailure" && code == 0)) { finished = false }
-            if code != 0 { allSucceeded = false }
-            if state.isRunning || code != nil || state.restartCount > 0 { anyStarted = true }
+        for state in states {
+            if state.isRunning || state.exitCode != nil || state.restartCount > 0 { anyStarted = true }
+            if let code = state.exitCode {
+                if code != 0 { allSucceeded = false }
+                if !(policy == "Never" || (policy == "OnFailure" && code == 0)) { finished = false }
+            } else {
+                finished = false
+                allSucceeded = false
+            }
         }
         if finished { return allSucceeded ? "Succeeded" : "Failed" }
         return anyStarted ? "Running" : "Pending"
