@@ -14,7 +14,12 @@ struct SandboxFixture {
     static func with<T>(_ body: (SandboxFixture) async throws -> T) async throws -> T {
         let folder = URL(fileURLWithPath: "/tmp/tpc-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        defer {
+            // The CLI's `connect` starts a root daemon in this folder's runtime dir; tests that
+            // stop their in-process user daemon directly leave it: stop it (nothing is left).
+            stopProcesses(mentioning: folder.path)
+            try? FileManager.default.removeItem(at: folder)
+        }
         let server = try await APIServer.start()
         do {
             let kubeconfig = folder.appendingPathComponent("kubeconfig")
@@ -61,4 +66,21 @@ struct SandboxFixture {
         names += secrets.items.compactMap { $0["metadata"]?["name"]?.stringValue.map { "Secret/\($0)" } }
         return names
     }
+}
+
+/// Ends every process whose command line names `marker` (SIGTERM, then SIGKILL after 5 s).
+func stopProcesses(mentioning marker: String) {
+    func pids() -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard pid != getpid(), let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: cmdline, as: UTF8.self).contains(marker)
+        }
+    }
+    let found = pids()
+    guard !found.isEmpty else { return }
+    for pid in found { kill(pid, SIGTERM) }
+    let deadline = Date().addingTimeInterval(5)
+    while !pids().isEmpty, Date() < deadline { usleep(10_000) }
+    for pid in pids() { kill(pid, SIGKILL) }
 }
