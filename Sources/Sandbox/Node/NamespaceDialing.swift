@@ -14,11 +14,3 @@ func connectInNamespace(_ path: String, host: String, port: Int) async throws ->
         return try blockingConnect(host: host, port: port)
     }
 }
-
-/// Dials pod and service addresses from the node's network namespace (probes, webhooks).
-struct NodeNamespaceDialer: ClusterDialer {
-    let namespacePath: String
-    func connect(host: String, port: Int) async throws -> Int32 {
-        try await connectInNamespace(namespacePath, host: host, port: port)
-    }
-}

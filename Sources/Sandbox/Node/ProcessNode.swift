@@ -47,7 +47,7 @@ public final class ProcessNode: Sendable {
             secret: { store.get(secrets, namespace: $0, name: $1)?.value },
             services: { namespace in store.list(ResourceCatalog.services, namespace: namespace).items.map(\.object.value) })
         api.node.runtime = ProcessRuntime(node: self)
-        api.node.dialer = NodeNamespaceDialer(namespacePath: PodNetwork.path(nodeNamespace))
+        api.node.dialer = NodeDialer(namespace: nodeNamespace)
         api.node.terminatesPods = true
     }
 
