@@ -17,19 +17,12 @@ final class NetworkSession: Sendable {
     let interface: VirtualInterface
     let tunnel: TunnelLink
     let dns: WorkstationDNS
-    private let current: CurrentMultiplexer
 
-    /// The multiplexer in use, read and written on the bridge's event loop only.
-    final class CurrentMultiplexer: @unchecked Sendable {
-        var value: TunnelMultiplexer?
-    }
-
-    private init(info: Telepresence_Daemon_OutboundInfo, interface: VirtualInterface, tunnel: TunnelLink, dns: WorkstationDNS, current: CurrentMultiplexer) {
+    private init(info: Telepresence_Daemon_OutboundInfo, interface: VirtualInterface, tunnel: TunnelLink, dns: WorkstationDNS) {
         self.info = info
         self.interface = interface
         self.tunnel = tunnel
         self.dns = dns
-        self.current = current
     }
 
     static func start(_ info: Telepresence_Daemon_OutboundInfo, paths: RootDaemonPaths, group: any EventLoopGroup, logger: Logger) async throws -> NetworkSession {
@@ -47,10 +40,8 @@ final class NetworkSession: Sendable {
         configuration.keepLocal = info.keepLocal.compactMap { IPv4Subnet($0)?.network }
         let eventLoop = group.next()
         let interface = try VirtualInterface(configuration: configuration, eventLoop: eventLoop)
-        let current = CurrentMultiplexer()
         let bridge = interface.bridge
         let tunnel = TunnelLink(socketPath: info.tunnelSocket, eventLoop: eventLoop, logger: logger) { multiplexer in
-            current.value = multiplexer
             bridge.setMultiplexer(multiplexer)
         }
         if await !tunnel.start() {
@@ -71,14 +62,14 @@ final class NetworkSession: Sendable {
         dnsConfiguration.serviceSubnets = info.clusterSubnets
         let dns: WorkstationDNS
         do {
-            dns = try await WorkstationDNS.start(dnsConfiguration, eventLoop: eventLoop, group: group) { current.value }
+            dns = try await WorkstationDNS.start(dnsConfiguration, eventLoop: eventLoop, group: group) { bridge.multiplexer }
         } catch {
             tunnel.stop()
             interface.stop()
             throw error
         }
         logger.info("connected the workstation's network: \(interface.device.name), routes \(interface.routes.map(\.description).joined(separator: " ")), DNS on \(dnsConfiguration.listenAddress)")
-        return NetworkSession(info: info, interface: interface, tunnel: tunnel, dns: dns, current: current)
+        return NetworkSession(info: info, interface: interface, tunnel: tunnel, dns: dns)
     }
 
     func status() async -> Telepresence_Daemon_NetworkStatus {

@@ -73,6 +73,12 @@ public final class TunnelBridge: Sendable {
         streams.multiplexer = multiplexer
     }
 
+    /// The multiplexer new connections use (nil while the tunnel is down). Call on the event loop.
+    public var multiplexer: TunnelMultiplexer? {
+        eventLoop.preconditionInEventLoop()
+        return streams.multiplexer
+    }
+
     /// Call on the event loop.
     public var statistics: Statistics {
         eventLoop.preconditionInEventLoop()
