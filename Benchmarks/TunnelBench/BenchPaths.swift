@@ -22,18 +22,7 @@ enum BenchPaths {
     /// dialer -> server: the workstation-to-cluster path without TUN and port-forward.
     static func tunnel(group: any EventLoopGroup, sink: SocketAddress, echo: SocketAddress, delay: TimeAmount?,
                        configuration: TunnelConfiguration) async throws -> BenchPath {
-        let dialer = TunnelDialer()
-        let listener = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.recvAllocator, value: TunnelConfiguration.socketReceiveAllocator)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        TunnelMultiplexer(role: .responder, configuration: configuration) { stream, open in dialer.handle(stream, open) })
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
+        let listener = try await TunnelServer.listen(host: "127.0.0.1", port: 0, group: group, configuration: configuration).get()
         var target = listener.localAddress!
         if let delay { target = try await DelayRelay.start(group: group, to: target, delay: delay).localAddress! }
         let loop = group.next()

@@ -21,19 +21,9 @@ final class TunnelTestHarness: Sendable {
     static func start(configuration: TunnelConfiguration = TunnelConfiguration()) async throws -> TunnelTestHarness {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         do {
-            let dialer = TunnelDialer(defaultTimeout: .seconds(5))
-            let listener = try await ServerBootstrap(group: group)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            TunnelMultiplexer(role: .responder, configuration: configuration) { stream, open in
-                                dialer.handle(stream, open)
-                            })
-                    }
-                }
-                .bind(host: "127.0.0.1", port: 0).get()
+            let listener = try await TunnelServer.listen(
+                host: "127.0.0.1", port: 0, group: group, configuration: configuration,
+                dialer: TunnelDialer(defaultTimeout: .seconds(5))).get()
             let loop = group.next()
             let client = try await ClientBootstrap(group: loop)
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
