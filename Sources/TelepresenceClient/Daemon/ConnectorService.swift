@@ -96,6 +96,9 @@ public actor ConnectorState {
     let logger: Logger
     var connection: Connection?
 
+    /// The way to the root daemon for the workstation's network.
+    var networkJoin: NetworkJoin { NetworkJoin(root: RootDaemonClient(paths: RootDaemonPaths(paths)), logger: logger) }
+
     public init(paths: ClientPaths, config: ClientConfig, logger: Logger, makeDialer: DialerFactory? = nil) {
         self.paths = paths
         self.config = config
@@ -148,7 +151,7 @@ public actor ConnectorState {
                 dialer: dialer, pod: pod, identity: identity,
                 timeout: config.trafficManagerConnectTimeout, logger: logger)
             // The workstation's network, when the root daemon runs (the CLI starts it first).
-            let join = NetworkJoin(root: RootDaemonClient(paths: RootDaemonPaths(paths)), logger: logger)
+            let join = networkJoin
             var tunnel: ManagerLink?
             var joined: Telepresence_Daemon_OutboundInfo?
             var network = NetworkJoin.notRunning
@@ -206,7 +209,7 @@ public actor ConnectorState {
     /// daemon has no network, so it is asked to join again with what the old one had.
     private func rejoinNetworkIfLost() async {
         guard let existing = connection, let outbound = existing.outbound else { return }
-        let join = NetworkJoin(root: RootDaemonClient(paths: RootDaemonPaths(paths)), logger: logger)
+        let join = networkJoin
         guard join.root.isRunning(), await join.status().state == "disconnected" else { return }
         do {
             connection?.network = try await join.connect(outbound)
@@ -220,7 +223,7 @@ public actor ConnectorState {
         guard let connection else { return }
         self.connection = nil
         if connection.tunnel != nil {
-            await NetworkJoin(root: RootDaemonClient(paths: RootDaemonPaths(paths)), logger: logger).disconnect()
+            await networkJoin.disconnect()
             await connection.tunnel?.close()
         }
         await connection.session.close()
@@ -236,7 +239,7 @@ public actor ConnectorState {
             }
         }
         if connection.tunnel != nil {
-            connection.network = await NetworkJoin(root: RootDaemonClient(paths: RootDaemonPaths(paths)), logger: logger).status()
+            connection.network = await networkJoin.status()
             self.connection?.network = connection.network
         }
         return info(connection)
