@@ -70,6 +70,7 @@ let package = Package(
             dependencies: [
                 "KubeClient",
                 "TelepresenceClient",
+                "VIF",
                 "RPC",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import Logging
 import RPC
+import VIF
 
 /// The user daemon's part in the workstation's network: it opens the manager's tunnel port
 /// through its own port-forward (a Unix socket the root daemon connects to) and hands the root
@@ -25,7 +26,7 @@ struct NetworkJoin: Sendable {
         outbound.neverProxy = request.neverProxy
         outbound.allowConflicting = request.allowConflictingSubnets
         // The API server's own address stays off the tunnel: the tunnel rides on it.
-        if server.host.split(separator: ".").count == 4, server.host.allSatisfy({ $0.isNumber || $0 == "." }) {
+        if !server.host.contains("/"), IPv4Subnet(server.host) != nil {
             outbound.keepLocal = [server.host]
         }
         outbound.clusterDnsIp = address(clusterInfo.kubeDnsIp) ?? ""

@@ -3,6 +3,7 @@ import Foundation
 import GRPCCore
 import RPC
 import TelepresenceClient
+import VIF
 
 /// `telepresence connect`: starts the user daemon if needed and connects it to the cluster's
 /// traffic-manager; with `-- CMD`, runs the command while connected, then disconnects.
@@ -90,11 +91,9 @@ struct Connect: AsyncParsableCommand {
         values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
+    /// A subnet written with its prefix (a bare address is refused here, though VIF reads it as /32).
     static func isCIDR(_ text: String) -> Bool {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let prefix = Int(parts[1]), (0...32).contains(prefix) else { return false }
-        let octets = parts[0].split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets.allSatisfy { Int($0).map { (0...255).contains($0) } ?? false }
+        text.contains("/") && IPv4Subnet(text) != nil
     }
 
     /// Runs the command with this terminal, returns its exit status.
