@@ -25,14 +25,7 @@ struct DaemonForeground: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let daemon = try await RootDaemon.start(
             paths: RootDaemonPaths(directory: URL(fileURLWithPath: directory)), allowedUID: allowedUid, logger: logger)
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await daemon.wait() }
-            group.addTask {
-                for await _ in TerminationSignals.stream() { await daemon.stop(); return }
-            }
-            await group.next()
-            group.cancelAll()
-        }
+        await DaemonLifetime.run(wait: { await daemon.wait() }, stop: { await daemon.stop() })
         logger.info("root daemon exiting")
     }
 }

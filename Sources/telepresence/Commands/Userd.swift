@@ -20,15 +20,7 @@ struct Userd: AsyncParsableCommand {
         }
         signal(SIGPIPE, SIG_IGN)
         let daemon = try await ConnectorDaemon.start(paths: paths, config: config, logLevel: control, logger: logger)
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await daemon.wait() }
-            group.addTask {
-                // SIGTERM/SIGINT end the daemon as Quit does.
-                for await _ in TerminationSignals.stream() { await daemon.stop(); return }
-            }
-            await group.next()
-            group.cancelAll()
-        }
+        await DaemonLifetime.run(wait: { await daemon.wait() }, stop: { await daemon.stop() })
         logger.info("user daemon exiting")
     }
 }
