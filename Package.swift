@@ -267,7 +267,7 @@ let package = Package(
         .testTarget(
             name: "TelepresenceClientTests",
             dependencies: [
-                "TelepresenceClient", "TrafficManager", "RPC", "KubeClient", "Sandbox", "telepresence", "traffic",
+                "TelepresenceClient", "TrafficManager", "RPC", "KubeClient", "Sandbox", "telepresence", "traffic", "TestSupport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]

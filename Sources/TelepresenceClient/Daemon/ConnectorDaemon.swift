@@ -31,7 +31,9 @@ public final class ConnectorDaemon: Sendable {
         let state = ConnectorState(paths: paths, config: config, logger: logger, makeDialer: makeDialer)
         let shutdown = ShutdownSignal()
         let service = ConnectorService(state: state, logLevel: logLevel, logger: logger) { shutdown.fire() }
-        let transport = HTTP2ServerTransport.Posix(address: .unixDomainSocket(path: socket), transportSecurity: .plaintext)
+        let gate = PeerCredentialGate(allowing: getuid(), logger: logger)
+        let transport = HTTP2ServerTransport.Posix(
+            address: .unixDomainSocket(path: socket), transportSecurity: .plaintext, config: gate.serverConfig())
         let server = GRPCServer(transport: transport, services: [service])
         // The socket is created by bind; a umask makes it 0600 from the first moment.
         let previousMask = umask(0o077)

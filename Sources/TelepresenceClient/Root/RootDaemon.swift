@@ -8,7 +8,8 @@ import VIF
 
 /// The root daemon: the Daemon API on a Unix socket in the user's runtime folder (0700, the
 /// socket chowned to that user with mode 0600: only the user who started it, and root, can
-/// open it). It owns the TUN device, routes, the userspace stack and the DNS configuration; it
+/// open it), and every connection is checked against the kernel's record of the peer
+/// (`PeerCredentialGate`). It owns the TUN device, routes, the userspace stack and the DNS configuration; it
 /// never reads kube credentials.
 public final class RootDaemon: Sendable {
     public let paths: RootDaemonPaths
@@ -40,7 +41,9 @@ public final class RootDaemon: Sendable {
         let sessions = SessionHolder(paths: paths, group: group, logger: logger)
         let shutdown = ShutdownSignal()
         let service = DaemonService(sessions: sessions) { shutdown.fire() }
-        let transport = HTTP2ServerTransport.Posix(address: .unixDomainSocket(path: socket), transportSecurity: .plaintext)
+        let gate = PeerCredentialGate(allowing: allowedUID, logger: logger)
+        let transport = HTTP2ServerTransport.Posix(
+            address: .unixDomainSocket(path: socket), transportSecurity: .plaintext, config: gate.serverConfig())
         let server = GRPCServer(transport: transport, services: [service])
         let previousMask = umask(0o077)
         let serving = Task {
