@@ -56,12 +56,31 @@ final class HTTPEcho: ChannelInboundHandler, @unchecked Sendable {
     }
 }
 
-/// Writes back what it reads (TCP).
-final class StreamEcho: ChannelInboundHandler, Sendable {
+/// Writes back what it reads (TCP). Reading pauses while the peer is slower than its own
+/// sending (writes pile up otherwise), and the client's FIN is answered with ours only after
+/// every byte read before it went back: a client that sends, shuts down its side and then
+/// drains gets all its bytes.
+final class StreamEcho: ChannelDuplexHandler, Sendable {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
     func channelRead(context: ChannelHandlerContext, data: NIOAny) { context.write(data, promise: nil) }
     func channelReadComplete(context: ChannelHandlerContext) { context.flush() }
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenComplete { _ in }
+        context.fireChannelWritabilityChanged()
+    }
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard case .some(ChannelEvent.inputClosed) = event as? ChannelEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        // Writes complete in order: once this empty one has, everything before it is out.
+        let channel = context.channel
+        context.writeAndFlush(NIOAny(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            channel.close(mode: .output, promise: nil)
+        }
+    }
 }
 
 /// Sends each datagram back to its sender (UDP).
@@ -87,6 +106,7 @@ do {
         .bind(host: "0.0.0.0", port: port("HTTP_PORT", 8080)).get()
     let tcp = try await ServerBootstrap(group: group)
         .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        .childChannelOption(.allowRemoteHalfClosure, value: true)
         .childChannelInitializer { channel in channel.pipeline.addHandler(StreamEcho()) }
         .bind(host: "0.0.0.0", port: port("TCP_PORT", 9000)).get()
     let udp = try await DatagramBootstrap(group: group)

@@ -105,7 +105,7 @@ final class HTTPUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler {
             switch kind {
             case .webSocket:
                 subprotocol = head.headers.first(name: "Sec-WebSocket-Protocol")
-                try sync.addHandler(WebSocketFrameEncoder())
+                try sync.addHandler(WebSocketFrameWriter())
                 try sync.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize)))
                 try sync.addHandler(WebSocketMessageHandler())
             case .spdy:

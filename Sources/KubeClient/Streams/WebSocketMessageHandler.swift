@@ -24,7 +24,7 @@ final class WebSocketMessageHandler: ChannelDuplexHandler {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .ping:
-            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
+            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.fastUnmaskedData)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         case .pong:
             break
@@ -39,7 +39,7 @@ final class WebSocketMessageHandler: ChannelDuplexHandler {
                 context.close(promise: nil)
             }
         case .binary, .text, .continuation:
-            var data = frame.unmaskedData
+            var data = frame.fastUnmaskedData
             if frame.opcode != .continuation { fragments = nil }
             if !frame.fin || fragments != nil {
                 if fragments == nil { fragments = data } else { fragments!.writeBuffer(&data) }

@@ -169,7 +169,7 @@ final class ExecSession: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        guard let event = reader.receive(opcode: frame.opcode, fin: frame.fin, payload: frame.unmaskedData) else { return }
+        guard let event = reader.receive(opcode: frame.opcode, fin: frame.fin, payload: frame.fastUnmaskedData) else { return }
         switch event {
         case .data(0, let payload):
             guard plan.stdin, !stdinCloseRequested, payload.readableBytes > 0 else { return }

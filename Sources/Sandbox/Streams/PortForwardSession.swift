@@ -148,7 +148,7 @@ final class PortForwardSession: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        guard let event = reader.receive(opcode: frame.opcode, fin: frame.fin, payload: frame.unmaskedData) else { return }
+        guard let event = reader.receive(opcode: frame.opcode, fin: frame.fin, payload: frame.fastUnmaskedData) else { return }
         switch event {
         case .data(let channel, let payload):
             let index = Int(channel / 2)
