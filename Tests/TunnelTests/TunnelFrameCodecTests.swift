@@ -58,6 +58,65 @@ struct TunnelFrameCodecTests {
         #expect(try decodeAll(all) == Self.samples)
     }
 
+    /// DATA frames joined per stream into one piece each, everything else as it is: what a
+    /// receiver observes (it counts bytes, not frames).
+    static func observed(_ frames: [TunnelFrame]) -> [TunnelFrame] {
+        var result: [TunnelFrame] = []
+        for frame in frames {
+            guard case .data(let stream, var bytes) = frame else {
+                result.append(frame)
+                continue
+            }
+            if case .data(let last, var joined)? = result.last, last == stream {
+                joined.writeBuffer(&bytes)
+                result[result.count - 1] = .data(stream: stream, joined)
+            } else {
+                result.append(.data(stream: stream, bytes))
+            }
+        }
+        return result.filter { if case .data(_, let b) = $0 { b.readableBytes > 0 } else { true } }
+    }
+
+    @Test("pieces of DATA mean the same as the frames, whatever the chunking, and never an empty piece")
+    func piecesMeanTheSameAsFrames() throws {
+        var rng = SeededGenerator(seed: 11)
+        for _ in 0..<300 {
+            var frames = (0..<Int.random(in: 1...8, using: &rng)).map { _ in randomFrame(&rng) }
+            // Large DATA frames too, so that pieces span many chunks.
+            frames.append(.data(stream: 3, ByteBuffer(bytes: (0..<Int.random(in: 1...5000, using: &rng)).map { UInt8(truncatingIfNeeded: $0) })))
+            frames.shuffle(using: &rng)
+            var wire = ByteBuffer()
+            for frame in frames { TunnelFrameEncoder.encode(frame, into: &wire) }
+            var accumulated = ByteBuffer()
+            var pieces: [TunnelFrame] = []
+            var decoder = TunnelFrameDecoder(maxFrameSize: 1 << 20)
+            while wire.readableBytes > 0 {
+                var chunk = wire.readSlice(length: Int.random(in: 1...max(1, min(wire.readableBytes, 700)), using: &rng))!
+                accumulated.writeBuffer(&chunk)
+                while let frame = try decoder.nextPiece(from: &accumulated) {
+                    if case .data(_, let bytes) = frame { #expect(bytes.readableBytes > 0) }
+                    pieces.append(frame)
+                }
+            }
+            #expect(accumulated.readableBytes == 0)
+            #expect(Self.observed(pieces) == Self.observed(frames))
+        }
+    }
+
+    @Test("a piece decoder refuses what the whole-frame decoder refuses")
+    func piecesCheckTheHeader() {
+        var tooLarge = ByteBuffer()
+        TunnelFrameEncoder.writeHeader(type: .data, flags: 0, stream: 1, length: 5000, into: &tooLarge)
+        tooLarge.writeBytes([1, 2, 3])
+        var decoder = TunnelFrameDecoder(maxFrameSize: 4096)
+        #expect(throws: TunnelProtocolError.self) { try decoder.nextPiece(from: &tooLarge) }
+        var streamZero = ByteBuffer()
+        TunnelFrameEncoder.writeHeader(type: .data, flags: 0, stream: 0, length: 50, into: &streamZero)
+        streamZero.writeBytes([1, 2, 3])
+        var other = TunnelFrameDecoder(maxFrameSize: 4096)
+        #expect(throws: TunnelProtocolError.self) { try other.nextPiece(from: &streamZero) }
+    }
+
     @Test("random frames round-trip, whatever the chunking")
     func randomRoundTripAnyChunking() throws {
         var rng = SeededGenerator(seed: 7)
@@ -125,14 +184,20 @@ struct TunnelFrameCodecTests {
                 }
             }
             var buffer = ByteBuffer()
-            let decoder = TunnelFrameDecoder(maxFrameSize: limit)
+            // Every other round through the piece decoder (what the multiplexer uses).
+            let pieces = round % 4 >= 2
+            var decoder = TunnelFrameDecoder(maxFrameSize: limit)
             var offset = 0
             decoding: while offset < bytes.count {
                 let n = Int.random(in: 1...32, using: &rng)
                 buffer.writeBytes(bytes[offset..<min(bytes.count, offset + n)])
                 offset += n
                 do {
-                    while try decoder.next(from: &buffer) != nil {}
+                    if pieces {
+                        while try decoder.nextPiece(from: &buffer) != nil {}
+                    } else {
+                        while try decoder.next(from: &buffer) != nil {}
+                    }
                 } catch {
                     break decoding
                 }

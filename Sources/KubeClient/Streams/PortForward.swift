@@ -119,11 +119,15 @@ extension KubeClient {
     /// handlers `configure` adds (on the event loop, before any byte is read), which read and
     /// write plain `ByteBuffer`s of the pod's port. Failures arrive as
     /// `errorCaught(KubeError.portForwardFailed)`.
+    ///
+    /// `eventLoop`: where the channel lives (default: any of the client's loops). A relay that
+    /// joins the forward to another channel passes that channel's loop, so bytes cross from one
+    /// to the other without waking a second thread.
     public func portForwardChannel(
-        pod: String, namespace: String? = nil, port: Int,
+        pod: String, namespace: String? = nil, port: Int, on eventLoop: (any EventLoop)? = nil,
         configure: @escaping @Sendable (any Channel) throws -> Void = { _ in }
     ) async throws -> any Channel {
-        try await openPortForward(pod: pod, namespace: namespace, port: port, configure: configure).channel
+        try await openPortForward(pod: pod, namespace: namespace, port: port, eventLoop: eventLoop, configure: configure).channel
     }
 
     /// Which protocol `portForward` starts with; after one fallback the client remembers that
@@ -133,7 +137,7 @@ extension KubeClient {
     }
 
     private func openPortForward<Configured: Sendable>(
-        pod: String, namespace: String?, port: Int,
+        pod: String, namespace: String?, port: Int, eventLoop: (any EventLoop)? = nil,
         configure: @escaping @Sendable (any Channel) throws -> Configured
     ) async throws -> UpgradeDialer.Upgraded<Configured> {
         guard (1...65535).contains(port) else {
@@ -145,6 +149,7 @@ extension KubeClient {
         if !transport.prefersSPDYPortForward.load(ordering: .relaxed) {
             var dialer = UpgradeDialer(transport: transport)
             dialer.fallbackCodes = Self.isUpgradeRefusal
+            dialer.eventLoop = eventLoop
             let request = APIRequest(method: .GET, path: path, query: [("ports", String(port))], namespace: ns)
             do {
                 return try await dialer.open(request, subprotocols: ["v4.channel.k8s.io"]) { channel, _ in
@@ -156,7 +161,8 @@ extension KubeClient {
                 refusedWebSocket = true
             }
         }
-        let dialer = UpgradeDialer(transport: transport, kind: .spdy)
+        var dialer = UpgradeDialer(transport: transport, kind: .spdy)
+        dialer.eventLoop = eventLoop
         let request = APIRequest(method: .POST, path: path, namespace: ns)
         let upgraded = try await dialer.open(request, subprotocols: ["portforward.k8s.io"]) { channel, chosen in
             if let chosen, chosen != "portforward.k8s.io" {

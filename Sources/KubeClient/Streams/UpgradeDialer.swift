@@ -10,6 +10,8 @@ struct UpgradeDialer: Sendable {
     /// Refusals with these HTTP codes throw `Refused` (so the caller can try another protocol)
     /// instead of the server's Status as a `KubeError`.
     var fallbackCodes: @Sendable (Int) -> Bool = { _ in false }
+    /// The loop the connection lives on (nil: any of the client's).
+    var eventLoop: (any EventLoop)?
 
     /// The server answered the upgrade with a plain response whose code the caller falls back on.
     struct Refused: Error {
@@ -42,7 +44,7 @@ struct UpgradeDialer: Sendable {
         while true {
             let credentials = try await credentialSource.credentials()
             let identity = transport.configuration.server.scheme == .https ? credentials.clientCertificate : nil
-            let channel = try await transport.connector.connect(clientCertificate: identity)
+            let channel = try await transport.connector.connect(clientCertificate: identity, on: eventLoop)
             var head = transport.makeHead(request, credentials: credentials)
             switch kind {
             case .webSocket:

@@ -34,11 +34,12 @@ struct Connector: Sendable {
         return Self.isIPLiteral(server.host) ? nil : server.host
     }
 
-    /// A connected (and, for https, TLS-established) channel with nothing else in its pipeline.
-    func connect(clientCertificate: ClientCertificate?) async throws -> any Channel {
+    /// A connected (and, for https, TLS-established) channel with nothing else in its pipeline,
+    /// on `eventLoop` if given.
+    func connect(clientCertificate: ClientCertificate?, on eventLoop: (any EventLoop)? = nil) async throws -> any Channel {
         let sslContext: NIOSSLContext? = server.scheme == .https ? try contexts.context(presenting: clientCertificate) : nil
         let (host, port) = proxy.map { ($0.host, $0.port) } ?? (server.host, server.port)
-        let bootstrap = ClientBootstrap(group: group)
+        let bootstrap = ClientBootstrap(group: eventLoop ?? group)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
         let channel: any Channel

@@ -95,7 +95,10 @@ final class PortForwardRelay: Sendable {
         do {
             let pod = try await target.pod()
             failure.notePod(pod.name)
-            let forwarded = try await client.portForwardChannel(pod: pod.name, namespace: pod.namespace, port: pod.port + portOffset) { channel in
+            // On the accepted connection's loop: the relay then copies within one thread.
+            let forwarded = try await client.portForwardChannel(
+                pod: pod.name, namespace: pod.namespace, port: pod.port + portOffset, on: accepted.eventLoop
+            ) { channel in
                 try channel.pipeline.syncOperations.addHandler(ByteStreamRelay.handler(partner: accepted))
             }
             forwarded.closeFuture.whenComplete { _ in

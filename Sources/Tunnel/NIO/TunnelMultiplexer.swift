@@ -16,7 +16,7 @@ public final class TunnelMultiplexer: ChannelInboundHandler, RemovableChannelHan
     public typealias InboundStreamHandler = (TunnelStream, TunnelOpen) -> Void
 
     private var stateMachine: TunnelConnectionStateMachine
-    private let decoder: TunnelFrameDecoder
+    private var decoder: TunnelFrameDecoder
     private var inboundStreamHandler: InboundStreamHandler?
     private var context: ChannelHandlerContext?
     private var buffered: ByteBuffer?
@@ -212,7 +212,7 @@ public final class TunnelMultiplexer: ChannelInboundHandler, RemovableChannelHan
         }
         lastFrameReceived = .now()
         do {
-            while !failed, let frame = try decoder.next(from: &buffered!) {
+            while !failed, let frame = try decoder.nextPiece(from: &buffered!) {
                 let event = try stateMachine.receive(frame)
                 if let event { handle(event) }
                 afterStateChange()
