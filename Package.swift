@@ -72,6 +72,7 @@ let package = Package(
                 "TelepresenceClient",
                 "VIF",
                 "RPC",
+                "Tunnel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
@@ -147,7 +148,7 @@ let package = Package(
         .executableTarget(
             name: "sandbox-cluster",
             dependencies: [
-                "Sandbox",
+                "Sandbox", "Tunnel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -235,7 +236,7 @@ let package = Package(
         .executableTarget(
             name: "traffic",
             dependencies: [
-                "TrafficManager", "KubeClient",
+                "TrafficManager", "KubeClient", "Tunnel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

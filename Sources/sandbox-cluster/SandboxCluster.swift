@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Sandbox
+import Tunnel
 
 @main
 struct SandboxClusterCommand: AsyncParsableCommand {
@@ -303,6 +304,7 @@ struct Serve: AsyncParsableCommand {
     var images: String?
 
     func run() async throws {
+        ProcessMemory.keepFreedBuffers()
         let dir = options.directory
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         // Signals are watched from the start, so a `down` during start-up still cleans up.

@@ -4,6 +4,7 @@ import KubeClient
 import Logging
 import RPC
 import TrafficManager
+import Tunnel
 
 /// `traffic`: the cluster-side executable of Telepresence (one image for the manager and, later,
 /// the agent).
@@ -23,6 +24,7 @@ struct Manager: AsyncParsableCommand {
     var kubeconfig: String?
 
     func run() async throws {
+        ProcessMemory.keepFreedBuffers()
         let settings = try ManagerSettings.fromEnvironment(ProcessInfo.processInfo.environment)
         let control = LogLevelControl(configured: LogLevelControl.parse(settings.logLevel) ?? .info)
         let logger = Logger(label: "traffic-manager") { label in

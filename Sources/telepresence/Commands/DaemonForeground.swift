@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import RPC
 import TelepresenceClient
+import Tunnel
 
 /// `telepresence daemon-foreground` (hidden): the root daemon, started by the CLI (with sudo
 /// when not root).
@@ -18,6 +19,7 @@ struct DaemonForeground: AsyncParsableCommand {
     var allowedUid: UInt32
 
     func run() async throws {
+        ProcessMemory.keepFreedBuffers()
         let control = LogLevelControl(configured: .info)
         let logger = Logger(label: "daemon") { label in
             LevelControlledLogHandler(label: label, control: control, output: .standardError)

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import RPC
 import TelepresenceClient
+import Tunnel
 
 /// `telepresence userd` (hidden): the user daemon, started in the background by the CLI.
 struct Userd: AsyncParsableCommand {
@@ -11,6 +12,7 @@ struct Userd: AsyncParsableCommand {
         shouldDisplay: false)
 
     func run() async throws {
+        ProcessMemory.keepFreedBuffers()
         let paths = ClientPaths.current
         let config = (try? ClientConfig.load(from: paths.configFile)) ?? ClientConfig()
         let control = LogLevelControl(configured: LogLevelControl.parse(config.userDaemonLogLevel) ?? .info)
