@@ -27,6 +27,27 @@ def bulk(host, port, mib):
         got += len(chunk)
     t.join(); elapsed = time.time() - start
     print("%.6f %d" % (elapsed, got))
+def pbulk(host, port, mib, n):
+    # n connections at once, each echoing mib MiB; prints the time until the last finished.
+    import threading
+    results = []
+    def one():
+        s = socket.create_connection((host, int(port)), timeout=60)
+        block = b"x" * (1 << 20); total = int(mib) << 20
+        def send():
+            for _ in range(int(mib)): s.sendall(block)
+            s.shutdown(socket.SHUT_WR)
+        t = threading.Thread(target=send); t.start(); got = 0
+        while got < total:
+            chunk = s.recv(4 << 20)
+            if not chunk: break
+            got += len(chunk)
+        t.join(); results.append(got)
+    start = time.time()
+    threads = [threading.Thread(target=one) for _ in range(int(n))]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    print("%.6f %d" % (time.time() - start, sum(results)))
 def ttfb(host, port, n):
     out = []
     for _ in range(int(n)):
@@ -60,7 +81,7 @@ def echoserver(host, port):
         c.close()
     while True:
         c, _ = srv.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
-{"bulk": bulk, "ttfb": ttfb, "rr": rr, "dns": dns, "echoserver": echoserver}[mode](*sys.argv[2:])
+{"bulk": bulk, "pbulk": pbulk, "ttfb": ttfb, "rr": rr, "dns": dns, "echoserver": echoserver}[mode](*sys.argv[2:])
 '''
 
 MANIFEST = """apiVersion: apps/v1
@@ -142,8 +163,19 @@ class Cluster:
         self.background.append(p)
         time.sleep(0.5)
 
-    def daemon_rss(self):
-        rss = {}
+    def daemon_cpu(self):
+        """CPU seconds used so far by each Telepresence daemon of this cluster's workstation."""
+        cpu = {}
+        hz = os.sysconf("SC_CLK_TCK")
+        for pid, kind in self.daemons():
+            try:
+                fields = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            cpu[kind] = cpu.get(kind, 0) + (int(fields[11]) + int(fields[12])) / hz
+        return cpu
+
+    def daemons(self):
         home = self.env["XDG_RUNTIME_DIR"]
         for pid in filter(str.isdigit, os.listdir("/proc")):
             try:
@@ -153,11 +185,19 @@ class Cluster:
                 continue
             if home not in env and home not in cmd:
                 continue
-            kind = "user_daemon" if "userd" in cmd else "root_daemon" if "daemon-foreground" in cmd else None
+            kind = "user_daemon" if "userd" in cmd else "root_daemon" if "daemon-foreground" in cmd and "sudo" not in cmd else None
             if kind:
+                yield pid, kind
+
+    def daemon_rss(self):
+        rss = {}
+        for pid, kind in self.daemons():
+            try:
                 for line in open("/proc/%s/status" % pid):
                     if line.startswith("VmRSS:"):
                         rss[kind] = int(line.split()[1]) // 1024
+            except OSError:
+                continue
         return rss
 
 
@@ -170,6 +210,13 @@ def bulk_mbps(run, host, mib, port=9000):
     if int(got) != mib << 20:
         raise RuntimeError("bulk transfer lost bytes: %s of %d" % (got, mib << 20))
     return mib * 1.048576 / float(elapsed)
+
+
+def parallel_mbps(run, host, mib, n, port=9000):
+    elapsed, got = client(run, "pbulk", host, port, mib, n).split()
+    if int(got) != n * (mib << 20):
+        raise RuntimeError("parallel transfer lost bytes: %s of %d" % (got, n * (mib << 20)))
+    return n * mib * 1.048576 / float(elapsed)
 
 
 def pct(values, p):
@@ -212,8 +259,14 @@ def main():
                 for k, v in near.daemon_rss().items():
                     loaded[k] = max(loaded.get(k, 0), v)
         sampler = threading.Thread(target=sample); sampler.start()
+        cpu_before = near.daemon_cpu()
         tunneled = bulk_mbps(near.ws, near.pod_ip, args.mib)
+        cpu_after = near.daemon_cpu()
         sampler_stop.set(); sampler.join()
+        # CPU per byte does not depend on what else the machine runs, unlike MB/s.
+        moved_gib = 2 * args.mib / 1024  # each byte goes out and comes back
+        cpu_per_gib = {k: (cpu_after[k] - cpu_before.get(k, 0)) / moved_gib for k in cpu_after}
+        results["daemon CPU s per GiB"] = cpu_per_gib
         row("bulk TCP workstation->pod vs pod->pod (MB/s each way)", tunneled, direct, "MB/s", ">= 0.5")
         rr_direct = [float(x) for x in client(near.in_pod, "rr", near.pod_ip, 9000, 2000).split()]
         rr_tunnel = [float(x) for x in client(near.ws, "rr", near.pod_ip, 9000, 2000).split()]
@@ -244,6 +297,11 @@ def main():
         direct_far = bulk_mbps(far.ws, "192.0.2.1", args.mib, port=7001)
         tunneled_far = bulk_mbps(far.ws, far.pod_ip, args.mib)
         row("bulk TCP at 20 ms RTT: tunnel vs direct TCP on the same link (MB/s)", tunneled_far, direct_far, "MB/s", ">= 0.5")
+        # Many connections at once share one tunnel connection: whether that costs them
+        # (head-of-line blocking, one TCP window) decides if more tunnel connections are needed.
+        parallel_direct = parallel_mbps(far.ws, "192.0.2.1", args.mib // 4, 4, port=7001)
+        parallel_tunnel = parallel_mbps(far.ws, far.pod_ip, args.mib // 4, 4)
+        row("4 connections at once at 20 ms RTT: tunnel vs direct, total (MB/s)", parallel_tunnel, parallel_direct, "MB/s", "-")
         ttfb = [float(x) for x in client(far.ws, "ttfb", far.pod_ip, 8080, 20).split()]
         ttfb_p50 = statistics.median(ttfb)
         rows.append(("time to first byte of a new connection at %.1f ms RTT (ms)" % rtt, ttfb_p50, rtt, "ms", ttfb_p50 / rtt, "<= 1.1 RTT + 1 ms = %.1f" % (1.1 * rtt + 1)))
@@ -259,6 +317,7 @@ def main():
         print("%-72s %12.3f %12s %8s  %s" % (name, value, "%.3f" % baseline if baseline is not None else "-",
                                             "%.2f" % ratio if ratio is not None else "-", target))
     print("daemon RSS (MiB): idle %s, under load %s" % (results["rss MiB idle"], results["rss MiB under load"]))
+    print("daemon CPU per GiB through the tunnel (s): %s" % ", ".join("%s %.2f" % kv for kv in sorted(results["daemon CPU s per GiB"].items())))
     with open(args.out, "w") as f:
         json.dump(results, f, indent=2)
     print("wrote %s" % args.out)
