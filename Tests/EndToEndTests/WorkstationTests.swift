@@ -167,6 +167,61 @@ struct WorkstationTests {
         }
     }
 
+    /// A node joins with a new pod subnet while connected: the manager's cluster info changes,
+    /// the route appears on tel0, and a connection opened before keeps working throughout;
+    /// the node leaves and the route goes.
+    @Test func newPodSubnetsAreRoutedWhileConnected() async throws {
+        try await Workstation.with { ws in
+            try await ws.deployEcho()
+            try await ws.expectSuccess(["telepresence", "helm", "install"])
+            try await ws.expectSuccess(["kubectl", "-n", "ambassador", "rollout", "status", "deployment/traffic-manager", "--timeout=60s"])
+            try await ws.expectSuccess(["telepresence", "connect"])
+            let subnet = "10.245.0.0/24"
+            // Echoes on one connection, waits (20 s at most) for the route, echoes again.
+            let script = """
+                import socket, subprocess, sys, time
+                s = socket.create_connection(("echo", 9000), timeout=10)
+                s.sendall(b"before"); assert s.recv(100) == b"before"
+                open(sys.argv[2], "w").close(); print("open")
+                deadline = time.time() + 20
+                while sys.argv[1] not in subprocess.run(["ip", "route"], capture_output=True, text=True).stdout:
+                    if time.time() > deadline: print("no route"); sys.exit(1)
+                    time.sleep(0.05)
+                s.sendall(b"after"); print("route, then", s.recv(100).decode())
+                """
+            let opened = ws.home.appendingPathComponent("probe-open").path
+            async let probe = ws.python(script, [subnet, opened], timeout: .seconds(40))
+            let node = """
+                apiVersion: v1
+                kind: Node
+                metadata: {name: joined-node}
+                spec: {podCIDR: \(subnet), podCIDRs: [\(subnet)], unschedulable: true}
+                """
+            // The node arrives only once the probe's connection is open.
+            let openBy = ContinuousClock.now + .seconds(20)
+            while !FileManager.default.fileExists(atPath: opened), ContinuousClock.now < openBy {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let added = try await ws.run(["kubectl", "apply", "-f", "-"], stdin: node)
+            #expect(added.status == 0, "\(added.combined)")
+            let output = await (try? probe) ?? "failed"
+            #expect(output == "open\nroute, then after", "\(output)")
+            let routes = try await ws.expectSuccess(["ip", "route"])
+            #expect(routes.contains("\(subnet) dev tel0"), "\(routes)")
+
+            try await ws.expectSuccess(["kubectl", "delete", "node", "joined-node"])
+            var gone = false
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !gone, ContinuousClock.now < deadline {
+                gone = !(try await ws.run(["ip", "route"]).stdout.contains(subnet))
+                if !gone { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(gone, "the route of the node that left is still there")
+            #expect(try await ws.run(["curl", "-s", "-m", "5", "http://echo/"]).status == 0)
+            try await ws.expectSuccess(["telepresence", "quit"])
+        }
+    }
+
     @Test func connectWithoutAManagerSaysHowToInstallIt() async throws {
         try await Workstation.with { ws in
             let result = try await ws.run(["telepresence", "connect"])
@@ -221,9 +276,9 @@ struct Workstation {
 
     /// Runs a command in the workstation namespace.
     @discardableResult
-    func run(_ arguments: [String], timeout: Duration = .seconds(60)) async throws -> ProcessRunner.Output {
+    func run(_ arguments: [String], stdin: String? = nil, timeout: Duration = .seconds(60)) async throws -> ProcessRunner.Output {
         try await ProcessRunner.run([CommandRunner.executable("sandbox-cluster").path, "run", "--name", name, "--"] + arguments,
-                                    environment: environment, timeout: timeout)
+                                    environment: environment, stdin: stdin, timeout: timeout)
     }
 
     @discardableResult

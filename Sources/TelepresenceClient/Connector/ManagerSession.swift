@@ -30,6 +30,7 @@ public final class ManagerSession: Sendable {
     let logger: Logger
     private let snapshot = Mutex(Snapshot())
     private let tasks = Mutex<[Task<Void, Never>]>([])
+    private let clusterInfoObserver = Mutex<(@Sendable (Telepresence_Manager_ClusterInfo) -> Void)?>(nil)
     /// How often Remain is called while all is well.
     let keepaliveInterval: Duration
 
@@ -97,6 +98,12 @@ public final class ManagerSession: Sendable {
 
     var current: Snapshot { snapshot.withLock { $0 } }
 
+    /// Called with every cluster info the manager pushes from now on (new pod subnets, say),
+    /// also the same one again after the link came back.
+    func observeClusterInfo(_ observer: @escaping @Sendable (Telepresence_Manager_ClusterInfo) -> Void) {
+        clusterInfoObserver.withLock { $0 = observer }
+    }
+
     /// Waits for the first ClusterInfo, then keeps watching in the background.
     private func firstClusterInfo() async throws {
         let (first, firstContinuation) = AsyncThrowingStream.makeStream(of: Void.self)
@@ -114,6 +121,7 @@ public final class ManagerSession: Sendable {
                 try await manager.watchClusterInfo(request: ClientRequest(message: session)) { response in
                     for try await info in response.messages {
                         self.snapshot.withLock { $0.clusterInfo = info }
+                        self.clusterInfoObserver.withLock { $0 }?(info)
                         if let pending = signal.withLock({ s -> AsyncThrowingStream<Void, any Error>.Continuation? in defer { s = nil }; return s }) {
                             pending.yield()
                             pending.finish()

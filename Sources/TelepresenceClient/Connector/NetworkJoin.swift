@@ -16,12 +16,8 @@ struct NetworkJoin: Sendable {
         clusterInfo: Telepresence_Manager_ClusterInfo, request: Telepresence_Connector_ConnectRequest,
         session: String, namespace: String, server: ServerAddress, tunnelSocket: String
     ) -> Telepresence_Daemon_OutboundInfo {
-        var outbound = Telepresence_Daemon_OutboundInfo()
+        var outbound = updated(Telepresence_Daemon_OutboundInfo(), with: clusterInfo)
         outbound.sessionID = session
-        var subnets: [String] = []
-        if clusterInfo.hasServiceSubnet, let text = cidr(clusterInfo.serviceSubnet) { subnets.append(text) }
-        subnets += clusterInfo.podSubnets.compactMap(cidr)
-        outbound.clusterSubnets = subnets
         outbound.alsoProxy = request.alsoProxy
         outbound.neverProxy = request.neverProxy
         outbound.allowConflicting = request.allowConflictingSubnets
@@ -29,12 +25,24 @@ struct NetworkJoin: Sendable {
         if !server.host.contains("/"), IPv4Subnet(server.host) != nil {
             outbound.keepLocal = [server.host]
         }
-        outbound.clusterDnsIp = address(clusterInfo.kubeDnsIp) ?? ""
-        outbound.clusterDomain = clusterInfo.clusterDomain
         outbound.connectedNamespace = namespace
         outbound.mappedNamespaces = request.mappedNamespaces
         outbound.tunnelSocket = tunnelSocket
         outbound.tunnelConnections = 1
+        return outbound
+    }
+
+    /// `outbound` with the parts that come from the cluster's info replaced (subnets, DNS).
+    static func updated(
+        _ outbound: Telepresence_Daemon_OutboundInfo, with clusterInfo: Telepresence_Manager_ClusterInfo
+    ) -> Telepresence_Daemon_OutboundInfo {
+        var outbound = outbound
+        var subnets: [String] = []
+        if clusterInfo.hasServiceSubnet, let text = cidr(clusterInfo.serviceSubnet) { subnets.append(text) }
+        subnets += clusterInfo.podSubnets.compactMap(cidr)
+        outbound.clusterSubnets = subnets
+        outbound.clusterDnsIp = address(clusterInfo.kubeDnsIp) ?? ""
+        outbound.clusterDomain = clusterInfo.clusterDomain
         return outbound
     }
 

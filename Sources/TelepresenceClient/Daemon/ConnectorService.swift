@@ -188,6 +188,11 @@ public actor ConnectorState {
                 pod: pod, connectDuration: ContinuousClock.now - started, tunnel: tunnel, network: network,
                 outbound: joined)
             self.connection = connection
+            if joined != nil {
+                session.observeClusterInfo { [weak self] _ in
+                    Task { await self?.followClusterInfo() }
+                }
+            }
             logger.info("connected in \(connection.connectDuration): session \(session.current.session.sessionID)")
             return info(connection)
         } catch let error as ConnectError {
@@ -202,6 +207,22 @@ public actor ConnectorState {
         } catch {
             logger.warning("connect failed: \(error)")
             return Self.failure(.managerUnreachable(namespace: managerNamespace, reason: "\(error)"))
+        }
+    }
+
+    /// The cluster's info changed while connected (a node with a new pod subnet, say): the
+    /// root daemon is told, and updates its routes and DNS in place. It always converges on
+    /// the latest info, so changes handled out of order do no harm.
+    private func followClusterInfo() async {
+        guard let existing = connection, let outbound = existing.outbound else { return }
+        let latest = NetworkJoin.updated(outbound, with: existing.session.current.clusterInfo)
+        guard latest != outbound else { return }
+        connection?.outbound = latest
+        do {
+            connection?.network = try await networkJoin.connect(latest)
+            logger.info("the cluster's subnets changed; routes now \(latest.clusterSubnets.joined(separator: " "))")
+        } catch {
+            logger.warning("could not update the workstation's network to the cluster's new info: \(error)")
         }
     }
 

@@ -66,6 +66,11 @@ actor SessionHolder {
         if let session {
             // The same outbound configuration again (a second `connect`): nothing to redo.
             if session.info == info { return await session.status() }
+            // New subnets or namespaces from the cluster: changed in place, connections live on.
+            if session.canUpdate(to: info) {
+                try await session.update(to: info, logger: logger)
+                return await session.status()
+            }
             await session.stop()
             self.session = nil
         }

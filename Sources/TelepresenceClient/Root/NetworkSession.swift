@@ -13,25 +13,54 @@ import VIF
 /// it; so does the process ending (device and routes go with it; resolv.conf is restored from
 /// its backup by the next start).
 final class NetworkSession: Sendable {
-    let info: Telepresence_Daemon_OutboundInfo
+    private let current: Mutex<(info: Telepresence_Daemon_OutboundInfo, dns: WorkstationDNS.Configuration)>
     let interface: VirtualInterface
     let tunnel: TunnelLink
     let dns: WorkstationDNS
 
-    private init(info: Telepresence_Daemon_OutboundInfo, interface: VirtualInterface, tunnel: TunnelLink, dns: WorkstationDNS) {
-        self.info = info
+    /// What the session was asked for (the last update included).
+    var info: Telepresence_Daemon_OutboundInfo { current.withLock { $0.info } }
+
+    private init(info: Telepresence_Daemon_OutboundInfo, dnsConfiguration: WorkstationDNS.Configuration,
+                 interface: VirtualInterface, tunnel: TunnelLink, dns: WorkstationDNS) {
+        self.current = Mutex((info, dnsConfiguration))
         self.interface = interface
         self.tunnel = tunnel
         self.dns = dns
     }
 
-    static func start(_ info: Telepresence_Daemon_OutboundInfo, paths: RootDaemonPaths, group: any EventLoopGroup, logger: Logger) async throws -> NetworkSession {
-        func subnets(_ texts: [String], _ what: String) throws -> [IPv4Subnet] {
-            try texts.map { text in
-                guard let subnet = IPv4Subnet(text) else { throw RootDaemonError.badSubnet(text, what) }
-                return subnet
-            }
+    /// Whether `new` differs from what runs only in what can change without dropping a
+    /// connection: the cluster's subnets and the mapped namespaces.
+    func canUpdate(to new: Telepresence_Daemon_OutboundInfo) -> Bool {
+        var comparable = new
+        let running = info
+        comparable.clusterSubnets = running.clusterSubnets
+        comparable.mappedNamespaces = running.mappedNamespaces
+        return comparable == running
+    }
+
+    /// Routes and DNS follow the cluster's new subnets and namespaces; connections stay up.
+    func update(to new: Telepresence_Daemon_OutboundInfo, logger: Logger) async throws {
+        let subnets = try Self.subnets(new.clusterSubnets, "cluster subnet")
+        try interface.update(clusterSubnets: subnets)
+        let dnsConfiguration = current.withLock { current in
+            current.info = new
+            current.dns.serviceSubnets = new.clusterSubnets
+            current.dns.namespaces = new.mappedNamespaces
+            return current.dns
         }
+        try await dns.update(dnsConfiguration)
+        logger.info("updated the workstation's network: routes \(interface.routes.map(\.description).joined(separator: " "))")
+    }
+
+    static func subnets(_ texts: [String], _ what: String) throws -> [IPv4Subnet] {
+        try texts.map { text in
+            guard let subnet = IPv4Subnet(text) else { throw RootDaemonError.badSubnet(text, what) }
+            return subnet
+        }
+    }
+
+    static func start(_ info: Telepresence_Daemon_OutboundInfo, paths: RootDaemonPaths, group: any EventLoopGroup, logger: Logger) async throws -> NetworkSession {
         var configuration = VirtualInterface.Configuration()
         configuration.clusterSubnets = try subnets(info.clusterSubnets, "cluster subnet")
         configuration.alsoProxy = try subnets(info.alsoProxy, "--also-proxy")
@@ -69,7 +98,7 @@ final class NetworkSession: Sendable {
             throw error
         }
         logger.info("connected the workstation's network: \(interface.device.name), routes \(interface.routes.map(\.description).joined(separator: " ")), DNS on \(dnsConfiguration.listenAddress)")
-        return NetworkSession(info: info, interface: interface, tunnel: tunnel, dns: dns)
+        return NetworkSession(info: info, dnsConfiguration: dnsConfiguration, interface: interface, tunnel: tunnel, dns: dns)
     }
 
     func status() async -> Telepresence_Daemon_NetworkStatus {
