@@ -33,6 +33,8 @@ struct WorkstationTests {
             let root = status?["root_daemon"] as? [String: Any]
             #expect(root?["status"] as? String == "Connected")
             #expect(root?["routes"] as? [String] == ["10.96.0.0/16", "10.244.0.0/16"])
+            // Four port-forwards carry the tunnel by default (config.yml routing.tunnelConnections).
+            #expect(root?["tunnel_connections"] as? Int == 4, "\(root ?? [:])")
 
             #expect(try await ws.expectSuccess(["telepresence", "list"]).contains("deployment echo"))
             // A second connect: a clear answer, no second daemon.

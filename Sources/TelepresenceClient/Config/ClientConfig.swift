@@ -30,16 +30,26 @@ public struct ClientConfig: Codable, Sendable, Equatable {
         public var managerImage: String?
     }
 
+    /// Telepresence's `routing` section; `tunnelConnections` is ours.
+    public struct Routing: Codable, Sendable, Equatable {
+        /// How many connections (port-forwards) carry the tunnel; new flows go to the one with
+        /// the fewest. Several give parallel flows a TCP window each on a far link.
+        public var tunnelConnections: Int?
+    }
+
     public var timeouts: Timeouts?
     public var logLevels: LogLevels?
     public var cluster: Cluster?
     public var images: Images?
+    public var routing: Routing?
 
-    public init(timeouts: Timeouts? = nil, logLevels: LogLevels? = nil, cluster: Cluster? = nil, images: Images? = nil) {
+    public init(timeouts: Timeouts? = nil, logLevels: LogLevels? = nil, cluster: Cluster? = nil, images: Images? = nil,
+                routing: Routing? = nil) {
         self.timeouts = timeouts
         self.logLevels = logLevels
         self.cluster = cluster
         self.images = images
+        self.routing = routing
     }
 
     /// Reads the file; a missing file is the defaults, a broken one an error naming it.
@@ -58,6 +68,8 @@ public struct ClientConfig: Codable, Sendable, Equatable {
     public var connectorStartTimeout: Duration { Self.duration(timeouts?.connectorStart) ?? .seconds(10) }
     public var defaultManagerNamespace: String { cluster?.defaultManagerNamespace ?? "ambassador" }
     public var userDaemonLogLevel: String { logLevels?.userDaemon ?? "info" }
+    /// 1 to 16; default 4 (`./scripts/bench`: 4 flows at once at 20 ms RTT).
+    public var tunnelConnections: Int { max(1, min(16, routing?.tunnelConnections ?? 4)) }
 
     /// `20s`, `1m`, `500ms`, `1.5s`, or a bare number of seconds.
     public static func duration(_ text: String?) -> Duration? {

@@ -14,7 +14,7 @@ struct NetworkJoin: Sendable {
     /// What the root daemon is asked for, from the manager's cluster info and `connect`'s flags.
     static func outbound(
         clusterInfo: Telepresence_Manager_ClusterInfo, request: Telepresence_Connector_ConnectRequest,
-        session: String, namespace: String, server: ServerAddress, tunnelSocket: String
+        session: String, namespace: String, server: ServerAddress, tunnelSocket: String, tunnelConnections: Int = 1
     ) -> Telepresence_Daemon_OutboundInfo {
         var outbound = updated(Telepresence_Daemon_OutboundInfo(), with: clusterInfo)
         outbound.sessionID = session
@@ -28,7 +28,7 @@ struct NetworkJoin: Sendable {
         outbound.connectedNamespace = namespace
         outbound.mappedNamespaces = request.mappedNamespaces
         outbound.tunnelSocket = tunnelSocket
-        outbound.tunnelConnections = 1
+        outbound.tunnelConnections = Int32(tunnelConnections)
         return outbound
     }
 

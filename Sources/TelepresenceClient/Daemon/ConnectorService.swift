@@ -170,7 +170,8 @@ public actor ConnectorState {
                     }
                     let outbound = NetworkJoin.outbound(
                         clusterInfo: session.current.clusterInfo, request: request, session: session.current.session.sessionID,
-                        namespace: namespace, server: configuration.server, tunnelSocket: socketPath)
+                        namespace: namespace, server: configuration.server, tunnelSocket: socketPath,
+                        tunnelConnections: config.tunnelConnections)
                     network = try await join.connect(outbound)
                     joined = outbound
                 } catch is TunnelUnavailable {

@@ -15,17 +15,18 @@ import VIF
 final class NetworkSession: Sendable {
     private let current: Mutex<(info: Telepresence_Daemon_OutboundInfo, dns: WorkstationDNS.Configuration)>
     let interface: VirtualInterface
-    let tunnel: TunnelLink
+    /// The tunnel's connections (`OutboundInfo.tunnelConnections`, at least one).
+    let tunnels: [TunnelLink]
     let dns: WorkstationDNS
 
     /// What the session was asked for (the last update included).
     var info: Telepresence_Daemon_OutboundInfo { current.withLock { $0.info } }
 
     private init(info: Telepresence_Daemon_OutboundInfo, dnsConfiguration: WorkstationDNS.Configuration,
-                 interface: VirtualInterface, tunnel: TunnelLink, dns: WorkstationDNS) {
+                 interface: VirtualInterface, tunnels: [TunnelLink], dns: WorkstationDNS) {
         self.current = Mutex((info, dnsConfiguration))
         self.interface = interface
-        self.tunnel = tunnel
+        self.tunnels = tunnels
         self.dns = dns
     }
 
@@ -70,14 +71,21 @@ final class NetworkSession: Sendable {
         let eventLoop = group.next()
         let interface = try VirtualInterface(configuration: configuration, eventLoop: eventLoop)
         let bridge = interface.bridge
-        let tunnel = TunnelLink(socketPath: info.tunnelSocket, eventLoop: eventLoop, logger: logger) { multiplexer in
-            bridge.setMultiplexer(multiplexer)
+        let tunnels = (0..<max(1, min(Int(info.tunnelConnections), 16))).map { slot in
+            TunnelLink(socketPath: info.tunnelSocket, eventLoop: eventLoop, logger: logger) { multiplexer in
+                bridge.setMultiplexer(multiplexer, slot: slot)
+            }
         }
-        if await !tunnel.start() {
-            logger.warning("the tunnel did not come up at once; retrying in the background")
+        // Dialed together: the first connection costs the same time as all of them.
+        let up = await withTaskGroup(of: Bool.self) { group in
+            for tunnel in tunnels { group.addTask { await tunnel.start() } }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        if up < tunnels.count {
+            logger.warning("\(up) of \(tunnels.count) tunnel connections came up at once; retrying the others in the background")
         }
         guard let dnsIP = TunnelIPAddress(info.clusterDnsIp) else {
-            tunnel.stop()
+            tunnels.forEach { $0.stop() }
             interface.stop()
             throw RootDaemonError.badAddress(info.clusterDnsIp, "cluster DNS")
         }
@@ -93,22 +101,24 @@ final class NetworkSession: Sendable {
         do {
             dns = try await WorkstationDNS.start(dnsConfiguration, eventLoop: eventLoop, group: group) { bridge.multiplexer }
         } catch {
-            tunnel.stop()
+            tunnels.forEach { $0.stop() }
             interface.stop()
             throw error
         }
         logger.info("connected the workstation's network: \(interface.device.name), routes \(interface.routes.map(\.description).joined(separator: " ")), DNS on \(dnsConfiguration.listenAddress)")
-        return NetworkSession(info: info, dnsConfiguration: dnsConfiguration, interface: interface, tunnel: tunnel, dns: dns)
+        return NetworkSession(info: info, dnsConfiguration: dnsConfiguration, interface: interface, tunnels: tunnels, dns: dns)
     }
 
     func status() async -> Telepresence_Daemon_NetworkStatus {
         var status = Telepresence_Daemon_NetworkStatus()
-        status.state = tunnel.isUp ? "connected" : "reconnecting"
+        let up = tunnels.filter(\.isUp).count
+        // Connected while any connection carries the tunnel (new flows go to those up).
+        status.state = up > 0 ? "connected" : "reconnecting"
         status.device = interface.device.name
         status.routes = interface.routes.map(\.description)
         status.dnsAddress = dns.server.udpAddress.ipAddress ?? ""
-        status.tunnelConnectionsUp = tunnel.isUp ? 1 : 0
-        status.tunnelReconnects = Int32(tunnel.reconnects)
+        status.tunnelConnectionsUp = Int32(up)
+        status.tunnelReconnects = Int32(tunnels.reduce(0) { $0 + $1.reconnects })
         let bridge = interface.bridge
         if let stats = try? await bridge.eventLoop.submit({ bridge.statistics }).get() {
             status.activeFlows = Int32(stats.active)
@@ -118,7 +128,7 @@ final class NetworkSession: Sendable {
 
     func stop() async {
         await dns.stop()
-        tunnel.stop()
+        tunnels.forEach { $0.stop() }
         interface.stop()
     }
 }

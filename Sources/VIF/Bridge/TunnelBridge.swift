@@ -66,17 +66,24 @@ public final class TunnelBridge: Sendable {
         }
     }
 
-    /// The multiplexer new connections open streams on (nil: none; they are reset). Existing
-    /// streams stay on the multiplexer they were opened on. Call on the event loop.
-    public func setMultiplexer(_ multiplexer: TunnelMultiplexer?) {
+    /// The multiplexer of tunnel connection `slot` (nil: that connection is down). A new
+    /// connection opens its stream on the up multiplexer with the fewest streams; with none up,
+    /// it is reset. Existing streams stay on the multiplexer they were opened on. Several
+    /// tunnel connections give parallel flows each a TCP window of their own on a far link
+    /// (`./scripts/bench`: 4 flows at 20 ms RTT). Call on the event loop.
+    public func setMultiplexer(_ multiplexer: TunnelMultiplexer?, slot: Int = 0) {
         eventLoop.preconditionInEventLoop()
-        streams.multiplexer = multiplexer
+        if streams.multiplexers.count <= slot {
+            streams.multiplexers += Array(repeating: nil, count: slot + 1 - streams.multiplexers.count)
+        }
+        streams.multiplexers[slot] = multiplexer
     }
 
-    /// The multiplexer new connections use (nil while the tunnel is down). Call on the event loop.
+    /// A multiplexer that is up (the first), for single requests such as DNS lookups; nil while
+    /// the tunnel is down. Call on the event loop.
     public var multiplexer: TunnelMultiplexer? {
         eventLoop.preconditionInEventLoop()
-        return streams.multiplexer
+        return streams.multiplexers.lazy.compactMap { $0 }.first
     }
 
     /// Call on the event loop.
@@ -205,7 +212,8 @@ final class StackSide: @unchecked Sendable {
 final class StreamSide: @unchecked Sendable {
     let eventLoop: any EventLoop
     let configuration: TunnelBridge.Configuration
-    var multiplexer: TunnelMultiplexer?
+    /// One per tunnel connection (nil while it is down).
+    var multiplexers: [TunnelMultiplexer?] = []
     var statistics = TunnelBridge.Statistics()
     private var stack: StackSide?
     private var flows: [FlowID: Flow] = [:]
@@ -370,6 +378,7 @@ final class StreamSide: @unchecked Sendable {
         flow.openTimer = nil
         guard flow.stream == nil else { return }
         let id = flow.id
+        let multiplexer = multiplexers.lazy.compactMap { $0 }.min { $0.streamCount < $1.streamCount }
         guard let multiplexer, let tunnelFlow = Self.tunnelFlow(id) else {
             statistics.noTunnel += 1
             flows[id] = nil
