@@ -9,9 +9,11 @@ import VIF
 
 /// One connection of the workstation's network to the cluster, owned by the root daemon: the
 /// virtual interface (device, routes, stack, bridge), the tunnel to the traffic-manager through
-/// the user daemon, and the DNS server with resolv.conf pointed at it. `stop()` removes all of
-/// it; so does the process ending (device and routes go with it; resolv.conf is restored from
-/// its backup by the next start).
+/// the user daemon, and the DNS server with the system resolver pointed at it (systemd-resolved's
+/// split DNS on the device's link when resolved is in charge, resolv.conf replaced otherwise).
+/// `stop()` removes all of it; so does the process ending (device and routes go with it, and
+/// resolved forgets the link's DNS with the device; resolv.conf is restored from its backup by
+/// the next start).
 final class NetworkSession: Sendable {
     let info: Telepresence_Daemon_OutboundInfo
     let interface: VirtualInterface
@@ -60,6 +62,7 @@ final class NetworkSession: Sendable {
         dnsConfiguration.clusterDomain = info.clusterDomain.isEmpty ? "cluster.local" : info.clusterDomain
         dnsConfiguration.namespaces = info.mappedNamespaces
         dnsConfiguration.serviceSubnets = info.clusterSubnets
+        dnsConfiguration.deviceName = interface.device.name
         let dns: WorkstationDNS
         do {
             dns = try await WorkstationDNS.start(dnsConfiguration, eventLoop: eventLoop, group: group) { bridge.multiplexer }
@@ -68,7 +71,7 @@ final class NetworkSession: Sendable {
             interface.stop()
             throw error
         }
-        logger.info("connected the workstation's network: \(interface.device.name), routes \(interface.routes.map(\.description).joined(separator: " ")), DNS on \(dnsConfiguration.listenAddress)")
+        logger.info("connected the workstation's network: \(interface.device.name), routes \(interface.routes.map(\.description).joined(separator: " ")), DNS on \(dnsConfiguration.listenAddress) (system resolver: \(dns.mode))")
         return NetworkSession(info: info, interface: interface, tunnel: tunnel, dns: dns)
     }
 
