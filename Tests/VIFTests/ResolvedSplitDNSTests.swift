@@ -53,7 +53,9 @@ extension NetworkTests {
         static func withWorld(_ body: (World) async throws -> Void) async throws {
             guard NetworkTestEnvironment.check() else { return }
             if let reason = PrivateResolved.unavailableReason {
-                Issue.record("The systemd-resolved tests cannot run: \(reason).")
+                // Like the other kernel-peer tests: a failure in CI, a note elsewhere.
+                if NetworkTestEnvironment.isCI { Issue.record("The systemd-resolved tests cannot run: \(reason).") }
+                else { print("skipping a systemd-resolved test: \(reason)") }
                 return
             }
             let namespace = try NetworkNamespace()
@@ -112,11 +114,14 @@ extension NetworkTests {
                 let link = ResolvedSplitDNS(systemBusAddress: world.resolved.busAddress)
                 let plan = SplitDNSPlan(linkIndex: try world.linkIndex("tel0"), dnsServer: [198, 18, 0, 1],
                                         clusterDomain: "cluster.local", namespaces: ["default", "ns1"])
-                try await link.apply(plan)
+                let clock = ContinuousClock()
+                let applyTime = try await clock.measure { try await link.apply(plan) }
 
                 // Detection sees resolved in charge (resolv.conf links to its stub, its name is owned).
+                let probeStart = clock.now
                 let mode = await SystemResolverMode.probe(resolvConfPath: world.resolved.path("/etc/resolv.conf"),
                                                           systemBusAddress: world.resolved.busAddress)
+                let probeTime = clock.now - probeStart
                 #expect(mode == .resolvedSplitDNS)
 
                 let status = try await world.resolved.resolvectl(["status", "tel0"])
@@ -142,17 +147,30 @@ extension NetworkTests {
                 #expect(!world.ourServer.names.contains("example.org"), "our server saw \(world.ourServer.names)")
 
                 // The glibc resolver through the stub 127.0.0.53 (getent reads the namespace's
-                // /etc/resolv.conf, resolved's stub file with `search tel2-search`).
+                // /etc/resolv.conf, resolved's stub file with `search tel2-search`): getaddrinfo,
+                // what programs call, for every form; gethostbyname for the dotted ones (for a
+                // bare name it first asks AAAA of every candidate, including the single label,
+                // which resolved sends to LLMNR on the machine's other links: ~6 s, not ours).
                 for name in ["web", "web.ns1", "web.default.svc.cluster.local"] {
-                    let hosts = try await world.resolved.inside(["getent", "hosts", name])
-                    #expect(hosts.stdout.hasPrefix("10.96.0.99"), "getent hosts \(name): \(hosts.combined)")
+                    let started = clock.now
+                    let hosts = try await world.resolved.inside(["getent", "ahosts", name])
+                    let took = clock.now - started
+                    #expect(hosts.stdout.hasPrefix("10.96.0.99"), "getent ahosts \(name): \(hosts.combined)")
+                    #expect(took < .seconds(3), "getent ahosts \(name) took \(took)")
+                    print("split DNS figures: getent ahosts \(name) took \(took)")
+                    if name.contains(".") {
+                        let byName = try await world.resolved.inside(["getent", "hosts", name])
+                        #expect(byName.stdout.hasPrefix("10.96.0.99"), "getent hosts \(name): \(byName.combined)")
+                    }
                 }
                 let outsideHosts = try await world.resolved.inside(["getent", "hosts", "example.org"])
                 #expect(outsideHosts.stdout.hasPrefix("203.0.113.7"), "\(outsideHosts.combined)")
 
                 // Namespaces change: ns2 comes, ns1 goes.
-                try await link.apply(SplitDNSPlan(linkIndex: plan.linkIndex, dnsServer: plan.dnsServer,
-                                                  clusterDomain: "cluster.local", namespaces: ["default", "ns2"]))
+                let updateTime = try await clock.measure {
+                    try await link.apply(SplitDNSPlan(linkIndex: plan.linkIndex, dnsServer: plan.dnsServer,
+                                                      clusterDomain: "cluster.local", namespaces: ["default", "ns2"]))
+                }
                 let ns2 = try await world.query("web.ns2")
                 #expect(ns2.stdout.contains("10.96.0.99"), "\(ns2.combined)")
                 let ns1 = try await world.query("web.ns1")
@@ -160,7 +178,8 @@ extension NetworkTests {
 
                 // Revert: the link has no DNS left and names go to the uplink (a `.local` name
                 // would now go to mDNS only: resolved's rule without a routing domain).
-                try await link.revert()
+                let revertTime = try await clock.measure { try await link.revert() }
+                print("split DNS figures: probe \(probeTime), apply (6 busctl calls) \(applyTime), namespace update (1 call) \(updateTime), revert \(revertTime)")
                 let reverted = try await world.resolved.resolvectl(["status", "tel0"])
                 #expect(reverted.status == 0 && !reverted.stdout.contains("198.18.0.1") && !reverted.stdout.contains("cluster.local"),
                         "\(reverted.combined)")
