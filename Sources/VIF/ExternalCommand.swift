@@ -148,13 +148,13 @@ public enum ExternalCommandError: Error, Equatable, Sendable, CustomStringConver
     public var description: String {
         switch self {
         case .notFound(let name):
-            "\(name) is not installed; install it (it comes with systemd) or stop systemd-resolved so telepresence edits /etc/resolv.conf instead"
+            "\(name) is not installed (not in PATH nor in /usr/bin, /bin, /usr/sbin, /sbin); install it"
         case .couldNotStart(let command, let reason):
             "cannot start `\(command)`: \(reason); check that the root daemon may run it"
         case .timedOut(let command, let timeout):
-            "`\(command)` did not finish within \(timeout) and was stopped; check that systemd-resolved and the system bus respond (`resolvectl status`)"
+            "`\(command)` did not finish within \(timeout) and was stopped; run it by hand to see where it hangs"
         case .failed(let command, let status, let message):
-            "`\(command)` failed with exit status \(status)\(message.isEmpty ? "" : ": \(message)"); check systemd-resolved's log (`journalctl -u systemd-resolved`)"
+            "`\(command)` failed with exit status \(status)\(message.isEmpty ? "" : " (\(message))"); run it by hand to see why"
         }
     }
 }

@@ -18,23 +18,27 @@ public actor ResolvedSplitDNS {
 
     /// Brings the link to `plan`. A call that fails reverts the link, so a half-configured link
     /// (say, a server without its routing domains) never stays behind.
-    public func apply(_ plan: SplitDNSPlan) async throws(ExternalCommandError) {
+    public func apply(_ plan: SplitDNSPlan) async throws(ResolvedSplitDNSError) {
         let calls = plan.calls(from: current)
         do {
             for call in calls { try await Self.busctl(call.busctlArguments, systemBusAddress, timeout).check() }
         } catch {
             _ = try? await Self.busctl(plan.revert.busctlArguments, systemBusAddress, timeout).check()
             current = nil
-            throw error
+            throw .cannotConfigure(plan.linkIndex, error)
         }
         current = plan
     }
 
     /// Forgets the link's settings (quit, SIGTERM, disconnect); a no-op when nothing is applied.
-    public func revert() async throws(ExternalCommandError) {
+    public func revert() async throws(ResolvedSplitDNSError) {
         guard let plan = current else { return }
         current = nil
-        try await Self.busctl(plan.revert.busctlArguments, systemBusAddress, timeout).check()
+        do {
+            try await Self.busctl(plan.revert.busctlArguments, systemBusAddress, timeout).check()
+        } catch {
+            throw .cannotRevert(plan.linkIndex, error)
+        }
     }
 
     /// Whether systemd-resolved's name has an owner on the bus. Asks the bus itself
@@ -63,5 +67,19 @@ extension SystemResolverMode {
         }
         let owned = await ResolvedSplitDNS.isRunning(systemBusAddress: systemBusAddress)
         return detect(resolvedOwnsBusName: owned, resolvConfText: text, resolvConfLinkTarget: target)
+    }
+}
+
+public enum ResolvedSplitDNSError: Error, Equatable, Sendable, CustomStringConvertible {
+    case cannotConfigure(Int32, ExternalCommandError)
+    case cannotRevert(Int32, ExternalCommandError)
+
+    public var description: String {
+        switch self {
+        case .cannotConfigure(let link, let error):
+            "systemd-resolved did not take the cluster's DNS settings for link \(link): \(error); check `resolvectl status` and its log (journalctl -u systemd-resolved), or stop systemd-resolved so that telepresence edits /etc/resolv.conf instead"
+        case .cannotRevert(let link, let error):
+            "systemd-resolved did not drop the cluster's DNS settings for link \(link): \(error); they go when the device does, or run `resolvectl revert <device>`"
+        }
     }
 }
