@@ -130,8 +130,9 @@ extension NetworkTests {
                 #expect(status.stdout.contains("~cluster.local") && status.stdout.contains("~ns1") && status.stdout.contains("tel2-search"),
                         "\(status.combined)")
 
-                // Bare names (through tel2-search), svc.ns, and fully qualified names reach us.
-                for (name, asked) in [("web", "web.tel2-search"), ("web.ns1", "web.ns1"),
+                // Bare names (through tel2-search), svc.ns, svc.ns.svc and fully qualified names
+                // reach us.
+                for (name, asked) in [("web", "web.tel2-search"), ("web.ns1", "web.ns1"), ("web.ns1.svc", "web.ns1.svc"),
                                       ("web.default.svc.cluster.local", "web.default.svc.cluster.local")] {
                     world.ourServer.reset()
                     let answer = try await world.query(name)

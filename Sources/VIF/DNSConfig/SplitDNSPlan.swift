@@ -3,8 +3,9 @@
 /// Making the calls is `ResolvedSplitDNS`'s job; this type does no I/O.
 ///
 /// - The link's DNS server is our server on the device's address.
-/// - Routing domains `~<cluster domain>` and `~<namespace>` for every mapped namespace, so
-///   `svc.ns` and fully qualified cluster names go to us and nothing else does.
+/// - Routing domains `~<cluster domain>`, `~<namespace>` for every mapped namespace, `~svc` and
+///   `~pod`, so fully qualified cluster names, `svc.ns`, `svc.ns.svc` and `a-b-c-d.ns.pod` go to
+///   us (the names our responder treats as the cluster's) and nothing else does.
 /// - The search domain `tel2-search` (also a routing domain): resolved sends a single-label name
 ///   to DNS only with a search domain appended, and our responder answers `name.tel2-search`
 ///   as a name in the connected namespace.
@@ -30,11 +31,14 @@ public struct SplitDNSPlan: Equatable, Sendable {
         self.searchDomain = Self.trimmed(searchDomain)
     }
 
-    /// The link's domains: the search domain, then the routing-only ones (the cluster domain
-    /// and each namespace).
+    /// The link's domains: the search domain, then the routing-only ones (the cluster domain,
+    /// `svc`, `pod`, and each namespace).
     public var domains: [(name: String, routingOnly: Bool)] {
-        var result: [(name: String, routingOnly: Bool)] = [(searchDomain, false), (clusterDomain, true)]
-        result += namespaces.filter { $0 != clusterDomain && $0 != searchDomain }.map { ($0, true) }
+        var result: [(name: String, routingOnly: Bool)] = [(searchDomain, false)]
+        var seen: Set<String> = [searchDomain]
+        for domain in [clusterDomain, "svc", "pod"] + namespaces where seen.insert(domain).inserted {
+            result.append((domain, true))
+        }
         return result
     }
 
