@@ -3,6 +3,9 @@ import Foundation
 /// Makes a `SplitDNSPlan`'s calls on systemd-resolved over the system bus (with `busctl`), keeps
 /// the plan in force so that an update sends only what changed, and reverts the link on `revert()`.
 ///
+/// Calls are not meant to overlap (the actor does not queue across its awaits): the root daemon
+/// makes them one at a time (connect, namespace updates, disconnect).
+///
 /// After a crash nothing needs reverting: the TUN device disappears with the process and resolved
 /// drops a link's settings when the link goes (asserted by the tests against a real resolved).
 public actor ResolvedSplitDNS {
