@@ -16,6 +16,24 @@ need_debs() {
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# fetch_deb PKG : download PKG's .deb and unpack it under .build-deps/PKG (gitignored), without
+# installing it: for programs the tests run privately, whose package scripts would change this
+# machine (systemd-resolved's would point /etc/resolv.conf at a stub no one serves).
+fetch_deb() {
+  local pkg="$1"
+  local dest="$ROOT/.build-deps/$pkg" debs="$ROOT/.build-deps/debs"
+  [ -f "$dest/.unpacked" ] && return 0
+  echo "==> fetching $pkg (unpacked under .build-deps, not installed)"
+  mkdir -p "$debs"
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  # apt-get download runs as _apt when it can write the folder and as root otherwise; both work.
+  (cd "$debs" && { apt-get download -q "$pkg" >/dev/null 2>&1 || { $sudo apt-get update -qq && apt-get download -q "$pkg" >/dev/null; }; })
+  local deb; deb="$(ls -t "$debs/${pkg}"_*.deb | head -1)"
+  rm -rf "$dest"; mkdir -p "$dest"
+  dpkg-deb -x "$deb" "$dest"
+  touch "$dest/.unpacked"
+}
+
 # need_pip PKG==VER... : pip install what is not importable at that version.
 need_pip() {
   local missing=()

@@ -9,9 +9,11 @@ import VIF
 
 /// One connection of the workstation's network to the cluster, owned by the root daemon: the
 /// virtual interface (device, routes, stack, bridge), the tunnel to the traffic-manager through
-/// the user daemon, and the DNS server with resolv.conf pointed at it. `stop()` removes all of
-/// it; so does the process ending (device and routes go with it; resolv.conf is restored from
-/// its backup by the next start).
+/// the user daemon, and the DNS server with the system resolver pointed at it (systemd-resolved's
+/// split DNS on the device's link when resolved is in charge, resolv.conf replaced otherwise).
+/// `stop()` removes all of it; so does the process ending (device and routes go with it, and
+/// resolved forgets the link's DNS with the device; resolv.conf is restored from its backup by
+/// the next start).
 final class NetworkSession: Sendable {
     private let current: Mutex<(info: Telepresence_Daemon_OutboundInfo, dns: WorkstationDNS.Configuration)>
     let interface: VirtualInterface
@@ -97,6 +99,7 @@ final class NetworkSession: Sendable {
         dnsConfiguration.clusterDomain = info.clusterDomain.isEmpty ? "cluster.local" : info.clusterDomain
         dnsConfiguration.namespaces = info.mappedNamespaces
         dnsConfiguration.serviceSubnets = info.clusterSubnets
+        dnsConfiguration.deviceName = interface.device.name
         let dns: WorkstationDNS
         do {
             dns = try await WorkstationDNS.start(dnsConfiguration, eventLoop: eventLoop, group: group) { bridge.multiplexer }
@@ -105,7 +108,7 @@ final class NetworkSession: Sendable {
             interface.stop()
             throw error
         }
-        logger.info("connected the workstation's network: \(interface.device.name), routes \(interface.routes.map(\.description).joined(separator: " ")), DNS on \(dnsConfiguration.listenAddress)")
+        logger.info("connected the workstation's network: \(interface.device.name), routes \(interface.routes.map(\.description).joined(separator: " ")), DNS on \(dnsConfiguration.listenAddress) (system resolver: \(dns.mode))")
         return NetworkSession(info: info, dnsConfiguration: dnsConfiguration, interface: interface, tunnels: tunnels, dns: dns)
     }
 
