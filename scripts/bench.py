@@ -157,11 +157,38 @@ class Cluster:
             p.kill()
         self.sh([self.bin + "/sandbox-cluster", "down", "--name", self.name], check=False)
 
+    def start_in(self, namespace, args, port):
+        """Starts args in sbx-NAME-<namespace> and waits until something listens on port there."""
+        netns = "sbx-%s-%s" % (self.name, namespace)
+        p = subprocess.Popen(["ip", "netns", "exec", netns] + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.background.append(p)
+        deadline = time.time() + 10
+        while ":%d " % port not in subprocess.run(["ip", "netns", "exec", netns, "ss", "-ltnH"], capture_output=True, text=True).stdout:
+            if time.time() > deadline or p.poll() is not None:
+                raise RuntimeError("%s did not listen on %d" % (" ".join(args[:3]), port))
+            time.sleep(0.02)
+
     def node_echo_server(self, host, port):
-        p = subprocess.Popen(["ip", "netns", "exec", "sbx-%s-node" % self.name, "python3", "-c", CLIENT, "echoserver", host, str(port)],
+        self.start_in("node", ["python3", "-c", CLIENT, "echoserver", host, str(port)], port)
+
+    def relay_chain(self, pod_ip, port=9000):
+        """The tunnel's hops as four plain byte relays (socat, 64 KiB buffers, no TLS, no
+        user-space TCP): workstation -> unix socket -> API server's address -> node -> pod.
+        What any design with these hops could reach at best on this machine. Returns the
+        workstation-side port to connect to."""
+        sock = "/tmp/tp-bench-%s.sock" % self.name
+        relay = ["socat", "-b", "65536"]
+        self.start_in("node", relay + ["TCP-LISTEN:7104,bind=10.244.0.1,reuseaddr,fork", "TCP:%s:%d" % (pod_ip, port)], 7104)
+        self.start_in("node", relay + ["TCP-LISTEN:7103,bind=192.0.2.1,reuseaddr,fork", "TCP:10.244.0.1:7104"], 7103)
+        p = subprocess.Popen(["ip", "netns", "exec", "sbx-%s-ws" % self.name] + relay + ["UNIX-LISTEN:%s,fork,unlink-early" % sock, "TCP:192.0.2.1:7103"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.background.append(p)
-        time.sleep(0.5)
+        deadline = time.time() + 10
+        while not os.path.exists(sock):
+            if time.time() > deadline: raise RuntimeError("socat did not listen on %s" % sock)
+            time.sleep(0.02)
+        self.start_in("ws", relay + ["TCP-LISTEN:7101,bind=127.0.0.1,reuseaddr,fork", "UNIX-CONNECT:%s" % sock], 7101)
+        return 7101
 
     def daemon_cpu(self):
         """CPU seconds used so far by each Telepresence daemon of this cluster's workstation."""
@@ -268,6 +295,11 @@ def main():
         cpu_per_gib = {k: (cpu_after[k] - cpu_before.get(k, 0)) / moved_gib for k in cpu_after}
         results["daemon CPU s per GiB"] = cpu_per_gib
         row("bulk TCP workstation->pod vs pod->pod (MB/s each way)", tunneled, direct, "MB/s", ">= 0.5")
+        # The ceiling for these hops: the same path as four plain relays.
+        chain_port = near.relay_chain(near.pod_ip)
+        chained = bulk_mbps(near.ws, "127.0.0.1", args.mib, port=chain_port)
+        row("  reference: the same hops as 4 plain relays (socat, no TLS) vs pod->pod", chained, direct, "MB/s", "-")
+        row("  tunnel vs those 4 plain relays", tunneled, chained, "MB/s", "-")
         rr_direct = [float(x) for x in client(near.in_pod, "rr", near.pod_ip, 9000, 2000).split()]
         rr_tunnel = [float(x) for x in client(near.ws, "rr", near.pod_ip, 9000, 2000).split()]
         for p, target in ((50, "0.3 ms"), (99, "2 ms")):
