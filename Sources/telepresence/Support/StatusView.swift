@@ -132,6 +132,10 @@ struct StatusView: Encodable {
             if let device = root.device { rows.append(["  Device:", device]) }
             if let routes = root.routes, !routes.isEmpty { rows.append(["  Routes:", routes.joined(separator: ", ")]) }
             if let dns = root.dns { rows.append(["  DNS server:", dns]) }
+            if let up = root.tunnel_connections {
+                let reconnects = root.tunnel_reconnects ?? 0
+                rows.append(["  Tunnel:", "\(up) connection\(up == 1 ? "" : "s") up" + (reconnects > 0 ? ", \(reconnects) reconnect\(reconnects == 1 ? "" : "s")" : "")])
+            }
             if let error = root.error { rows.append(["  Note:", error]) }
         }
         if let manager = traffic_manager {
