@@ -113,7 +113,7 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
-        // Helpers shared by the test targets (deterministic randomness).
+        // Helpers shared by the test targets (deterministic randomness, running commands and built executables).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "NetStackTests", dependencies: ["NetStack", "TestSupport"]),
         .testTarget(

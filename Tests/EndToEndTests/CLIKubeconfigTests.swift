@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The CLI's kubeconfig handling as a user meets it: listing contexts, and clear errors for

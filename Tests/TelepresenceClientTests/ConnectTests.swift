@@ -4,6 +4,7 @@ import KubeClient
 import Logging
 import RPC
 import Sandbox
+import TestSupport
 import Testing
 import TrafficManager
 @testable import TelepresenceClient

@@ -11,6 +11,8 @@ public enum ProcessRunner {
         public var status: Int32
         public var stdout: String
         public var stderr: String
+        /// Whether the command was still running at the deadline (and so was killed).
+        public var timedOut = false
         /// stdout then stderr, for messages.
         public var combined: String { stderr.isEmpty ? stdout : stdout + stderr }
     }
@@ -57,6 +59,7 @@ public enum ProcessRunner {
         try? err.fileHandleForReading.close()
         var result = collected.output
         result.status = killed ? -1 : process.terminationStatus
+        result.timedOut = killed
         if killed { result.stderr += "\n[killed after \(timeout)]" }
         return result
     }
