@@ -113,7 +113,8 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
-        // Helpers shared by the test targets (deterministic randomness, running commands and built executables).
+        // Helpers shared by the test targets (deterministic randomness, running commands and built
+        // executables, finding processes in /proc).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "NetStackTests", dependencies: ["NetStack", "TestSupport"]),
         .testTarget(

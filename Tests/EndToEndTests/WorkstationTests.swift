@@ -319,13 +319,10 @@ struct Workstation {
     /// The telepresence daemons started for this test (found by its runtime folder).
     func daemonProcesses(kind: String? = nil) -> [Int32] {
         let marker = home.path
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap(Int32.init).filter { pid in
-            guard let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ"),
-                  let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            let command = String(decoding: cmdline, as: UTF8.self)
+        return ProcessTable.processes { process in
+            let command = process.commandLine
             let isDaemon = kind.map { command.contains($0) } ?? (command.contains("userd") || command.contains("daemon-foreground"))
-            return isDaemon && (String(decoding: environ, as: UTF8.self).contains(marker) || command.contains(marker))
+            return isDaemon && (command.contains(marker) || process.environment.contains(marker))
         }
     }
 

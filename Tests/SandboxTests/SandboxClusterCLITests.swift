@@ -154,12 +154,13 @@ struct SandboxClusterCLITests {
 
     /// Live `sandbox-cluster serve --name NAME` processes.
     func serverProcesses(_ name: String) -> [Int32] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap(Int32.init).filter { pid in
-            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !isZombie(pid) else { return false }
-            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            return arguments.count > 3 && arguments[0].hasSuffix("sandbox-cluster") && arguments[1] == "serve"
-                && zip(arguments, arguments.dropFirst()).contains { $0 == "--name" && $1 == name }
-        }
+        ProcessTable.processes { $0.isRunning && Self.isServer($0, cluster: name) }
+    }
+
+    /// Whether `process` is cluster `name`'s `sandbox-cluster serve --name NAME`.
+    static func isServer(_ process: ProcessTable.Process, cluster name: String) -> Bool {
+        let arguments = process.arguments
+        return arguments.count > 3 && arguments[0].hasSuffix("sandbox-cluster") && arguments[1] == "serve"
+            && zip(arguments, arguments.dropFirst()).contains { $0 == "--name" && $1 == name }
     }
 }

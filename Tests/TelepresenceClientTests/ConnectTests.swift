@@ -300,13 +300,7 @@ import TrafficManager
     /// `telepresence userd` processes started for this environment's runtime folder.
     static func spawnedDaemons(environment: [String: String]) -> [Int32] {
         let runtime = environment["XDG_RUNTIME_DIR"] ?? ""
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap(Int32.init).filter { pid in
-            guard let cmdline = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")),
-                  String(decoding: cmdline, as: UTF8.self).contains("userd"),
-                  let env = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ")) else { return false }
-            return String(decoding: env, as: UTF8.self).contains("XDG_RUNTIME_DIR=\(runtime)")
-        }
+        return ProcessTable.processes { $0.commandLine.contains("userd") && $0.environment.contains("XDG_RUNTIME_DIR=\(runtime)") }
     }
 }
 

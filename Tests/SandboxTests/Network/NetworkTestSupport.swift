@@ -46,14 +46,8 @@ func expectNothingLeft(cluster name: String, processes: [Int32] = [], sourceLoca
     #expect(namespaces.isEmpty, "network namespaces left: \(namespaces)", sourceLocation: sourceLocation)
     let etc = ((try? FileManager.default.contentsOfDirectory(atPath: "/etc/netns")) ?? []).filter { $0.hasPrefix(prefix) }
     #expect(etc.isEmpty, "/etc/netns entries left: \(etc)", sourceLocation: sourceLocation)
-    let alive = processes.filter { kill($0, 0) == 0 && !isZombie($0) }
+    let alive = processes.filter(ProcessTable.isRunning)
     #expect(alive.isEmpty, "processes left: \(alive)", sourceLocation: sourceLocation)
-}
-
-func isZombie(_ pid: Int32) -> Bool {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return true }
-    return stat[stat.index(close, offsetBy: 2)] == "Z"
 }
 
 /// An API server with the whole cluster network (topology, service rules, DNS), removed after

@@ -1,5 +1,6 @@
 import Foundation
 import KubeClient
+import TestSupport
 import Testing
 
 @testable import Sandbox
@@ -80,14 +81,7 @@ struct NodeFixture {
 
     /// Pids whose command line or mounts name `path` (a container or its launcher).
     static func processesUsing(_ path: String) -> [Int32] {
-        var result: [Int32] = []
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let pid = Int32(entry), pid != getpid() else { continue }
-            let cmdline = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            let mounts = (try? String(contentsOfFile: "/proc/\(pid)/mountinfo", encoding: .utf8)) ?? ""
-            if cmdline.contains(path) || mounts.contains(path) { result.append(pid) }
-        }
-        return result
+        ProcessTable.processes { $0.commandLine.contains(path) || $0.mountInfo.contains(path) }
     }
 
     // MARK: Helpers

@@ -51,7 +51,7 @@ struct LiveCluster {
         let down = try await ProcessRunner.run([executable.path, "down", "--name", name], environment: environment, timeout: .seconds(30))
         #expect(down.status == 0, "sandbox-cluster down failed: \(down.combined)")
         // `down` returns once the server exited; its children may still be reaped by init.
-        _ = await waitFor(5) { processes.allSatisfy { kill($0, 0) != 0 || isZombie($0) } }
+        _ = await waitFor(5) { processes.allSatisfy { !ProcessTable.isRunning($0) } }
         expectNothingLeft(cluster: name, processes: processes)
         let prefix = ClusterNames(cluster: name).prefix
         let statePath = state?.path ?? prefix
@@ -66,19 +66,10 @@ struct LiveCluster {
     /// network namespaces (pods' containers, exec sessions, the launcher).
     func processes() -> [Int32] {
         let prefix = names.prefix
-        var inodes = Set<UInt64>()
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? [] where entry.hasPrefix(prefix) {
-            var info = stat()
-            if stat("/run/netns/\(entry)", &info) == 0 { inodes.insert(UInt64(info.st_ino)) }
-        }
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap(Int32.init).filter { pid in
-            var info = stat()
-            if stat("/proc/\(pid)/ns/net", &info) == 0, inodes.contains(UInt64(info.st_ino)) { return true }
-            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            return arguments.count > 3 && arguments[0].hasSuffix("sandbox-cluster") && arguments[1] == "serve"
-                && zip(arguments, arguments.dropFirst()).contains { $0 == "--name" && $1 == name }
+        let namespaces = ((try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []).filter { $0.hasPrefix(prefix) }
+        let inodes = Set(namespaces.compactMap { ProcessTable.inode(of: "/run/netns/\($0)") })
+        return ProcessTable.processes { process in
+            process.networkNamespace.map(inodes.contains) == true || SandboxClusterCLITests.isServer(process, cluster: name)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import Sandbox
+import TestSupport
 import Testing
 
 /// A sandbox API server with its kubeconfig in a temporary folder, and the folder a test's
@@ -70,13 +71,7 @@ struct SandboxFixture {
 
 /// Ends every process whose command line names `marker` (SIGTERM, then SIGKILL after 5 s).
 func stopProcesses(mentioning marker: String) {
-    func pids() -> [Int32] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap(Int32.init).filter { pid in
-            guard pid != getpid(), let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            return String(decoding: cmdline, as: UTF8.self).contains(marker)
-        }
-    }
+    func pids() -> [Int32] { ProcessTable.processes { $0.commandLine.contains(marker) } }
     let found = pids()
     guard !found.isEmpty else { return }
     for pid in found { kill(pid, SIGTERM) }
