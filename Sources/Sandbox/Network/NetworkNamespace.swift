@@ -1,3 +1,4 @@
+import CNodeSupport
 import Foundation
 import Synchronization
 
@@ -22,7 +23,7 @@ public enum NetworkNamespace {
     public static func runBlocking<T: Sendable>(in name: String, _ body: @escaping @Sendable () throws -> T) throws -> T {
         let result = Mutex<Result<T, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
-        start(in: name, body) { outcome in
+        onThread(enteringNamespaceAt: path(of: name), threadName: "netns \(name)", entryError: { $0.clusterNetworkError(name) }, body) { outcome in
             result.withLock { $0 = outcome }
             done.signal()
         }
@@ -33,35 +34,56 @@ public enum NetworkNamespace {
     /// Runs `body` on a fresh thread inside namespace `name`; the awaiting task does not block
     /// a thread meanwhile.
     public static func run<T: Sendable>(in name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await run(enteringNamespaceAt: path(of: name), threadName: "netns \(name)", entryError: { $0.clusterNetworkError(name) }, body)
+    }
+
+    /// Runs `body` on a fresh thread inside the namespace whose file is `path` (a pod's, which the
+    /// node names by path); the awaiting task does not block a thread meanwhile. Failing to enter
+    /// throws what `entryError` makes of it, so each caller speaks its own errors.
+    static func run<T: Sendable>(
+        enteringNamespaceAt path: String, threadName: String,
+        entryError: @escaping @Sendable (NamespaceEntryFailure) -> any Error, _ body: @escaping @Sendable () throws -> T
+    ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            start(in: name, body) { continuation.resume(with: $0) }
+            onThread(enteringNamespaceAt: path, threadName: threadName, entryError: entryError, body) { continuation.resume(with: $0) }
         }
     }
 
-    private static func start<T: Sendable>(
-        in name: String, _ body: @escaping @Sendable () throws -> T, completion: @escaping @Sendable (Result<T, any Error>) -> Void
+    /// The one place a thread enters a network namespace. `setns` moves only the calling thread
+    /// and a socket belongs to the namespace of the thread that created it, so the thread is
+    /// started here, enters, runs `body` (which makes its sockets) and ends: a pooled thread
+    /// (Swift concurrency, NIO, Dispatch) would carry the namespace into its next job.
+    private static func onThread<T: Sendable>(
+        enteringNamespaceAt path: String, threadName: String,
+        entryError: @escaping @Sendable (NamespaceEntryFailure) -> any Error, _ body: @escaping @Sendable () throws -> T,
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
         let thread = Thread {
-            do {
-                try enter(name)
-                completion(.success(try body()))
+            do throws(NamespaceEntryFailure) {
+                try enter(path)
             } catch {
-                completion(.failure(error))
+                completion(.failure(entryError(error)))
+                return
             }
+            completion(Result { try body() })
         }
-        thread.name = "netns \(name)"
+        thread.name = threadName
         thread.start()
     }
 
-    /// Moves the calling thread into namespace `name`. Only for threads this module owns.
-    static func enter(_ name: String) throws(ClusterNetworkError) {
-        let fd = open("\(directory)/\(name)", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .namespaceMissing(name) }
+    /// Moves the calling thread into the namespace whose file is `path`. Only for threads
+    /// `onThread` starts.
+    private static func enter(_ path: String) throws(NamespaceEntryFailure) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw NamespaceEntryFailure(opening: true, errno: errno) }
         defer { close(fd) }
-        guard LinuxCalls.setns(fd, LinuxCalls.cloneNewNet) == 0 else {
-            throw .system("enter the network namespace \(name)", errno: errno)
+        guard sbx_setns(fd, CChar(UInt8(ascii: "n"))) == 0 else {
+            throw NamespaceEntryFailure(opening: false, errno: errno)
         }
     }
+
+    /// The file of namespace `name`.
+    static func path(of name: String) -> String { "\(directory)/\(name)" }
 
     /// A listening (TCP) or bound (UDP) IPv4 socket on `host:port` inside namespace `name`,
     /// non-blocking and close-on-exec, ready to hand to NIO (`withBoundSocket`) or a thread.
@@ -100,19 +122,21 @@ public enum NetworkNamespace {
     }
 }
 
-/// glibc calls that Swift's Glibc module does not import (they need _GNU_SOURCE).
+/// Why a thread could not enter a network namespace: its file could not be opened (the
+/// namespace is gone) or `setns` refused.
+struct NamespaceEntryFailure: Error {
+    /// Whether opening the file failed (else `setns` did).
+    let opening: Bool
+    let errno: Int32
+
+    /// As the cluster network reports it for the namespace called `name`.
+    func clusterNetworkError(_ name: String) -> ClusterNetworkError {
+        opening ? .namespaceMissing(name) : .system("enter the network namespace \(name)", errno: errno)
+    }
+}
+
+/// File-descriptor calls the cluster network's threads share.
 enum LinuxCalls {
-    /// CLONE_NEWNET from <sched.h>.
-    static let cloneNewNet: Int32 = 0x4000_0000
-
-    typealias SetNamespace = @convention(c) (Int32, Int32) -> Int32
-    static let setns: SetNamespace = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "setns") else {
-            return { _, _ in errno = ENOSYS; return -1 }
-        }
-        return unsafeBitCast(symbol, to: SetNamespace.self)
-    }()
-
     /// A pipe whose ends are close-on-exec and non-blocking.
     static func pipe() throws(ClusterNetworkError) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
