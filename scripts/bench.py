@@ -9,80 +9,8 @@ workstation namespace. Prints a table and writes JSON.
 """
 import argparse, json, os, random, re, statistics, subprocess, sys, tempfile, threading, time
 
-CLIENT = r'''
-import socket, sys, time, random
-mode = sys.argv[1]
-def bulk(host, port, mib):
-    s = socket.create_connection((host, int(port)), timeout=60)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-    block = b"x" * (1 << 20); total = int(mib) << 20
-    import threading
-    def send():
-        for _ in range(int(mib)): s.sendall(block)
-        s.shutdown(socket.SHUT_WR)
-    start = time.time(); t = threading.Thread(target=send); t.start(); got = 0
-    while got < total:
-        chunk = s.recv(4 << 20)
-        if not chunk: break
-        got += len(chunk)
-    t.join(); elapsed = time.time() - start
-    print("%.6f %d" % (elapsed, got))
-def pbulk(host, port, mib, n):
-    # n connections at once, each echoing mib MiB; prints the time until the last finished.
-    import threading
-    results = []
-    def one():
-        s = socket.create_connection((host, int(port)), timeout=60)
-        block = b"x" * (1 << 20); total = int(mib) << 20
-        def send():
-            for _ in range(int(mib)): s.sendall(block)
-            s.shutdown(socket.SHUT_WR)
-        t = threading.Thread(target=send); t.start(); got = 0
-        while got < total:
-            chunk = s.recv(4 << 20)
-            if not chunk: break
-            got += len(chunk)
-        t.join(); results.append(got)
-    start = time.time()
-    threads = [threading.Thread(target=one) for _ in range(int(n))]
-    for t in threads: t.start()
-    for t in threads: t.join()
-    print("%.6f %d" % (time.time() - start, sum(results)))
-def ttfb(host, port, n):
-    out = []
-    for _ in range(int(n)):
-        start = time.time()
-        s = socket.create_connection((host, int(port)), timeout=10)
-        s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n"); s.recv(1)
-        out.append((time.time() - start) * 1000); s.close()
-    print(" ".join("%.3f" % x for x in out))
-def rr(host, port, n):
-    s = socket.create_connection((host, int(port)), timeout=10)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    out = []
-    for _ in range(int(n)):
-        start = time.perf_counter(); s.sendall(b"x")
-        s.recv(1); out.append((time.perf_counter() - start) * 1e6)
-    print(" ".join("%.1f" % x for x in out))
-def dns(*names):
-    out = []
-    for name in names:
-        start = time.perf_counter(); socket.getaddrinfo(name, 80, socket.AF_INET, socket.SOCK_STREAM)
-        out.append((time.perf_counter() - start) * 1000)
-    print(" ".join("%.3f" % x for x in out))
-def echoserver(host, port):
-    import threading
-    srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); srv.bind((host, int(port))); srv.listen(16)
-    def serve(c):
-        while True:
-            d = c.recv(4 << 20)
-            if not d: break
-            c.sendall(d)
-        c.close()
-    while True:
-        c, _ = srv.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
-{"bulk": bulk, "pbulk": pbulk, "ttfb": ttfb, "rr": rr, "dns": dns, "echoserver": echoserver}[mode](*sys.argv[2:])
-'''
+# The probes (bulk, pbulk, ttfb, rr, dns, echoserver) run in pods and namespaces, which see this file.
+NETPROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "netprobe.py")
 
 MANIFEST = """apiVersion: apps/v1
 kind: Deployment
@@ -169,7 +97,7 @@ class Cluster:
             time.sleep(0.02)
 
     def node_echo_server(self, host, port):
-        self.start_in("node", ["python3", "-c", CLIENT, "echoserver", host, str(port)], port)
+        self.start_in("node", ["python3", NETPROBE, "echoserver", host, str(port)], port)
 
     def relay_chain(self, pod_ip, port=9000):
         """The tunnel's hops as four plain byte relays (socat, 64 KiB buffers, no TLS, no
@@ -229,7 +157,7 @@ class Cluster:
 
 
 def client(run, mode, *args, timeout=300):
-    return run(["python3", "-c", CLIENT, mode] + [str(a) for a in args], timeout=timeout)
+    return run(["python3", NETPROBE, mode] + [str(a) for a in args], timeout=timeout)
 
 
 def bulk_mbps(run, host, mib, port=9000):

@@ -51,18 +51,18 @@ struct WorkstationTests {
             let podIP = try await ws.expectSuccess(["kubectl", "get", "pods", "-l", "app=echo", "-o", "jsonpath={.items[0].status.podIP}"])
             #expect(try await ws.expectSuccess(["curl", "-s", "-m", "5", "http://\(podIP):8080/"]).contains("\"pod\""))
             // UDP by service name.
-            #expect(try await ws.python(Workstation.udpEcho, ["echo", "9001"]) == "udp ok")
+            #expect(try await ws.probe("udp-echo", ["echo", "9001"]) == "udp ok")
             // Names outside the cluster still resolve through the workstation's own resolver.
             #expect(try await ws.expectSuccess(["dig", "+short", "+time=2", "outside.test"]) == "192.0.2.1")
             // 200 connections at once, each with its own answer.
-            #expect(try await ws.python(Workstation.parallel, ["echo", "9000", "200"]) == "200 ok")
+            #expect(try await ws.probe("parallel", ["echo", "9000", "200"]) == "200 ok")
             // A big transfer both ways, checked.
             let size = Workstation.bulkMegabytes
             let bulkStarted = ContinuousClock.now
-            #expect(try await ws.python(Workstation.bulk, ["echo", "9000", String(size)], timeout: .seconds(300)) == "\(size) MiB ok")
+            #expect(try await ws.probe("bulk-checked", ["echo", "9000", String(size)], timeout: .seconds(300)) == "\(size) MiB ok")
             print("\(size) MiB each way through the tunnel (debug build): \(ContinuousClock.now - bulkStarted)")
             // A closed port fails fast (RST as soon as the cluster side's dial fails).
-            let closed = try await ws.python(Workstation.closedPort, [podIP, "1"])
+            let closed = try await ws.probe("closed-port", [podIP, "1"])
             #expect(closed.hasPrefix("reset"), "\(closed)")
 
             try await ws.expectSuccess(["telepresence", "quit"])
@@ -295,8 +295,19 @@ struct Workstation {
         return (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
     }
 
+    /// Runs a probe of scripts/netprobe.py (shared with scripts/bench.py) in the workstation
+    /// namespace: its output, or "failed: ..." with what it printed.
+    func probe(_ mode: String, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> String {
+        try await python3([Self.netprobe, mode] + arguments, timeout: timeout)
+    }
+
+    /// Runs a script of the test's own in the workstation namespace, as `probe` does.
     func python(_ script: String, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> String {
-        let result = try await run(["python3", "-c", script] + arguments, timeout: timeout)
+        try await python3(["-c", script] + arguments, timeout: timeout)
+    }
+
+    private func python3(_ arguments: [String], timeout: Duration) async throws -> String {
+        let result = try await run(["python3"] + arguments, timeout: timeout)
         return result.status == 0 ? result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : "failed: \(result.combined)"
     }
 
@@ -360,51 +371,8 @@ struct Workstation {
         try await expectSuccess(["kubectl", "rollout", "status", "deployment/echo", "--timeout=60s"])
     }
 
-    static let udpEcho = """
-        import socket, sys
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
-        s.sendto(b"udp ok", (sys.argv[1], int(sys.argv[2])))
-        print(s.recv(100).decode())
-        """
-
-    static let parallel = """
-        import socket, sys, threading
-        host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-        socks = [socket.create_connection((host, port), timeout=20) for _ in range(n)]
-        for i, s in enumerate(socks): s.sendall(b"conn %d\\n" % i)
-        good = sum(1 for i, s in enumerate(socks) if s.recv(100) == b"conn %d\\n" % i)
-        print("%d ok" % good if good == n else "%d of %d" % (good, n))
-        """
-
-    static let bulk = """
-        import hashlib, socket, sys, threading
-        host, port, mib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-        total = mib << 20
-        s = socket.create_connection((host, port), timeout=60)
-        block = bytes((i * 7 + (i >> 9)) & 255 for i in range(1 << 20))
-        sent = hashlib.sha256()
-        def send():
-            for _ in range(mib):
-                s.sendall(block); sent.update(block)
-            s.shutdown(socket.SHUT_WR)
-        t = threading.Thread(target=send); t.start()
-        got, received = 0, hashlib.sha256()
-        while got < total:
-            chunk = s.recv(1 << 20)
-            if not chunk: break
-            received.update(chunk); got += len(chunk)
-        t.join()
-        print("%d MiB ok" % mib if got == total and sent.digest() == received.digest() else "got %d of %d" % (got, total))
-        """
-
-    static let closedPort = """
-        import socket, sys, time
-        start = time.time()
-        s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
-        try:
-            s.sendall(b"hello"); data = s.recv(10)
-            print("no reset: %r" % data)
-        except ConnectionResetError:
-            print("reset after %.3f s" % (time.time() - start))
-        """
+    /// scripts/netprobe.py of this checkout, found from this file so a fresh clone needs nothing.
+    static let netprobe = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("scripts/netprobe.py").path
 }
