@@ -58,7 +58,8 @@ public final class TunnelBridge: Sendable {
         self.eventLoop = eventLoop
         let streams = StreamSide(eventLoop: eventLoop, configuration: configuration)
         self.streams = streams
-        runner = try NetStackRunner(device: device, configuration: stackConfiguration) { loop in
+        // The stack on the streams' loop: messages between the halves wake no other thread.
+        runner = try NetStackRunner(device: device, configuration: stackConfiguration, eventLoop: eventLoop) { loop in
             let side = StackSide(stack: loop.stack, streams: streams, post: loop.post)
             loop.stack.onEvent = { side.handle($0) }
             // Runs before any message from this side reaches the event loop (FIFO).
