@@ -234,6 +234,13 @@ def main():
             added = (pct(rr_tunnel, p) - pct(rr_direct, p)) / 1000
             rows.append(("request latency added by the tunnel, p%d (ms)" % p, added, pct(rr_direct, p) / 1000, "ms", None, "<= " + target))
             results["latency added p%d" % p] = {"value": added, "direct_ms": pct(rr_direct, p) / 1000, "tunnel_ms": pct(rr_tunnel, p) / 1000, "target": target}
+        # What the same hops cost as plain relays: each hop wakes a sleeping process, which on
+        # a virtual machine's idle CPUs is most of the price.
+        rr_chain = [float(x) for x in client(near.ws, "rr", "127.0.0.1", chain_port, 2000).split()]
+        for p in (50, 99):
+            added = (pct(rr_chain, p) - pct(rr_direct, p)) / 1000
+            rows.append(("  reference: latency added by the 4 plain relays, p%d (ms)" % p, added, pct(rr_direct, p) / 1000, "ms", None, "-"))
+            results["relay chain latency added p%d" % p] = added
         cached = [float(x) for x in client(near.ws, "dns", *(["echo.default"] * 50)).split()]
         names = ["10-244-%d-%d.default.pod.cluster.local" % (random.randint(1, 250), random.randint(1, 250)) for _ in range(30)]
         uncached = [float(x) for x in client(near.ws, "dns", *names).split()]
