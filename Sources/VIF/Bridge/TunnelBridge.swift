@@ -8,10 +8,11 @@ import Tunnel
 /// runner's thread, to streams of a `TunnelMultiplexer` on a NIO event loop: each local
 /// connection becomes one stream whose far end the traffic-manager (or agent) dials.
 ///
-/// Two halves, one per thread, that only talk by message: the stack side (`StackSide`, on the
-/// runner thread) and the stream side (`StreamSide`, on the event loop). Messages carry whole
-/// segments (up to the MTU, 64 KB here), so a hop costs microseconds per 64 KB, and no byte
-/// ever passes through Swift concurrency.
+/// Two halves that only talk by message: the stack side (`StackSide`, the runner's) and the
+/// stream side (`StreamSide`). Both live on the same event loop, so a message is a task queued
+/// on it (no thread wakes for it), yet neither side is re-entered from the other's callbacks.
+/// Messages carry whole segments (up to the MTU, 64 KB here), and no byte ever passes through
+/// Swift concurrency.
 ///
 /// What the user notices, and how:
 /// - A new connection costs one round trip: the handshake is answered locally at once, and the
@@ -48,7 +49,7 @@ public final class TunnelBridge: Sendable {
     let streams: StreamSide
     private let runner: NetStackRunner
 
-    /// Starts the stack on `device` (its own thread) with every connection bridged to the
+    /// Starts the stack on `device` (on `eventLoop`) with every connection bridged to the
     /// multiplexer set with `setMultiplexer` on `eventLoop`. Until one is set, connections are
     /// reset at once.
     public init(
@@ -99,8 +100,8 @@ public final class TunnelBridge: Sendable {
     }
 }
 
-/// The runner thread's half: reacts to the stack's events and to messages from the streams.
-/// Touched only on the runner thread.
+/// The stack's half: reacts to the stack's events and to messages from the streams.
+/// Touched only through the runner (on its event loop).
 final class StackSide: @unchecked Sendable {
     let stack: NetStack
     let streams: StreamSide
