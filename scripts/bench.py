@@ -7,7 +7,7 @@ way (20 ms RTT). On each: the echo app (HTTP 8080, TCP echo 9000), a shell pod a
 client for the pod-to-pod baseline, the traffic-manager, and `telepresence connect` from the
 workstation namespace. Prints a table and writes JSON.
 """
-import argparse, json, os, random, re, statistics, subprocess, sys, tempfile, threading, time
+import argparse, json, shutil, os, random, re, statistics, subprocess, sys, tempfile, threading, time
 
 # The probes (bulk, pbulk, ttfb, rr, dns, echoserver) run in pods and namespaces, which see this file.
 NETPROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "netprobe.py")
@@ -83,7 +83,14 @@ class Cluster:
         self.quit()
         for p in self.background:
             p.kill()
+            p.wait()
+        self.background = []
+        if os.path.exists(self.relay_socket()):
+            os.unlink(self.relay_socket())
         self.sh([self.bin + "/sandbox-cluster", "down", "--name", self.name], check=False)
+
+    def relay_socket(self):
+        return "/tmp/tp-bench-%s.sock" % self.name
 
     def start_in(self, namespace, args, port):
         """Starts args in sbx-NAME-<namespace> and waits until something listens on port there."""
@@ -104,7 +111,7 @@ class Cluster:
         user-space TCP): workstation -> unix socket -> API server's address -> node -> pod.
         What any design with these hops could reach at best on this machine. Returns the
         workstation-side port to connect to."""
-        sock = "/tmp/tp-bench-%s.sock" % self.name
+        sock = self.relay_socket()
         relay = ["socat", "-b", "65536"]
         self.start_in("node", relay + ["TCP-LISTEN:7104,bind=10.244.0.1,reuseaddr,fork", "TCP:%s:%d" % (pod_ip, port)], 7104)
         self.start_in("node", relay + ["TCP-LISTEN:7103,bind=192.0.2.1,reuseaddr,fork", "TCP:10.244.0.1:7104"], 7103)
@@ -277,6 +284,7 @@ def main():
     finally:
         near.down()
         far.down()
+        shutil.rmtree(home, ignore_errors=True)
 
     print()
     print("%-72s %12s %12s %8s  %s" % ("figure", "value", "baseline", "ratio", "target"))
