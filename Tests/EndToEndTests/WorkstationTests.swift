@@ -35,6 +35,8 @@ struct WorkstationTests {
             #expect(root?["routes"] as? [String] == ["10.96.0.0/16", "10.244.0.0/16"])
             // Four port-forwards carry the tunnel by default (config.yml routing.tunnelConnections).
             #expect(root?["tunnel_connections"] as? Int == 4, "\(root ?? [:])")
+            // No systemd-resolved in the sandbox's workstation namespace: resolv.conf it is.
+            #expect(root?["dns_mode"] as? String == "resolv.conf", "\(root ?? [:])")
 
             #expect(try await ws.expectSuccess(["telepresence", "list"]).contains("deployment echo"))
             // A second connect: a clear answer, no second daemon.

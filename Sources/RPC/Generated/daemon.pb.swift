@@ -93,6 +93,10 @@ public nonisolated struct Telepresence_Daemon_NetworkStatus: Sendable {
 
   public var errorText: String = String()
 
+  /// How the system resolver reaches the DNS server: "systemd-resolved split DNS" or
+  /// "resolv.conf".
+  public var dnsMode: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -205,7 +209,7 @@ nonisolated extension Telepresence_Daemon_OutboundInfo: SwiftProtobuf.Message, S
 
 nonisolated extension Telepresence_Daemon_NetworkStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".NetworkStatus"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}state\0\u{1}device\0\u{1}routes\0\u{3}dns_address\0\u{3}tunnel_connections_up\0\u{3}active_flows\0\u{3}tunnel_reconnects\0\u{3}error_text\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}state\0\u{1}device\0\u{1}routes\0\u{3}dns_address\0\u{3}tunnel_connections_up\0\u{3}active_flows\0\u{3}tunnel_reconnects\0\u{3}error_text\0\u{3}dns_mode\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -221,6 +225,7 @@ nonisolated extension Telepresence_Daemon_NetworkStatus: SwiftProtobuf.Message, 
       case 6: try { try decoder.decodeSingularInt32Field(value: &self.activeFlows) }()
       case 7: try { try decoder.decodeSingularInt32Field(value: &self.tunnelReconnects) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.errorText) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.dnsMode) }()
       default: break
       }
     }
@@ -251,6 +256,9 @@ nonisolated extension Telepresence_Daemon_NetworkStatus: SwiftProtobuf.Message, 
     if !self.errorText.isEmpty {
       try visitor.visitSingularStringField(value: self.errorText, fieldNumber: 8)
     }
+    if !self.dnsMode.isEmpty {
+      try visitor.visitSingularStringField(value: self.dnsMode, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -263,6 +271,7 @@ nonisolated extension Telepresence_Daemon_NetworkStatus: SwiftProtobuf.Message, 
     if lhs.activeFlows != rhs.activeFlows {return false}
     if lhs.tunnelReconnects != rhs.tunnelReconnects {return false}
     if lhs.errorText != rhs.errorText {return false}
+    if lhs.dnsMode != rhs.dnsMode {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

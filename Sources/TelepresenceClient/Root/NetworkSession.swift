@@ -120,6 +120,7 @@ final class NetworkSession: Sendable {
         status.device = interface.device.name
         status.routes = interface.routes.map(\.description)
         status.dnsAddress = dns.server.udpAddress.ipAddress ?? ""
+        status.dnsMode = dns.mode.rawValue
         status.tunnelConnectionsUp = Int32(up)
         status.tunnelReconnects = Int32(tunnels.reduce(0) { $0 + $1.reconnects })
         let bridge = interface.bridge

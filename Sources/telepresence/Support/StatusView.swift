@@ -45,6 +45,8 @@ struct StatusView: Encodable {
         var device: String?
         var routes: [String]?
         var dns: String?
+        /// "systemd-resolved" (split DNS on the device's link) or "resolv.conf" (replaced).
+        var dns_mode: String?
         var tunnel_connections: Int?
         var tunnel_reconnects: Int?
         var active_flows: Int?
@@ -76,6 +78,7 @@ struct StatusView: Encodable {
             status: network.state == "connected" ? "Connected" : network.state == "reconnecting" ? "Reconnecting" : "Not connected",
             device: network.device.isEmpty ? nil : network.device, routes: running ? network.routes : nil,
             dns: network.dnsAddress.isEmpty ? nil : network.dnsAddress,
+            dns_mode: network.dnsMode.isEmpty ? nil : network.dnsMode,
             tunnel_connections: running ? Int(network.tunnelConnectionsUp) : nil,
             tunnel_reconnects: running ? Int(network.tunnelReconnects) : nil,
             active_flows: running ? Int(network.activeFlows) : nil,
@@ -131,7 +134,14 @@ struct StatusView: Encodable {
             rows.append(["Root Daemon:", root.status])
             if let device = root.device { rows.append(["  Device:", device]) }
             if let routes = root.routes, !routes.isEmpty { rows.append(["  Routes:", routes.joined(separator: ", ")]) }
-            if let dns = root.dns { rows.append(["  DNS server:", dns]) }
+            if let dns = root.dns {
+                let how = switch root.dns_mode {
+                case "systemd-resolved"?: " (split DNS through systemd-resolved)"
+                case "resolv.conf"?: " (in /etc/resolv.conf while connected)"
+                default: ""
+                }
+                rows.append(["  DNS server:", dns + how])
+            }
             if let up = root.tunnel_connections {
                 let reconnects = root.tunnel_reconnects ?? 0
                 rows.append(["  Tunnel:", "\(up) connection\(up == 1 ? "" : "s") up" + (reconnects > 0 ? ", \(reconnects) reconnect\(reconnects == 1 ? "" : "s")" : "")])
