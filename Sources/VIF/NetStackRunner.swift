@@ -60,7 +60,7 @@ public final class NetStackRunner: Sendable {
         self.driver = driver
         loop.execute { [self] in
             let stack = NetStack(configuration: configuration, now: clock())
-            let runnerLoop = Loop(stack: stack, device: device, post: { [self] work in execute(work) })
+            let runnerLoop = Loop(stack: stack, device: device, post: { [weak self] work in self?.execute(work) })
             stack.onPacket = { packet in _ = try? device.write(packet) }
             driver.start(loop: runnerLoop, readingFrom: duplicate)
             setUp(runnerLoop)
@@ -195,6 +195,9 @@ private final class Driver: @unchecked Sendable {
         stopped = true
         timer?.cancel()
         timer = nil
+        // The stack's callbacks hold its owner's objects: let them all go.
+        loop?.stack.onEvent = { _ in }
+        loop = nil
         guard let channel else {
             // Still registering: `start`'s completion closes it when it sees `stopped`.
             return eventLoop.makeSucceededVoidFuture()

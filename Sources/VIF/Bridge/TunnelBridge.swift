@@ -97,6 +97,9 @@ public final class TunnelBridge: Sendable {
     /// Stops the stack's thread (local connections are simply dropped; the device stays open).
     public func shutdown() {
         runner.shutdown()
+        // The two halves refer to each other; the stack's is gone with the runner.
+        let streams = streams
+        eventLoop.execute { streams.connect(nil) }
     }
 }
 
@@ -225,7 +228,7 @@ final class StreamSide: @unchecked Sendable {
         self.configuration = configuration
     }
 
-    func connect(_ stack: StackSide) { self.stack = stack }
+    func connect(_ stack: StackSide?) { self.stack = stack }
 
     private func toStack(_ body: @escaping @Sendable (StackSide) -> Void) {
         guard let stack else { return }
