@@ -39,7 +39,8 @@ extension NetworkTests {
                 self.channels = channels
             }
 
-            static func start() async throws -> Harness {
+            /// `tunnels` multiplexer pairs, each on a socketpair, set in the bridge's slots 0...
+            static func start(tunnels: Int = 1) async throws -> Harness {
                 let workstation = try NetworkNamespace()
                 let cluster: NetworkNamespace
                 do { cluster = try NetworkNamespace() } catch { workstation.delete(); throw error }
@@ -91,11 +92,14 @@ extension NetworkTests {
                     }
                     .withBoundSocket(dnsTCPFD).get()
 
-                var fds: [Int32] = [0, 0]
+                    let dialer = TunnelDialer(defaultTimeout: .seconds(5))
+                    var pairs: [any Channel] = []
+                    var initiators: [any Channel] = []
+                    for _ in 0..<tunnels {
+                    var fds: [Int32] = [0, 0]
                     guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
                         throw NamespaceError("socketpair", errno)
                     }
-                    let dialer = TunnelDialer(defaultTimeout: .seconds(5))
                     let responder = try await NIOPipeBootstrap(group: clusterGroup)
                         .channelInitializer { channel in
                             channel.eventLoop.makeCompletedFuture {
@@ -112,13 +116,19 @@ extension NetworkTests {
                             }
                         }
                         .takingOwnershipOfDescriptor(inputOutput: fds[0]).get()
-                    let channels: [any Channel] = [echo, udpEcho, dnsUDP, dnsTCP, responder, initiator]
+                    // Prepended: the last channel is slot 0's initiator (what `multiplexer()` reads).
+                    pairs = [responder, initiator] + pairs
+                    initiators.append(initiator)
+                    }
+                    let channels: [any Channel] = [echo, udpEcho, dnsUDP, dnsTCP] + pairs
                     cleanups.append { for channel in channels { try? channel.close().wait() } }
-                    let bridge = try TunnelBridge(device: device, stack: NetStackConfiguration(), eventLoop: initiator.eventLoop)
+                    let bridge = try TunnelBridge(device: device, stack: NetStackConfiguration(), eventLoop: hostGroup.next())
                     cleanups.append { bridge.shutdown() }
-                    try await initiator.eventLoop.submit {
-                        bridge.setMultiplexer(try initiator.pipeline.syncOperations.handler(type: TunnelMultiplexer.self))
-                    }.get()
+                    for (slot, initiator) in initiators.enumerated() {
+                        try await initiator.eventLoop.submit {
+                            bridge.setMultiplexer(try initiator.pipeline.syncOperations.handler(type: TunnelMultiplexer.self), slot: slot)
+                        }.get()
+                    }
                     return Harness(workstation: workstation, cluster: cluster, device: device, hostGroup: hostGroup,
                                    clusterGroup: clusterGroup, bridge: bridge, channels: channels)
                 } catch {
@@ -147,9 +157,9 @@ extension NetworkTests {
             }
         }
 
-        static func withHarness(_ body: (Harness) async throws -> Void) async throws {
+        static func withHarness(tunnels: Int = 1, _ body: (Harness) async throws -> Void) async throws {
             guard NetworkTestEnvironment.check() else { return }
-            let harness = try await Harness.start()
+            let harness = try await Harness.start(tunnels: tunnels)
             do {
                 try await body(harness)
             } catch {
@@ -157,6 +167,42 @@ extension NetworkTests {
                 throw error
             }
             await harness.shutdown()
+        }
+
+        /// Several tunnel connections: each new flow goes to the one with the fewest streams,
+        /// and none goes to a connection that is down.
+        @Test func flowsSpreadOverTheTunnelConnectionsThatAreUp() async throws {
+            try await Self.withHarness(tunnels: 2) { harness in
+                // Streams per initiator, slot 0 first (the harness lists the pairs last to first).
+                func streamCounts() async throws -> [Int] {
+                    try await harness.bridge.eventLoop.submit {
+                        // The initiators share the bridge's loop; the responders live on the cluster's.
+                        harness.channels.filter { $0.eventLoop.inEventLoop }
+                            .compactMap { try? $0.pipeline.syncOperations.handler(type: TunnelMultiplexer.self) }
+                            .filter { $0.role == .initiator }
+                            .reversed()
+                            .map(\.streamCount)
+                    }.get()
+                }
+                var sockets: [KernelSocket] = []
+                defer { sockets.forEach { $0.close() } }
+                for _ in 0..<4 {
+                    let socket = try KernelSocket.connect(in: harness.workstation, to: Self.service, port: Self.echoPort)
+                    try socket.sendPattern(total: 100)
+                    #expect(try socket.receiveExactly(100).count == 100)
+                    sockets.append(socket)
+                }
+                #expect(try await streamCounts() == [2, 2])
+                // Slot 1 goes down: new flows all take slot 0.
+                try await harness.bridge.eventLoop.submit { harness.bridge.setMultiplexer(nil, slot: 1) }.get()
+                for _ in 0..<2 {
+                    let socket = try KernelSocket.connect(in: harness.workstation, to: Self.service, port: Self.echoPort)
+                    try socket.sendPattern(total: 100)
+                    #expect(try socket.receiveExactly(100).count == 100)
+                    sockets.append(socket)
+                }
+                #expect(try await streamCounts() == [4, 2])
+            }
         }
 
         @Test func aMegabyteEchoesThroughTheTunnelIntact() async throws {
