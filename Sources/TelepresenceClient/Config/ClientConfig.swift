@@ -56,11 +56,16 @@ public struct ClientConfig: Codable, Sendable, Equatable {
     public static func load(from url: URL) throws -> ClientConfig {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { return ClientConfig() }
         if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return ClientConfig() }
+        let config: ClientConfig
         do {
-            return try YAMLDecoder().decode(ClientConfig.self, from: text)
+            config = try YAMLDecoder().decode(ClientConfig.self, from: text)
         } catch {
             throw ClientConfigError(path: url.path, reason: "\(error)")
         }
+        if let connections = config.routing?.tunnelConnections, !(1...16).contains(connections) {
+            throw ClientConfigError(path: url.path, reason: "routing.tunnelConnections is \(connections); use 1 to 16")
+        }
+        return config
     }
 
     public var clusterConnectTimeout: Duration { Self.duration(timeouts?.clusterConnect) ?? .seconds(20) }
@@ -69,7 +74,7 @@ public struct ClientConfig: Codable, Sendable, Equatable {
     public var defaultManagerNamespace: String { cluster?.defaultManagerNamespace ?? "ambassador" }
     public var userDaemonLogLevel: String { logLevels?.userDaemon ?? "info" }
     /// 1 to 16; default 4 (`./scripts/bench`: 4 flows at once at 20 ms RTT).
-    public var tunnelConnections: Int { max(1, min(16, routing?.tunnelConnections ?? 4)) }
+    public var tunnelConnections: Int { max(1, min(16, routing?.tunnelConnections ?? 4)) }  // `load` refuses others
 
     /// `20s`, `1m`, `500ms`, `1.5s`, or a bare number of seconds.
     public static func duration(_ text: String?) -> Duration? {
