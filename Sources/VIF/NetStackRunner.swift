@@ -49,22 +49,32 @@ public final class NetStackRunner: Sendable {
         clock: @escaping @Sendable () -> UInt64 = NetStackRunner.monotonicNanoseconds,
         setUp: @escaping @Sendable (Loop) -> Void
     ) throws(TUNDeviceError) {
-        let duplicate = dup(device.fileDescriptor)
-        guard duplicate >= 0 else {
-            throw .ioFailed(operation: "duplicate its descriptor", interface: device.name, errno: errno)
-        }
         ownGroup = eventLoop == nil ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
         let loop = eventLoop ?? ownGroup!.next()
         self.eventLoop = loop
         let driver = Driver(clock: clock, eventLoop: loop)
         self.driver = driver
-        loop.execute { [self] in
+        // Queued first, so the stack exists before the read channel (registered on the same
+        // loop after it) hands over a packet.
+        loop.execute {
             let stack = NetStack(configuration: configuration, now: clock())
-            let runnerLoop = Loop(stack: stack, device: device, post: { [weak self] work in self?.execute(work) })
+            let runnerLoop = Loop(stack: stack, device: device, post: { work in loop.execute { driver.run(work) } })
             stack.onPacket = { packet in _ = try? device.write(packet) }
-            driver.start(loop: runnerLoop, readingFrom: duplicate)
+            driver.loop = runnerLoop
             setUp(runnerLoop)
         }
+        let reading: EventLoopFuture<any Channel>
+        do {
+            reading = try device.makeReadChannel(group: loop) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(PacketReader(driver: driver))
+                }
+            }
+        } catch {
+            try? ownGroup?.syncShutdownGracefully()
+            throw error
+        }
+        reading.whenSuccess { channel in driver.attach(channel) }
     }
 
     /// Runs `body` on the loop soon; safe from any thread (on the loop itself it costs no
@@ -117,27 +127,9 @@ private final class Driver: @unchecked Sendable {
         self.eventLoop = eventLoop
     }
 
-    /// Runs first on the loop (`init` queues it before anything else can be).
-    func start(loop: NetStackRunner.Loop, readingFrom descriptor: Int32) {
-        self.loop = loop
-        NIOPipeBootstrap(group: eventLoop)
-            .channelOption(.maxMessagesPerRead, value: 64)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(PacketReader(driver: self))
-                }
-            }
-            .takingOwnershipOfDescriptor(input: descriptor)
-            .whenComplete { [self] result in
-                let driver = self
-                switch result {
-                case .success(let channel):
-                    if driver.stopped { channel.close(promise: nil) } else { driver.channel = channel }
-                case .failure:
-                    Glibc.close(descriptor)
-                }
-            }
+    /// The device's read channel, once registered (closed at once if the runner stopped first).
+    func attach(_ channel: any Channel) {
+        if stopped { channel.close(promise: nil) } else { self.channel = channel }
     }
 
     func run(_ body: @Sendable (NetStackRunner.Loop) -> Void) {
@@ -164,10 +156,6 @@ private final class Driver: @unchecked Sendable {
             if let filter = loop.inboundFilter, filter(bytes) { return }
             loop.stack.input(bytes, now: clock())
         }
-    }
-
-    func inputBatchEnded() {
-        flushBatch()
     }
 
     /// Keeps one scheduled task at the stack's earliest deadline.
@@ -199,7 +187,7 @@ private final class Driver: @unchecked Sendable {
         loop?.stack.onEvent = { _ in }
         loop = nil
         guard let channel else {
-            // Still registering: `start`'s completion closes it when it sees `stopped`.
+            // Still registering: `attach` closes it when it sees `stopped`.
             return eventLoop.makeSucceededVoidFuture()
         }
         self.channel = nil
@@ -221,7 +209,7 @@ private final class PacketReader: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        driver.inputBatchEnded()
+        driver.flushBatch()
     }
 }
 #endif

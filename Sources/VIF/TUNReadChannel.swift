@@ -12,15 +12,16 @@ extension TUNDevice {
     ///
     /// This puts TUN, NetStack and tunnel streams on one event loop with no thread hop. Close
     /// the channel as well as the device: the interface goes away when both descriptors are closed.
+    /// Throws at once when the descriptor cannot be duplicated; the future fails if the
+    /// channel cannot be registered.
     public func makeReadChannel(
         group: any EventLoopGroup,
         maximumPacketsPerRead: Int = 64,
         initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
-    ) -> EventLoopFuture<any Channel> {
+    ) throws(TUNDeviceError) -> EventLoopFuture<any Channel> {
         let duplicate = dup(fileDescriptor)
         guard duplicate >= 0 else {
-            return group.next().makeFailedFuture(
-                TUNDeviceError.ioFailed(operation: "duplicate its descriptor", interface: name, errno: errno))
+            throw .ioFailed(operation: "duplicate its descriptor", interface: name, errno: errno)
         }
         let future = NIOPipeBootstrap(group: group)
             .channelOption(.maxMessagesPerRead, value: UInt(maximumPacketsPerRead))
