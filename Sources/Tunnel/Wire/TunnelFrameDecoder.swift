@@ -27,19 +27,13 @@ public struct TunnelFrameDecoder: Sendable {
             dataInProgress = take == remaining ? nil : (stream, remaining - take)
             return .data(stream: stream, buffer.readSlice(length: take)!)
         }
-        let start = buffer.readerIndex
-        guard let length = buffer.getInteger(at: start, as: UInt32.self),
-              buffer.getInteger(at: start + 4, as: UInt8.self) == TunnelWire.FrameType.data.rawValue,
-              let flags = buffer.getInteger(at: start + 5, as: UInt8.self),
-              let stream = buffer.getInteger(at: start + 6, as: UInt32.self),
-              buffer.readableBytes < TunnelWire.headerSize + Int(length)
-        else {
+        guard let header = try header(of: buffer) else { return nil }
+        guard header.type == .data, buffer.readableBytes < TunnelWire.headerSize + Int(header.length) else {
             // Not a DATA frame, or one that is complete already: the whole-frame path.
             return try next(from: &buffer)
         }
-        guard length <= maxFrameSize else { throw .frameTooLarge(length: length, limit: maxFrameSize) }
-        guard flags == 0 else { throw .malformedFrame(type: TunnelWire.FrameType.data.rawValue, reason: "unknown flags \(flags)") }
-        guard stream != 0 else { throw .malformedFrame(type: TunnelWire.FrameType.data.rawValue, reason: "a stream frame on stream 0") }
+        try Self.check(header)
+        let (length, stream) = (header.length, header.stream)
         let available = buffer.readableBytes - TunnelWire.headerSize
         guard available > 0 else { return nil }  // wait for some payload before starting
         buffer.moveReaderIndex(forwardBy: TunnelWire.headerSize)
@@ -50,6 +44,24 @@ public struct TunnelFrameDecoder: Sendable {
     /// Removes and returns the next complete frame from `buffer`, or nil when more bytes are needed.
     /// DATA and DATAGRAM payloads are slices of `buffer` (no copy).
     public func next(from buffer: inout ByteBuffer) throws(TunnelProtocolError) -> TunnelFrame? {
+        guard let header = try header(of: buffer) else { return nil }
+        guard buffer.readableBytes >= TunnelWire.headerSize + Int(header.length) else { return nil }
+        buffer.moveReaderIndex(forwardBy: TunnelWire.headerSize)
+        var payload = buffer.readSlice(length: Int(header.length))!
+        try Self.check(header)
+        return try Self.parse(type: header.type, flags: header.flags, stream: header.stream, payload: &payload)
+    }
+
+    private struct Header {
+        var length: UInt32
+        var type: TunnelWire.FrameType
+        var flags: UInt8
+        var stream: TunnelStreamID
+    }
+
+    /// The header at the buffer's start (nil until all of it is there); its length and type are
+    /// checked before any payload is awaited.
+    private func header(of buffer: ByteBuffer) throws(TunnelProtocolError) -> Header? {
         let start = buffer.readerIndex
         guard let length = buffer.getInteger(at: start, as: UInt32.self),
               let typeCode = buffer.getInteger(at: start + 4, as: UInt8.self),
@@ -58,14 +70,12 @@ public struct TunnelFrameDecoder: Sendable {
         else { return nil }
         guard length <= maxFrameSize else { throw .frameTooLarge(length: length, limit: maxFrameSize) }
         guard let type = TunnelWire.FrameType(rawValue: typeCode) else { throw .unknownFrameType(typeCode) }
-        guard buffer.readableBytes >= TunnelWire.headerSize + Int(length) else { return nil }
-        buffer.moveReaderIndex(forwardBy: TunnelWire.headerSize)
-        var payload = buffer.readSlice(length: Int(length))!
-        return try Self.parse(type: type, flags: flags, stream: stream, payload: &payload)
+        return Header(length: length, type: type, flags: flags, stream: stream)
     }
 
-    private static func parse(type: TunnelWire.FrameType, flags: UInt8, stream: TunnelStreamID,
-                              payload: inout ByteBuffer) throws(TunnelProtocolError) -> TunnelFrame {
+    /// The header's flags and stream id against its type.
+    private static func check(_ header: Header) throws(TunnelProtocolError) {
+        let (type, flags, stream) = (header.type, header.flags, header.stream)
         func malformed(_ reason: String) -> TunnelProtocolError { .malformedFrame(type: type.rawValue, reason: reason) }
         let allowedFlags: UInt8 = type == .open ? TunnelWire.flagFIN : 0
         guard flags & ~allowedFlags == 0 else { throw malformed("unknown flags \(flags)") }
@@ -75,6 +85,11 @@ public struct TunnelFrameDecoder: Sendable {
         } else if type != .windowUpdate {
             guard stream != 0 else { throw malformed("a stream frame on stream 0") }
         }
+    }
+
+    private static func parse(type: TunnelWire.FrameType, flags: UInt8, stream: TunnelStreamID,
+                              payload: inout ByteBuffer) throws(TunnelProtocolError) -> TunnelFrame {
+        func malformed(_ reason: String) -> TunnelProtocolError { .malformedFrame(type: type.rawValue, reason: reason) }
         func exact(_ n: Int) throws(TunnelProtocolError) {
             guard payload.readableBytes == n else { throw malformed("payload of \(payload.readableBytes) bytes, expected \(n)") }
         }
