@@ -45,10 +45,14 @@ let package = Package(
     ],
     targets: [
         // Kubernetes API client: kubeconfig, auth, TLS, REST, watch, port-forward, exec.
+        // Running short helper programs to completion without blocking Swift's cooperative pool
+        // (exec credential plugins, busctl).
+        .target(name: "ChildProcess"),
         .target(
             name: "KubeClient",
             dependencies: nio + [
                 "SPDY",
+                "ChildProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -104,6 +108,7 @@ let package = Package(
         .target(
             name: "VIF",
             dependencies: [
+                "ChildProcess",
                 "NetStack",
                 "Tunnel",
                 "DNS",

@@ -1,10 +1,9 @@
+import ChildProcess
 import Foundation
-import Synchronization
 
-/// A short system command the root daemon runs (busctl for systemd-resolved), awaited without
-/// blocking a thread of Swift's cooperative pool: the process's termination handler resumes the
-/// waiting task, and a watchdog task kills the process at the deadline, so a hung command costs
-/// its caller a typed error, never a stuck daemon.
+/// A short system command the root daemon runs (busctl for systemd-resolved): found in PATH,
+/// run by `ChildProcess` (no thread of Swift's cooperative pool blocked), and killed at its
+/// deadline, so a hung command costs its caller a typed error, never a stuck daemon.
 public struct ExternalCommand: Sendable {
     /// An absolute path, or a name looked up in PATH and the usual system folders.
     public var executable: String
@@ -32,46 +31,27 @@ public struct ExternalCommand: Sendable {
     /// Runs the command to its end; a non-zero exit is returned, not thrown (see `check()`).
     public func run() async throws(ExternalCommandError) -> Output {
         guard let path = Self.locate(executable) else { throw .notFound(executable) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardInput = FileHandle.nullDevice
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let collected = Collected()
-        out.fileHandleForReading.readabilityHandler = { collected.append($0.availableData, toError: false) }
-        err.fileHandleForReading.readabilityHandler = { collected.append($0.availableData, toError: true) }
-        let exited = Exited()
-        process.terminationHandler = { _ in exited.signal() }
+        let (arguments, timeout) = (arguments, timeout)
+        let environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let finished: ChildProcess.Output?
         do {
-            try process.run()
+            // The program against the clock: whichever ends first cancels the other, and a
+            // cancelled ChildProcess kills its program.
+            finished = try await withThrowingTaskGroup(of: ChildProcess.Output?.self) { group in
+                group.addTask { try await ChildProcess.run(executable: path, arguments: arguments, environment: environment) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                return try await group.next() ?? nil
+            }
         } catch {
-            out.fileHandleForReading.readabilityHandler = nil
-            err.fileHandleForReading.readabilityHandler = nil
             throw .couldNotStart(commandLine, "\(error)")
         }
-        let pid = process.processIdentifier
-        let timeout = timeout
-        let watchdog = Task {
-            try await Task.sleep(for: timeout)
-            exited.markKilled()
-            kill(pid, SIGKILL)
-        }
-        await exited.wait()
-        watchdog.cancel()
-        out.fileHandleForReading.readabilityHandler = nil
-        err.fileHandleForReading.readabilityHandler = nil
-        // What the handlers had not picked up yet (the writer is gone, so these return at once).
-        collected.append(out.fileHandleForReading.readDataToEndOfFile(), toError: false)
-        collected.append(err.fileHandleForReading.readDataToEndOfFile(), toError: true)
-        try? out.fileHandleForReading.close()
-        try? err.fileHandleForReading.close()
-        if exited.killed { throw .timedOut(commandLine, timeout) }
-        var output = collected.output
-        output.status = process.terminationStatus
-        return output
+        guard let finished else { throw .timedOut(commandLine, timeout) }
+        return Output(status: finished.status, stdout: String(decoding: finished.stdout, as: UTF8.self),
+                      stderr: String(decoding: finished.stderr, as: UTF8.self))
     }
 
     /// Runs the command and throws unless it exits with 0.
@@ -92,50 +72,6 @@ public struct ExternalCommand: Sendable {
             return "\(folder)/\(name)"
         }
         return nil
-    }
-
-    private final class Collected: Sendable {
-        private let data = Mutex((Data(), Data()))
-        func append(_ more: Data, toError: Bool) {
-            guard !more.isEmpty else { return }
-            data.withLock { if toError { $0.1.append(more) } else { $0.0.append(more) } }
-        }
-        var output: Output {
-            data.withLock { Output(status: 0, stdout: String(decoding: $0.0, as: UTF8.self), stderr: String(decoding: $0.1, as: UTF8.self)) }
-        }
-    }
-
-    /// The process's end, signalled once by its termination handler, awaited once.
-    private final class Exited: Sendable {
-        private struct State {
-            var done = false
-            var killed = false
-            var waiter: CheckedContinuation<Void, Never>?
-        }
-        private let state = Mutex(State())
-
-        func signal() {
-            let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-                s.done = true
-                defer { s.waiter = nil }
-                return s.waiter
-            }
-            waiter?.resume()
-        }
-
-        func markKilled() { state.withLock { $0.killed = true } }
-        var killed: Bool { state.withLock { $0.killed } }
-
-        func wait() async {
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { s -> Bool in
-                    if s.done { return true }
-                    s.waiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        }
     }
 }
 

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 
 /// Credentials from an exec credential plugin (`users[].user.exec`), for example
@@ -79,9 +80,9 @@ public actor ExecCredentialSource: CredentialSource {
             cluster: plugin.provideClusterInfo ? cluster : nil,
             interactive: false)
 
-        let output: PluginProcess.Output
+        let output: ChildProcess.Output
         do {
-            output = try await PluginProcess.run(
+            output = try await ChildProcess.run(
                 executable: executable, arguments: plugin.args, environment: childEnvironment)
         } catch is CancellationError {
             throw CancellationError()

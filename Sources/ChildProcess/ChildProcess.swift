@@ -1,18 +1,21 @@
 import Foundation
 import Synchronization
 
-/// Runs a short-lived helper program (an exec credential plugin) to completion and collects its
-/// output. The waiting happens on Dispatch threads and a termination handler, never by blocking
-/// a thread of Swift's cooperative pool; cancelling the calling task terminates the program.
-enum PluginProcess {
-    struct Output: Sendable {
-        var status: Int32
-        var stdout: Data
-        var stderr: Data
+/// Runs a short-lived helper program to completion and collects its output: KubeClient's exec
+/// credential plugins, the root daemon's `busctl` calls. The waiting happens on Dispatch threads
+/// and a termination handler, never by blocking a thread of Swift's cooperative pool; cancelling
+/// the calling task kills the program.
+public enum ChildProcess {
+    public struct Output: Sendable {
+        public var status: Int32
+        public var stdout: Data
+        public var stderr: Data
     }
 
-    /// Fails only when the program cannot be started; a non-zero exit is in `Output.status`.
-    static func run(executable: String, arguments: [String], environment: [String: String]) async throws -> Output {
+    /// `executable` is a path; `environment` is the program's whole environment. Fails only when
+    /// the program cannot be started (or the task was cancelled); a non-zero exit is in
+    /// `Output.status`.
+    public static func run(executable: String, arguments: [String], environment: [String: String]) async throws -> Output {
         let run = Run()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Output, any Error>) in
@@ -70,10 +73,10 @@ enum PluginProcess {
             }
             for (pipe, isStdout) in [(stdoutPipe, true), (stderrPipe, false)] {
                 group.enter()
-                // A queue of its own (not the global one): the read blocks until the plugin
+                // A queue of its own (not the global one): the read blocks until the program
                 // closes the pipe, and private queues may get a fresh thread for that at once,
                 // where blocked work on the width-limited global queue waits for the pool to grow.
-                DispatchQueue(label: "kubeclient.exec-plugin.output").async {
+                DispatchQueue(label: "child-process.output").async {
                     let data = pipe.fileHandleForReading.readDataToEndOfFile()
                     self.state.withLock { state in
                         if isStdout { state.stdout = data } else { state.stderr = data }
@@ -96,8 +99,8 @@ enum PluginProcess {
         func cancel() {
             state.withLock { state in
                 state.cancelled = true
-                // SIGKILL: a plugin stuck waiting for a browser or a network must not outlive
-                // the request that needed it, and SIGTERM can be caught or lost.
+                // SIGKILL: a program stuck waiting (a plugin for a browser, a call for a bus) must
+                // not outlive the request that needed it, and SIGTERM can be caught or lost.
                 if let process = state.process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
             }
         }
