@@ -92,15 +92,20 @@ class Cluster:
     def relay_socket(self):
         return "/tmp/tp-bench-%s.sock" % self.name
 
-    def start_in(self, namespace, args, port):
-        """Starts args in sbx-NAME-<namespace> and waits until something listens on port there."""
+    def start_in(self, namespace, args, listening):
+        """Starts args in sbx-NAME-<namespace> and waits until it listens there: on TCP port
+        `listening` (a number) or on the Unix socket at that path (a string)."""
         netns = "sbx-%s-%s" % (self.name, namespace)
         p = subprocess.Popen(["ip", "netns", "exec", netns] + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.background.append(p)
+        def ready():
+            if isinstance(listening, str):
+                return os.path.exists(listening)
+            return ":%d " % listening in subprocess.run(["ip", "netns", "exec", netns, "ss", "-ltnH"], capture_output=True, text=True).stdout
         deadline = time.time() + 10
-        while ":%d " % port not in subprocess.run(["ip", "netns", "exec", netns, "ss", "-ltnH"], capture_output=True, text=True).stdout:
+        while not ready():
             if time.time() > deadline or p.poll() is not None:
-                raise RuntimeError("%s did not listen on %d" % (" ".join(args[:3]), port))
+                raise RuntimeError("%s did not listen on %s" % (" ".join(args[:3]), listening))
             time.sleep(0.02)
 
     def node_echo_server(self, host, port):
@@ -115,13 +120,7 @@ class Cluster:
         relay = ["socat", "-b", "65536"]
         self.start_in("node", relay + ["TCP-LISTEN:7104,bind=10.244.0.1,reuseaddr,fork", "TCP:%s:%d" % (pod_ip, port)], 7104)
         self.start_in("node", relay + ["TCP-LISTEN:7103,bind=192.0.2.1,reuseaddr,fork", "TCP:10.244.0.1:7104"], 7103)
-        p = subprocess.Popen(["ip", "netns", "exec", "sbx-%s-ws" % self.name] + relay + ["UNIX-LISTEN:%s,fork,unlink-early" % sock, "TCP:192.0.2.1:7103"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.background.append(p)
-        deadline = time.time() + 10
-        while not os.path.exists(sock):
-            if time.time() > deadline: raise RuntimeError("socat did not listen on %s" % sock)
-            time.sleep(0.02)
+        self.start_in("ws", relay + ["UNIX-LISTEN:%s,fork,unlink-early" % sock, "TCP:192.0.2.1:7103"], sock)
         self.start_in("ws", relay + ["TCP-LISTEN:7101,bind=127.0.0.1,reuseaddr,fork", "UNIX-CONNECT:%s" % sock], 7101)
         return 7101
 
