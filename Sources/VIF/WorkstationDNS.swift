@@ -126,9 +126,8 @@ public final class WorkstationDNS: Sendable {
 
     /// What systemd-resolved is told for `configuration`.
     static func plan(_ configuration: Configuration, linkIndex: Int32) throws(WorkstationDNSError) -> SplitDNSPlan {
-        let octets = configuration.listenAddress.split(separator: ".", omittingEmptySubsequences: false).compactMap { UInt8($0) }
-        guard octets.count == 4 else { throw .notIPv4(configuration.listenAddress) }
-        return SplitDNSPlan(linkIndex: linkIndex, dnsServer: octets,
+        guard let address = IPv4Address(configuration.listenAddress) else { throw .notIPv4(configuration.listenAddress) }
+        return SplitDNSPlan(linkIndex: linkIndex, dnsServer: address.bytes,
                             clusterDomain: configuration.clusterDomain,
                             namespaces: [configuration.connectedNamespace] + configuration.namespaces)
     }
