@@ -63,6 +63,7 @@ let package = Package(
         .target(
             name: "PKI",
             dependencies: [
+                "NetworkAddress",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -74,7 +75,7 @@ let package = Package(
             dependencies: [
                 "KubeClient",
                 "TelepresenceClient",
-                "VIF",
+                "NetworkAddress",
                 "RPC",
                 "Tunnel",
                 .product(name: "Logging", package: "swift-log"),
@@ -83,7 +84,7 @@ let package = Package(
             ]
         ),
         // DNS message codec, cluster-name routing, answer cache: pure, no I/O, no Foundation.
-        .target(name: "DNS", exclude: ["README.md"]),
+        .target(name: "DNS", dependencies: ["NetworkAddress"], exclude: ["README.md"]),
         // The DNS server on SwiftNIO: UDP and TCP listeners, forwarding to upstream resolvers.
         .target(
             name: "DNSServer",
@@ -97,18 +98,22 @@ let package = Package(
         .testTarget(
             name: "DNSTests",
             dependencies: [
-                "DNS", "DNSServer", "TestSupport",
+                "DNS", "DNSServer", "NetworkAddress", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        // Userspace TCP/UDP over raw IP packets: a pure state machine, no I/O, no dependencies.
-        .target(name: "NetStack", exclude: ["README.md"]),
+        // IPv4/IPv6 addresses and subnets: pure, imports nothing (not even Foundation).
+        .target(name: "NetworkAddress", exclude: ["README.md"]),
+        .testTarget(name: "NetworkAddressTests", dependencies: ["NetworkAddress", "TestSupport"]),
+        // Userspace TCP/UDP over raw IP packets: a pure state machine, no I/O, no Foundation.
+        .target(name: "NetStack", dependencies: ["NetworkAddress"], exclude: ["README.md"]),
         // The workstation's virtual network interface: TUN device, addresses, routes.
         .target(
             name: "VIF",
             dependencies: [
                 "ChildProcess",
+                "NetworkAddress",
                 "NetStack",
                 "Tunnel",
                 "DNS",
@@ -121,11 +126,11 @@ let package = Package(
         // Helpers shared by the test targets (deterministic randomness, running commands and built
         // executables, finding processes in /proc).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "NetStackTests", dependencies: ["NetStack", "TestSupport"]),
+        .testTarget(name: "NetStackTests", dependencies: ["NetStack", "NetworkAddress", "TestSupport"]),
         .testTarget(
             name: "VIFTests",
             dependencies: [
-                "VIF", "NetStack", "TestSupport", "Tunnel", "DNS",
+                "VIF", "NetStack", "NetworkAddress", "TestSupport", "Tunnel", "DNS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -139,6 +144,7 @@ let package = Package(
             dependencies: nio + [
                 "KubeClient",
                 "PKI",
+                "NetworkAddress",
                 // Cluster DNS (codec) and the delayed workstation link (TUN devices).
                 "DNS",
                 "VIF",
@@ -167,13 +173,14 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KubeClient", "PKI", "DNS", "TestSupport"] + nio),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KubeClient", "PKI", "DNS", "NetworkAddress", "TestSupport"] + nio),
         // Data plane: many TCP/UDP flows multiplexed over one ordered byte stream (port-forward
         // or in-cluster TCP), with per-stream credit flow control; state machines without I/O,
         // NIO handlers only at the edge.
         .target(
             name: "Tunnel",
             dependencies: [
+                "NetworkAddress",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -201,7 +208,7 @@ let package = Package(
             path: "Benchmarks/SandboxBench",
             exclude: ["README.md"]
         ),
-        .testTarget(name: "TunnelTests", dependencies: ["Tunnel", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "TunnelTests", dependencies: ["Tunnel", "NetworkAddress", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI", "SPDY", "TestSupport"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
         // zlib (Debian: zlib1g-dev) for SPDY header compression.
@@ -219,6 +226,7 @@ let package = Package(
         .target(
             name: "RPC",
             dependencies: [
+                "NetworkAddress",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -230,7 +238,7 @@ let package = Package(
         .target(
             name: "TrafficManager",
             dependencies: nio + [
-                "RPC", "KubeClient", "Tunnel",
+                "RPC", "KubeClient", "Tunnel", "NetworkAddress", "DNS",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -252,7 +260,7 @@ let package = Package(
         .target(
             name: "TelepresenceClient",
             dependencies: nio + [
-                "RPC", "KubeClient",
+                "RPC", "KubeClient", "NetworkAddress",
                 // The root daemon's network: TUN, routes, stack, bridge, DNS.
                 "VIF", "Tunnel", "NetStack", "DNS",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -266,7 +274,7 @@ let package = Package(
         .testTarget(
             name: "TrafficManagerTests",
             dependencies: [
-                "TrafficManager", "RPC", "KubeClient", "Sandbox",
+                "TrafficManager", "RPC", "KubeClient", "Sandbox", "NetworkAddress", "DNS",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]
@@ -274,7 +282,7 @@ let package = Package(
         .testTarget(
             name: "TelepresenceClientTests",
             dependencies: [
-                "TelepresenceClient", "TrafficManager", "RPC", "KubeClient", "Sandbox", "telepresence", "traffic", "TestSupport",
+                "TelepresenceClient", "TrafficManager", "RPC", "KubeClient", "Sandbox", "NetworkAddress", "telepresence", "traffic", "TestSupport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]

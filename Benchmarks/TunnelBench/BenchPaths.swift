@@ -39,7 +39,7 @@ enum BenchPaths {
             NIOLoopBound(try client.pipeline.syncOperations.handler(type: TunnelMultiplexer.self), eventLoop: loop)
         }.get()
         try await loop.flatSubmit { mux.value.ready() }.get()
-        func endpoint(_ a: SocketAddress) -> TunnelEndpoint { TunnelEndpoint(address: TunnelIPAddress(a)!, port: UInt16(a.port!)) }
+        func endpoint(_ a: SocketAddress) -> TunnelEndpoint { TunnelEndpoint(a)! }
         let s = try await TunnelForwarder.listen(destination: endpoint(sink), multiplexer: mux).get()
         let e = try await TunnelForwarder.listen(destination: endpoint(echo), multiplexer: mux).get()
         return BenchPath(name: "tunnel", sinkPort: s.localAddress!.port!, echoPort: e.localAddress!.port!)

@@ -1,3 +1,5 @@
+import NetworkAddress
+
 /// A userspace TCP/UDP endpoint for every address routed to a TUN device: it terminates the
 /// workstation's connections so their bytes can travel through the tunnel.
 ///

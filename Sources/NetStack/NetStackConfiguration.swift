@@ -1,3 +1,5 @@
+import NetworkAddress
+
 /// Tunables of a ``NetStack``. Defaults suit a local TUN link: big windows, a large MTU,
 /// short timers.
 public struct NetStackConfiguration: Sendable {

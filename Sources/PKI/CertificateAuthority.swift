@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NetworkAddress
 import SwiftASN1
 import X509
 
@@ -49,7 +50,7 @@ public struct CertificateAuthority: Sendable {
     ) throws -> IssuedCertificate {
         var names: [GeneralName] = dnsNames.map { .dnsName($0) }
         for address in ipAddresses {
-            guard let bytes = IPAddressBytes.parse(address) else { throw PKIError.invalidIPAddress(address) }
+            guard let bytes = IPAddress(address)?.bytes else { throw PKIError.invalidIPAddress(address) }
             names.append(.ipAddress(ASN1OctetString(contentBytes: ArraySlice(bytes))))
         }
         return try issue(
@@ -113,20 +114,5 @@ public enum PKIError: Error, CustomStringConvertible {
         switch self {
         case .invalidIPAddress(let text): "'\(text)' is not an IPv4 or IPv6 address"
         }
-    }
-}
-
-/// IP literal to network-order bytes, via inet_pton.
-enum IPAddressBytes {
-    static func parse(_ text: String) -> [UInt8]? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 {
-            return withUnsafeBytes(of: &v4) { Array($0) }
-        }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 {
-            return withUnsafeBytes(of: &v6) { Array($0) }
-        }
-        return nil
     }
 }

@@ -1,6 +1,6 @@
 #if os(Linux)
 import Glibc
-import NetStack
+import NetworkAddress
 import Synchronization
 
 /// A Linux TUN interface carrying raw IP packets (IFF_TUN | IFF_NO_PI): every read returns one

@@ -1,6 +1,7 @@
 #if os(Linux)
 import NIOCore
 import NetStack
+import NetworkAddress
 import Synchronization
 import Tunnel
 
@@ -18,12 +19,12 @@ public final class VirtualInterface: Sendable {
         /// The device's own address (a /32, from the benchmarking range 198.18.0.0/15 that no
         /// real network routes): the DNS server listens on it.
         public var deviceAddress = IPv4Address(198, 18, 0, 1)
-        public var clusterSubnets: [IPv4Subnet] = []
-        public var alsoProxy: [IPv4Subnet] = []
-        public var neverProxy: [IPv4Subnet] = []
-        public var allowConflicting: [IPv4Subnet] = []
+        public var clusterSubnets: [IPSubnet] = []
+        public var alsoProxy: [IPSubnet] = []
+        public var neverProxy: [IPSubnet] = []
+        public var allowConflicting: [IPSubnet] = []
         /// Addresses that must not be routed into the tunnel (the API server's).
-        public var keepLocal: [IPv4Address] = []
+        public var keepLocal: [IPAddress] = []
         public var stack = NetStackConfiguration()
         public var bridge = TunnelBridge.Configuration()
 
@@ -36,12 +37,16 @@ public final class VirtualInterface: Sendable {
 
     struct State {
         var configuration: Configuration
-        var routes: [IPv4Subnet]
+        var routes: [IPSubnet]
+        var unsupported: [IPSubnet]
         var stopped = false
     }
 
     /// The subnets currently routed to the device.
-    public var routes: [IPv4Subnet] { state.withLock { $0.routes } }
+    public var routes: [IPSubnet] { state.withLock { $0.routes } }
+
+    /// Subnets the cluster or the flags asked for that the device cannot route (IPv6, for now).
+    public var unroutedSubnets: [IPSubnet] { state.withLock { $0.unsupported } }
 
     /// Plans the routes against the kernel's table (refusing conflicts), creates the device in
     /// the calling thread's network namespace, adds the routes and starts the stack.
@@ -52,7 +57,7 @@ public final class VirtualInterface: Sendable {
             try device.setMTU(configuration.mtu)
             try device.setAddress(configuration.deviceAddress, prefixLength: 32)
             try device.bringUp()
-            for subnet in plan.routes { try device.addRoute(subnet.network, prefixLength: subnet.prefixLength) }
+            for subnet in plan.routes { try Self.addRoute(subnet, to: device) }
             var stack = configuration.stack
             stack.mtu = configuration.mtu
             bridge = try TunnelBridge(device: device, stack: stack, eventLoop: eventLoop, configuration: configuration.bridge)
@@ -61,7 +66,7 @@ public final class VirtualInterface: Sendable {
             throw error
         }
         self.device = device
-        state = Mutex(State(configuration: configuration, routes: plan.routes))
+        state = Mutex(State(configuration: configuration, routes: plan.routes, unsupported: plan.unsupported))
     }
 
     static func request(_ configuration: Configuration) -> RoutePlan.Request {
@@ -73,7 +78,7 @@ public final class VirtualInterface: Sendable {
 
     /// New cluster subnets (the traffic-manager learned more pod subnets, say): routes are added
     /// and removed so that the device carries exactly the new plan.
-    public func update(clusterSubnets: [IPv4Subnet]) throws {
+    public func update(clusterSubnets: [IPSubnet]) throws {
         try state.withLock { state in
             var configuration = state.configuration
             configuration.clusterSubnets = clusterSubnets
@@ -82,11 +87,20 @@ public final class VirtualInterface: Sendable {
             let plan = try RoutePlan.make(request, routes: KernelRoute.current())
             let old = Set(state.routes)
             let new = Set(plan.routes)
-            for subnet in new.subtracting(old).sorted() { try device.addRoute(subnet.network, prefixLength: subnet.prefixLength) }
-            for subnet in old.subtracting(new).sorted() { try? device.removeRoute(subnet.network, prefixLength: subnet.prefixLength) }
+            for subnet in new.subtracting(old).sorted() { try Self.addRoute(subnet, to: device) }
+            for subnet in old.subtracting(new).sorted() {
+                if let network = subnet.address.v4 { try? device.removeRoute(network, prefixLength: subnet.prefixLength) }
+            }
             state.configuration = configuration
             state.routes = plan.routes
+            state.unsupported = plan.unsupported
         }
+    }
+
+    /// The plan holds IPv4 subnets only (it sets IPv6 ones aside as unsupported).
+    private static func addRoute(_ subnet: IPSubnet, to device: TUNDevice) throws {
+        guard let network = subnet.address.v4 else { return }
+        try device.addRoute(network, prefixLength: subnet.prefixLength)
     }
 
     /// Stops the stack and removes the device (and with it its address and routes).

@@ -3,6 +3,7 @@ import DNSServer
 import Foundation
 import NIOCore
 import NIOPosix
+import NetworkAddress
 import Tunnel
 
 /// The workstation's DNS while connected: a server on the TUN device's address that answers
@@ -138,8 +139,8 @@ public final class WorkstationDNS: Sendable {
             connectedNamespace: configuration.connectedNamespace,
             namespaces: Set(configuration.namespaces + [configuration.connectedNamespace]),
             workstationSearchDomains: original.search.filter { $0 != "tel2-search" }.compactMap { try? DNSName($0) },
-            serviceSubnets: configuration.serviceSubnets.compactMap(IPSubnet.init),
-            podSubnets: configuration.podSubnets.compactMap(IPSubnet.init))
+            serviceSubnets: configuration.serviceSubnets.compactMap { IPSubnet($0) },
+            podSubnets: configuration.podSubnets.compactMap { IPSubnet($0) })
     }
 
     /// New namespaces or subnets: the routing of names changes and cached answers are dropped;

@@ -1,4 +1,5 @@
 import DNS
+import NetworkAddress
 import Testing
 
 @Suite("Cluster DNS responder")

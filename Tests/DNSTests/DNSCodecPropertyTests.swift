@@ -1,5 +1,6 @@
 import TestSupport
 import DNS
+import NetworkAddress
 import Testing
 
 @Suite("DNS codec properties")

@@ -2,6 +2,7 @@ import DNS
 import DNSServer
 import Foundation
 import NIOCore
+import NetworkAddress
 import Testing
 
 @Suite("DNS server over UDP and TCP")

@@ -1,4 +1,5 @@
 @testable import NetStack
+import NetworkAddress
 
 /// Builds and reads packets byte by byte, independently of NetStack's own wire code, so the
 /// tests cross-check its encoder, parser and checksums.

@@ -1,4 +1,5 @@
 import Foundation
+import NetworkAddress
 import PKI
 import Testing
 import X509

@@ -20,20 +20,6 @@ import Testing
         #expect(subnets.map(\.description) == ["10.244.0.0/16", "10.245.0.0/24"])
     }
 
-    @Test func subnetParsingClearsHostBits() {
-        #expect(IPSubnet("10.96.3.4/12")?.description == "10.96.0.0/12")
-        #expect(IPSubnet("10.96.0.0") == nil)
-        #expect(IPSubnet("10.96.0.0/33") == nil)
-        #expect(IPSubnet("10.0.0.0/8")?.contains([10, 1, 2, 3]) == true)
-    }
-
-    @Test func resolvConfGivesDomainAndNameserver() {
-        let text = "search ambassador.svc.example.org svc.example.org example.org\nnameserver 10.96.0.10\noptions ndots:5\n"
-        #expect(ResolvConf.clusterDomain(from: text) == "example.org")
-        #expect(ResolvConf.nameserver(from: text) == "10.96.0.10")
-        #expect(ResolvConf.clusterDomain(from: "nameserver 1.1.1.1") == nil)
-    }
-
     @Test func settingsFromTheDeploymentsEnvironment() throws {
         let settings = try ManagerSettings.fromEnvironment([
             "MANAGER_NAMESPACE": "tm", "SERVER_PORT": "9000", "CLIENT_SESSION_TTL": "45s",

@@ -66,8 +66,8 @@ import TrafficManager
                 return nil
             }
             let facts = try #require(info)
-            #expect(IPSubnet(bytes: [UInt8](facts.serviceSubnet.ip), prefixLength: Int(facts.serviceSubnet.mask))?.description == ClusterAddresses.serviceSubnet)
-            #expect(facts.podSubnets.map { IPSubnet(bytes: [UInt8]($0.ip), prefixLength: Int($0.mask))?.description } == [ClusterAddresses.podSubnet])
+            #expect(facts.serviceSubnet.subnet?.description == ClusterAddresses.serviceSubnet)
+            #expect(facts.podSubnets.map { $0.subnet?.description } == [ClusterAddresses.podSubnet])
             #expect(facts.podCidrStrategy == "nodes")
             #expect(facts.clusterDomain == "cluster.local")
             #expect([UInt8](facts.kubeDnsIp) == [10, 96, 0, 10])

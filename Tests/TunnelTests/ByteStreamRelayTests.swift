@@ -4,6 +4,7 @@ import NIOPosix
 import Synchronization
 import Testing
 @testable import Tunnel
+import NetworkAddress
 
 /// The path the root daemon's tunnel takes: a multiplexer on a Unix socket (root daemon), a
 /// relay that joins each accepted Unix connection to a TCP connection (the user daemon joining
@@ -75,7 +76,7 @@ import Testing
         let path = try await Path.start()
         let sink = try await TestServers.checksumSink(group: path.group)
         let forwarder = try await TunnelForwarder.listen(
-            destination: TunnelEndpoint(address: TunnelIPAddress(sink.localAddress!)!, port: UInt16(sink.localAddress!.port!)),
+            destination: TunnelEndpoint(sink.localAddress!)!,
             multiplexer: path.multiplexer).get()
         let payload = TunnelEndToEndTests.pattern(16 << 20, seed: 7)
         var expected = Checksum()

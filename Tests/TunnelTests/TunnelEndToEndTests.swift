@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import Testing
 @testable import Tunnel
+import NetworkAddress
 
 /// The multiplexer, dialer and socket bridge over real loopback sockets. Serialized: the
 /// fail-fast timing must not compete with the bulk tests for the CPU.
@@ -98,8 +99,8 @@ struct TunnelEndToEndTests {
         // The same through the API: the stream reports the reason.
         let recorder = try await harness.multiplexer.eventLoop.submit {
             let recorder = StreamRecorder(eventLoop: harness.multiplexer.eventLoop)
-            let flow = TunnelFlow(transport: .tcp, source: TunnelEndpoint(address: .v4(0x7F00_0001), port: 1),
-                                  destination: TunnelEndpoint(address: TunnelIPAddress(closed)!, port: UInt16(closed.port!)))
+            let flow = TunnelFlow(transport: .tcp, source: TunnelEndpoint(address: .v4(.loopback), port: 1),
+                                  destination: TunnelEndpoint(closed)!)
             _ = try harness.multiplexer.value.openStream(flow: flow, initialData: ByteBuffer(string: "x"), delegate: recorder)
             return NIOLoopBound(recorder, eventLoop: harness.multiplexer.eventLoop)
         }.get()
@@ -117,8 +118,8 @@ struct TunnelEndToEndTests {
         let loop = harness.multiplexer.eventLoop
         let recorder = try await loop.submit {
             let recorder = StreamRecorder(eventLoop: loop, expectDatagrams: 3)
-            let flow = TunnelFlow(transport: .udp, source: TunnelEndpoint(address: .v4(0x7F00_0001), port: 5353),
-                                  destination: TunnelEndpoint(address: TunnelIPAddress(target)!, port: UInt16(target.port!)))
+            let flow = TunnelFlow(transport: .udp, source: TunnelEndpoint(address: .v4(.loopback), port: 5353),
+                                  destination: TunnelEndpoint(target)!)
             let stream = try harness.multiplexer.value.openStream(flow: flow, initialData: ByteBuffer(string: "one"), delegate: recorder)
             recorder.onOpen = {
                 _ = try? stream.writeDatagram(ByteBuffer(string: "two"))

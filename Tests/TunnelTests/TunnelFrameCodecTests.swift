@@ -2,13 +2,14 @@ import TestSupport
 import NIOCore
 import Testing
 @testable import Tunnel
+import NetworkAddress
 
 @Suite("Tunnel frame codec")
 struct TunnelFrameCodecTests {
-    static let flow4 = TunnelFlow(transport: .tcp, source: TunnelEndpoint(address: TunnelIPAddress("10.0.0.1")!, port: 40000),
-                                  destination: TunnelEndpoint(address: TunnelIPAddress("10.96.0.10")!, port: 80))
-    static let flow6 = TunnelFlow(transport: .udp, source: TunnelEndpoint(address: TunnelIPAddress("fd00::1")!, port: 5353),
-                                  destination: TunnelEndpoint(address: TunnelIPAddress("fd00:10::a")!, port: 53))
+    static let flow4 = TunnelFlow(transport: .tcp, source: TunnelEndpoint(address: IPAddress("10.0.0.1")!, port: 40000),
+                                  destination: TunnelEndpoint(address: IPAddress("10.96.0.10")!, port: 80))
+    static let flow6 = TunnelFlow(transport: .udp, source: TunnelEndpoint(address: IPAddress("fd00::1")!, port: 5353),
+                                  destination: TunnelEndpoint(address: IPAddress("fd00:10::a")!, port: 53))
 
     func decodeAll(_ bytes: ByteBuffer, max: UInt32 = 1 << 20) throws -> [TunnelFrame] {
         var buffer = bytes

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NetworkAddress
 import Tunnel
 
 /// A workstation side and a cluster side joined by one multiplexed connection over loopback TCP,
@@ -45,7 +46,7 @@ final class TunnelTestHarness: Sendable {
 
     /// A local listener whose connections become streams to `destination`.
     func forwarder(to destination: SocketAddress) async throws -> any Channel {
-        try await TunnelForwarder.listen(destination: TunnelEndpoint(address: TunnelIPAddress(destination)!, port: UInt16(destination.port!)),
+        try await TunnelForwarder.listen(destination: TunnelEndpoint(destination)!,
                                          multiplexer: multiplexer).get()
     }
 

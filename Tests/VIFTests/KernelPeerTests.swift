@@ -3,6 +3,7 @@ import Glibc
 import NetStack
 import Testing
 @testable import VIF
+import NetworkAddress
 
 extension NetworkTests {
     /// NetStack against the real Linux TCP stack through a real TUN device in a throwaway

@@ -1,32 +1,9 @@
+import DNS
 import Foundation
 import Testing
 @testable import VIF
 
-@Suite struct ResolvConfTests {
-    @Test func parsesAsGlibcDoes() {
-        let conf = ResolvConf(parsing: """
-            # managed by someone
-            domain corp.example
-            nameserver 192.0.2.53 ; primary
-            nameserver 198.51.100.53
-            search a.example b.example
-            options ndots:2
-            options timeout:1 rotate
-            nonsense here
-            """)
-        #expect(conf.nameservers == ["192.0.2.53", "198.51.100.53"])
-        #expect(conf.search == ["a.example", "b.example"])
-        #expect(conf.options == ["ndots:2", "timeout:1", "rotate"])
-    }
-
-    @Test func theConnectedFilePutsOursFirst() {
-        let original = ResolvConf(nameservers: ["192.0.2.53"], search: ["corp.example", "tel2-search"], options: ["ndots:2"])
-        let connected = original.connected(dnsServer: "198.18.0.1", searchDomain: "tel2-search")
-        #expect(connected.nameservers == ["198.18.0.1"])
-        #expect(connected.search == ["tel2-search", "corp.example"])
-        #expect(ResolvConf(parsing: connected.text) == connected)
-    }
-
+@Suite struct ResolvConfOverrideTests {
     func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("resolv-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

@@ -7,6 +7,7 @@ import TestSupport
 import Testing
 import Tunnel
 @testable import VIF
+import NetworkAddress
 
 extension NetworkTests {
     /// Split DNS against a real systemd-resolved (see `PrivateResolved`): the workstation's
@@ -229,7 +230,7 @@ extension NetworkTests {
                 try world.namespace.exec(["ip", "addr", "add", "198.18.0.2/32", "dev", "tel0"])
                 let backup = world.resolved.folder.appendingPathComponent("resolv.conf.orig").path
                 var configuration = WorkstationDNS.Configuration(
-                    listenAddress: "198.18.0.2", clusterDNSServer: TunnelEndpoint(address: TunnelIPAddress("10.96.0.10")!, port: 53),
+                    listenAddress: "198.18.0.2", clusterDNSServer: TunnelEndpoint(address: IPAddress("10.96.0.10")!, port: 53),
                     connectedNamespace: "default", resolvConfBackupPath: backup)
                 configuration.namespaces = ["ns1"]
                 configuration.deviceName = "tel0"

@@ -2,6 +2,7 @@ import Glibc
 import NetStack
 import Testing
 @testable import VIF
+import NetworkAddress
 
 extension NetworkTests {
     @Suite(.serialized)

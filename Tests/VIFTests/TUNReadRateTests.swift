@@ -4,6 +4,7 @@ import NIOPosix
 import NetStack
 import Testing
 @testable import VIF
+import NetworkAddress
 
 extension NetworkTests {
     /// How fast packets come off the TUN: a dedicated thread with poll and read, versus a NIO

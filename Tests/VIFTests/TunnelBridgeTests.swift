@@ -6,6 +6,7 @@ import NetStack
 import Testing
 import Tunnel
 @testable import VIF
+import NetworkAddress
 
 /// The workstation's data path end to end, with real kernels on both sides: a program in the
 /// "workstation" namespace talks to 10.99.0.5, routed to our TUN; NetStack terminates it; the

@@ -4,6 +4,7 @@ import NIOCore
 import Testing
 import Tunnel
 @testable import VIF
+import NetworkAddress
 
 extension NetworkTests {
     /// Cluster names looked up by asking the cluster's DNS server through the tunnel (the
@@ -12,7 +13,7 @@ extension NetworkTests {
         @Test func clusterNamesResolveThroughTheTunnel() async throws {
             try await NetworkTests.TunnelBridgeTests.withHarness { harness in
                 let lookup = TunnelDNSLookup(
-                    server: TunnelEndpoint(address: .v4(0x0A63_000A /* 10.99.0.10 */), port: 53), eventLoop: harness.bridge.eventLoop,
+                    server: TunnelEndpoint(address: .v4(IPv4Address(10, 99, 0, 10)), port: 53), eventLoop: harness.bridge.eventLoop,
                     multiplexer: { harness.multiplexer() })
                 let web = try await lookup.lookup(name: try DNSName("web.default.svc.cluster.local"), type: .a)
                 #expect(web == .records([ResourceRecord(name: try DNSName("web.default.svc.cluster.local"), ttl: 5,

@@ -5,13 +5,14 @@ import NIOPosix
 import NetStack
 import Testing
 @testable import VIF
+import NetworkAddress
 
 extension NetworkTests {
     /// The device and routes of a session, in a throwaway namespace standing for the workstation.
     @Suite(.serialized) struct VirtualInterfaceTests {
         func configuration(_ subnets: String...) -> VirtualInterface.Configuration {
             var configuration = VirtualInterface.Configuration()
-            configuration.clusterSubnets = subnets.compactMap { IPv4Subnet($0) }
+            configuration.clusterSubnets = subnets.compactMap { IPSubnet($0) }
             return configuration
         }
 
@@ -27,7 +28,7 @@ extension NetworkTests {
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             defer { try? group.syncShutdownGracefully() }
             var settings = configuration("10.96.0.0/16", "10.244.0.0/16")
-            settings.keepLocal = [IPv4Address(10, 244, 0, 1)]
+            settings.keepLocal = [.v4(IPv4Address(10, 244, 0, 1))]
             let config = settings
             let network = try namespace.run { try VirtualInterface(configuration: config, eventLoop: group.next()) }
             let table = try routes(in: namespace)
@@ -36,7 +37,7 @@ extension NetworkTests {
             #expect(table.contains { $0.hasPrefix("10.244.128.0/17 dev tel0") })
 
             // More pod subnets arrive: only the difference changes.
-            try namespace.run { try network.update(clusterSubnets: [IPv4Subnet("10.96.0.0/16")!, IPv4Subnet("10.245.0.0/16")!]) }
+            try namespace.run { try network.update(clusterSubnets: [IPSubnet("10.96.0.0/16")!, IPSubnet("10.245.0.0/16")!]) }
             let updated = try routes(in: namespace)
             #expect(updated.contains { $0.hasPrefix("10.245.0.0/16 dev tel0") })
             #expect(!updated.contains { $0.hasPrefix("10.244.") })
@@ -67,7 +68,7 @@ extension NetworkTests {
             #expect(!(try runCommand("/usr/sbin/ip", ["-n", namespace.name, "link", "show"])).contains("tel0"))
             // Allowed explicitly, it connects.
             var allowing = config
-            allowing.allowConflicting = [IPv4Subnet("10.96.5.0/24")!]
+            allowing.allowConflicting = [IPSubnet("10.96.5.0/24")!]
             let allowed = allowing
             let network = try namespace.run { try VirtualInterface(configuration: allowed, eventLoop: group.next()) }
             network.stop()

@@ -1,3 +1,5 @@
+import NetworkAddress
+
 /// Reads the wire form with a bounds check on every byte. Compression pointers must point strictly
 /// backwards, which makes loops impossible, and a name may follow at most `maxPointerHops`
 /// pointers, which bounds the work per name however the bytes were crafted.
@@ -67,7 +69,10 @@ struct DNSReader {
             return .a(IPv4Address(try readUInt32()))
         case .aaaa:
             guard end - start == 16 else { throw .badRecordData(type: type.rawValue, offset: start) }
-            return .aaaa(IPv6Address(bytes: try readBytes(16)))
+            guard let address = IPv6Address(bytes: try readBytes(16)) else {
+                throw .badRecordData(type: type.rawValue, offset: start)
+            }
+            return .aaaa(address)
         case .cname:
             return .cname(try bounded { reader throws(DNSCodecError) in try reader.readName() })
         case .ptr:

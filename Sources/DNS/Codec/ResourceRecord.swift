@@ -1,3 +1,5 @@
+import NetworkAddress
+
 /// A resource record (RFC 1035 §4.1.3). For OPT the class and TTL fields carry EDNS values
 /// (RFC 6891 §6.1.2), so both are kept as raw numbers.
 public struct ResourceRecord: Sendable, Hashable {

@@ -1,10 +1,17 @@
-/// The parts of resolv.conf(5) that the system resolver reads and Telepresence changes:
-/// nameservers, the search list, options. Comments and unknown lines are kept as they were, but
-/// the original file is always restored from its exact bytes, never re-rendered.
+import NetworkAddress
+
+/// The parts of resolv.conf(5) that the system resolver reads and Telepresence uses or changes:
+/// nameservers, the search list, options. Read by the workstation's DNS configuration (the
+/// original servers and search list) and by the traffic-manager (the cluster's domain and DNS
+/// server from its pod's file), with one set of rules: glibc's.
 public struct ResolvConf: Equatable, Sendable {
+    /// The servers in the order they are asked, at most `maximumNameservers`.
     public var nameservers: [String]
     public var search: [String]
     public var options: [String]
+
+    /// glibc's MAXNS: later `nameserver` lines are ignored.
+    public static let maximumNameservers = 3
 
     public init(nameservers: [String] = [], search: [String] = [], options: [String] = []) {
         self.nameservers = nameservers
@@ -12,23 +19,51 @@ public struct ResolvConf: Equatable, Sendable {
         self.options = options
     }
 
-    /// Reads the text as glibc does: the last `search` or `domain` line wins, `nameserver`
-    /// lines accumulate, `options` accumulate; `#` and `;` start comments.
+    /// Reads the text as glibc's res_init does: a keyword counts only at the very start of a
+    /// line and followed by a space or tab; a line starting with `#` or `;` is a comment (there
+    /// are no trailing comments: `;` after a search domain is a word, after a server's address
+    /// it is ignored because only the first word is read); `nameserver` lines accumulate up to
+    /// three, each one address (IPv4, or IPv6 with an optional `%zone`), invalid ones skipped;
+    /// the last `search` or `domain` line wins (`domain` gives its first word); `options`
+    /// accumulate. The LOCALDOMAIN and RES_OPTIONS environment variables are not applied.
     public init(parsing text: String) {
         self.init()
-        for rawLine in text.split(whereSeparator: \.isNewline) {
-            let line = rawLine.prefix { $0 != "#" && $0 != ";" }
-            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            guard let keyword = words.first else { continue }
-            let values = Array(words.dropFirst())
-            switch keyword {
-            case "nameserver": if let server = values.first { nameservers.append(server) }
-            case "search": search = values
-            case "domain": search = values.prefix(1).map { $0 }
-            case "options": options += values
-            default: break
+        // Bytes, not Characters: Swift reads "\r\n" as one Character, glibc reads lines up to
+        // "\n" and keeps the "\r" (which then spoils that line's last word, as it does there).
+        for line in text.utf8.split(separator: UInt8(ascii: "\n")) {
+            guard let first = line.first, first != UInt8(ascii: "#"), first != UInt8(ascii: ";") else { continue }
+            if let words = Self.words(after: "nameserver", in: line) {
+                guard nameservers.count < Self.maximumNameservers, let word = words.first else { continue }
+                let address = word.split(separator: "%", maxSplits: 1, omittingEmptySubsequences: false)[0]
+                if IPAddress(address) != nil { nameservers.append(word) }
+            } else if let words = Self.words(after: "search", in: line) {
+                if !words.isEmpty { search = words }
+            } else if let words = Self.words(after: "domain", in: line) {
+                if let word = words.first { search = [word] }
+            } else if let words = Self.words(after: "options", in: line) {
+                options += words
             }
         }
+    }
+
+    /// The words after `keyword` when `line` starts with it and a space or tab.
+    private static func words(after keyword: String, in line: Substring.UTF8View.SubSequence) -> [String]? {
+        guard line.starts(with: keyword.utf8) else { return nil }
+        let rest = line.dropFirst(keyword.utf8.count)
+        guard let separator = rest.first, separator == UInt8(ascii: " ") || separator == UInt8(ascii: "\t") else { return nil }
+        return rest.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
+            .map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The cluster domain a pod's file names: kubelet writes `search <ns>.svc.<domain>
+    /// svc.<domain> <domain>`, so it is what follows the entry that starts with `svc.`.
+    public var kubernetesClusterDomain: String? {
+        for entry in search where entry.hasPrefix("svc.") {
+            var domain = Substring(entry.dropFirst("svc.".count))
+            while domain.hasSuffix(".") { domain = domain.dropLast() }
+            if !domain.isEmpty { return String(domain) }
+        }
+        return nil
     }
 
     /// The file Telepresence writes while connected: our server first and alone (the

@@ -1,3 +1,5 @@
+import NetworkAddress
+
 /// What the resolver knows about the connected cluster: it decides which names are cluster names.
 /// The root daemon builds it from the traffic-manager's cluster info and the session, and replaces
 /// it when namespaces or subnets change.

@@ -1,3 +1,5 @@
+import NetworkAddress
+
 /// Where a query should be answered from.
 public enum DNSRoute: Sendable, Hashable {
     /// Ask the cluster (see `ClusterQuery`).

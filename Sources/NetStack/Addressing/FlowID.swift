@@ -1,3 +1,5 @@
+import NetworkAddress
+
 /// The transport protocols the stack terminates.
 public enum TransportProtocol: UInt8, Hashable, Sendable {
     case tcp = 6

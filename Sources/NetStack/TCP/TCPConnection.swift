@@ -1,3 +1,5 @@
+import NetworkAddress
+
 /// One passively opened TCP connection: a state machine with no I/O. It is driven by the
 /// ``NetStack`` that owns it (segments in, owner calls, timers) and emits segments and events
 /// through that stack.

@@ -1,3 +1,5 @@
+import NetworkAddress
+
 /// A validated IPv4 packet: header fields plus a view of its payload. Parsing copies nothing;
 /// the payload points into the caller's buffer and is valid only as long as that buffer.
 public struct IPv4Packet {

@@ -1,3 +1,5 @@
+import NetworkAddress
+
 /// A validated IPv6 packet without extension headers (the kernel sends none for ordinary TCP
 /// and UDP); `payload` points into the caller's buffer.
 public struct IPv6Packet {

@@ -1,3 +1,5 @@
+import NetworkAddress
+
 /// The Internet checksum (RFC 1071), summed 64 bits at a time.
 ///
 /// Words are added in memory order rather than network order: the one's-complement sum is

@@ -1,3 +1,5 @@
+import NetworkAddress
+
 /// Builds outgoing IPv4 packets in one buffer that is allocated once and reused, so emitting a
 /// packet allocates nothing. The packet handed out is valid until the next one is built.
 final class PacketEncoder {

@@ -1,5 +1,6 @@
 import DNS
 import KubeClient
+import NetworkAddress
 
 /// The cluster's DNS server logic (what CoreDNS answers in a real cluster), read from the store
 /// on every query, without sockets:
@@ -54,7 +55,7 @@ struct ClusterDNS: Sendable {
             return srv(port: String(local[0].dropFirst()), proto: String(local[1].dropFirst()),
                        namespace: local[3], service: local[2], owner: name)
         case ("pod", 3):
-            guard let ip = DNS.IPv4Address(local[0].replacingOccurrences(of: "-", with: ".")) else { return nil }
+            guard let ip = IPv4Address(local[0].replacingOccurrences(of: "-", with: ".")) else { return nil }
             return ([record(name, .a(ip))], [])
         case ("svc", 2), ("pod", 2):
             // A namespace's own domain exists (no records) when the namespace does.
@@ -76,17 +77,17 @@ struct ClusterDNS: Sendable {
         let clusterIP = spec?["clusterIP"]?.stringValue ?? ""
         if clusterIP == "None" {
             return (readyAddresses(namespace: namespace, service: name).compactMap { ip, _ in
-                DNS.IPv4Address(ip).map { record(owner, .a($0)) }
+                IPv4Address(ip).map { record(owner, .a($0)) }
             }, [])
         }
-        guard let ip = DNS.IPv4Address(clusterIP) else { return ([], []) }
+        guard let ip = IPv4Address(clusterIP) else { return ([], []) }
         return ([record(owner, .a(ip))], [])
     }
 
     private func endpoint(_ host: String, namespace: String, service: String, owner: DNSName) -> ([ResourceRecord], [ResourceRecord])? {
         for (ip, hostname) in readyAddresses(namespace: namespace, service: service)
         where hostname == host || ip.replacingOccurrences(of: ".", with: "-") == host {
-            return DNS.IPv4Address(ip).map { ([record(owner, .a($0))], []) }
+            return IPv4Address(ip).map { ([record(owner, .a($0))], []) }
         }
         return nil
     }
@@ -109,7 +110,7 @@ struct ClusterDNS: Sendable {
         for subset in endpoints?.value["subsets"]?.arrayValue ?? [] {
             let target = (subset["ports"]?.arrayValue ?? []).first { $0["name"]?.stringValue == port }?["port"]?.intValue ?? number
             for address in subset["addresses"]?.arrayValue ?? [] {
-                guard let ip = address["ip"]?.stringValue, let v4 = DNS.IPv4Address(ip) else { continue }
+                guard let ip = address["ip"]?.stringValue, let v4 = IPv4Address(ip) else { continue }
                 let host = address["hostname"]?.stringValue ?? ip.replacingOccurrences(of: ".", with: "-")
                 guard let hostName = try? DNSName(host).appending(serviceName) else { continue }
                 records.append(record(owner, .srv(priority: 0, weight: 100, port: UInt16(target), target: hostName)))
@@ -186,7 +187,7 @@ struct OutsideWorldDNS: Sendable {
             return response
         }
         let text = question.name.labels.indices.map { question.name.lowercasedLabel($0) }.joined(separator: ".")
-        guard let address = Self.names[text].flatMap(DNS.IPv4Address.init) else {
+        guard let address = Self.names[text].flatMap(IPv4Address.init) else {
             response.header.rcode = DNSResponseCode.nameError.rawValue
             return response
         }

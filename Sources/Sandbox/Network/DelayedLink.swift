@@ -1,5 +1,6 @@
 import Foundation
 import NetStack
+import NetworkAddress
 import Synchronization
 import VIF
 

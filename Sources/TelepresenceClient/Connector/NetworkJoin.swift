@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import Logging
+import NetworkAddress
 import RPC
 import VIF
 
@@ -22,7 +23,7 @@ struct NetworkJoin: Sendable {
         outbound.neverProxy = request.neverProxy
         outbound.allowConflicting = request.allowConflictingSubnets
         // The API server's own address stays off the tunnel: the tunnel rides on it.
-        if !server.host.contains("/"), IPv4Subnet(server.host) != nil {
+        if IPAddress(server.host) != nil {
             outbound.keepLocal = [server.host]
         }
         outbound.connectedNamespace = namespace
@@ -38,21 +39,12 @@ struct NetworkJoin: Sendable {
     ) -> Telepresence_Daemon_OutboundInfo {
         var outbound = outbound
         var subnets: [String] = []
-        if clusterInfo.hasServiceSubnet, let text = cidr(clusterInfo.serviceSubnet) { subnets.append(text) }
-        subnets += clusterInfo.podSubnets.compactMap(cidr)
+        if clusterInfo.hasServiceSubnet, let subnet = clusterInfo.serviceSubnet.subnet { subnets.append(subnet.description) }
+        subnets += clusterInfo.podSubnets.compactMap { $0.subnet?.description }
         outbound.clusterSubnets = subnets
-        outbound.clusterDnsIp = address(clusterInfo.kubeDnsIp) ?? ""
+        outbound.clusterDnsIp = IPAddress(bytes: clusterInfo.kubeDnsIp)?.description ?? ""
         outbound.clusterDomain = clusterInfo.clusterDomain
         return outbound
-    }
-
-    static func address(_ bytes: Data) -> String? {
-        guard bytes.count == 4 else { return nil }
-        return bytes.map(String.init).joined(separator: ".")
-    }
-
-    static func cidr(_ net: Telepresence_Manager_IPNet) -> String? {
-        address(net.ip).map { "\($0)/\(net.mask)" }
     }
 
     /// The network's state when the root daemon does not run.

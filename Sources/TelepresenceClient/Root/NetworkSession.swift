@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NetworkAddress
 import RPC
 import Synchronization
 import Tunnel
@@ -56,9 +57,9 @@ final class NetworkSession: Sendable {
         logger.info("updated the workstation's network: routes \(interface.routes.map(\.description).joined(separator: " "))")
     }
 
-    static func subnets(_ texts: [String], _ what: String) throws -> [IPv4Subnet] {
+    static func subnets(_ texts: [String], _ what: String) throws -> [IPSubnet] {
         try texts.map { text in
-            guard let subnet = IPv4Subnet(text) else { throw RootDaemonError.badSubnet(text, what) }
+            guard let subnet = IPSubnet(addressOrCIDR: text) else { throw RootDaemonError.badSubnet(text, what) }
             return subnet
         }
     }
@@ -69,7 +70,7 @@ final class NetworkSession: Sendable {
         configuration.alsoProxy = try subnets(info.alsoProxy, "--also-proxy")
         configuration.neverProxy = try subnets(info.neverProxy, "--never-proxy")
         configuration.allowConflicting = try subnets(info.allowConflicting, "--allow-conflicting-subnets")
-        configuration.keepLocal = info.keepLocal.compactMap { IPv4Subnet($0)?.network }
+        configuration.keepLocal = info.keepLocal.compactMap { IPAddress($0) }
         let eventLoop = group.next()
         let interface = try VirtualInterface(configuration: configuration, eventLoop: eventLoop)
         let bridge = interface.bridge
@@ -86,7 +87,7 @@ final class NetworkSession: Sendable {
         if up < tunnels.count {
             logger.warning("\(up) of \(tunnels.count) tunnel connections came up at once; retrying the others in the background")
         }
-        guard let dnsIP = TunnelIPAddress(info.clusterDnsIp) else {
+        guard let dnsIP = IPAddress(info.clusterDnsIp) else {
             tunnels.forEach { $0.stop() }
             interface.stop()
             throw RootDaemonError.badAddress(info.clusterDnsIp, "cluster DNS")
@@ -160,7 +161,7 @@ public enum RootDaemonError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .badSubnet(let text, let what): "\(text) is not an IPv4 subnet (\(what)); write it as A.B.C.D/N"
+        case .badSubnet(let text, let what): "\(text) is not a subnet (\(what)); write it as A.B.C.D/N"
         case .badAddress(let text, let what): "\(text) is not an IP address (\(what))"
         case .notRoot: "the root daemon must run as root (telepresence starts it with sudo)"
         case .cannotListen(let socket): "the root daemon cannot listen on \(socket); remove the file if no telepresence daemon runs"

@@ -1,6 +1,8 @@
+import DNS
 import Foundation
 import KubeClient
 import Logging
+import NetworkAddress
 
 /// Finds the cluster's facts at start and keeps the pod subnets current (node podCIDRs, or the
 /// subnets covering the pod IPs it watches), publishing every change to its subscribers.
@@ -19,7 +21,7 @@ public actor ClusterInfoMonitor {
         self.settings = settings
         self.logger = logger
         self.facts = ClusterFacts(
-            managerPodIP: settings.podIP, managerPort: settings.serverPort,
+            managerPodIP: settings.podIP.flatMap { IPAddress($0) }, managerPort: settings.serverPort,
             managedNamespaces: settings.managedNamespaces)
     }
 
@@ -59,17 +61,19 @@ public actor ClusterInfoMonitor {
             for waiter in readyWaiters { waiter.resume() }
             readyWaiters = []
         }
-        logger.info("cluster info: services \(new.serviceSubnet?.description ?? "unknown"), pods \(new.podSubnets.map(\.description).joined(separator: " ")) (\(new.podCIDRStrategy)), domain \(new.clusterDomain), dns \(new.dnsIP ?? "unknown")")
+        logger.info("cluster info: services \(new.serviceSubnet?.description ?? "unknown"), pods \(new.podSubnets.map(\.description).joined(separator: " ")) (\(new.podCIDRStrategy)), domain \(new.clusterDomain), dns \(new.dnsIP?.description ?? "unknown")")
         for continuation in subscribers.values { continuation.yield(new) }
     }
 
     /// Discovers the facts, then follows the pod subnets until cancelled.
     public func run() async {
         var found = facts
-        let resolvConf = (try? String(contentsOfFile: settings.resolvConfPath, encoding: .utf8)) ?? ""
+        let resolvConf = ResolvConf(parsing: (try? String(contentsOfFile: settings.resolvConfPath, encoding: .utf8)) ?? "")
         found.serviceSubnet = await probeServiceSubnet()
-        found.clusterDomain = settings.clusterDomain ?? ResolvConf.clusterDomain(from: resolvConf) ?? "cluster.local"
-        found.dnsIP = await kubeDNSAddress() ?? ResolvConf.nameserver(from: resolvConf)
+        found.clusterDomain = settings.clusterDomain ?? resolvConf.kubernetesClusterDomain ?? "cluster.local"
+        // A nameserver may carry an IPv6 zone (`%eth0`), which an address in ClusterInfo cannot.
+        let podResolver = resolvConf.nameservers.first.flatMap { IPAddress($0.prefix { $0 != "%" }) }
+        found.dnsIP = await kubeDNSAddress() ?? podResolver
 
         switch settings.podCIDRStrategy {
         case "environment":
@@ -122,10 +126,10 @@ public actor ClusterInfoMonitor {
         return nil
     }
 
-    private func kubeDNSAddress() async -> String? {
+    private func kubeDNSAddress() async -> IPAddress? {
         for name in ["kube-dns", "coredns", "rke2-coredns-rke2-coredns"] {
             if let service: Service = try? await client.get(.services, name: name, namespace: "kube-system"),
-               let ip = service.spec?.clusterIP, ip != "None", !ip.isEmpty {
+               let text = service.spec?.clusterIP, let ip = IPAddress(text) {
                 return ip
             }
         }

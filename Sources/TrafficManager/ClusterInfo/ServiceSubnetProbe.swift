@@ -1,3 +1,5 @@
+import NetworkAddress
+
 /// Finds the cluster's service (clusterIP) range the way Telepresence does: the API server has
 /// no endpoint that tells it, but it names the range when it refuses a Service whose clusterIP
 /// lies outside it ("... The range of valid IPs is 10.96.0.0/12"). The probe creates such a

@@ -104,21 +104,14 @@ struct ManagerService: Telepresence_Manager_Manager.SimpleServiceProtocol {
 
     static func message(_ facts: ClusterFacts) -> Telepresence_Manager_ClusterInfo {
         .with {
-            if let subnet = facts.serviceSubnet { $0.serviceSubnet = message(subnet) }
-            $0.podSubnets = facts.podSubnets.map(message)
+            if let subnet = facts.serviceSubnet { $0.serviceSubnet = Telepresence_Manager_IPNet(subnet) }
+            $0.podSubnets = facts.podSubnets.map(Telepresence_Manager_IPNet.init)
             $0.clusterDomain = facts.clusterDomain
-            if let ip = facts.dnsIP.flatMap(IPSubnet.addressBytes) { $0.kubeDnsIp = Data(ip) }
-            if let ip = facts.managerPodIP.flatMap(IPSubnet.addressBytes) { $0.managerPodIp = Data(ip) }
+            if let ip = facts.dnsIP { $0.kubeDnsIp = Data(ip.bytes) }
+            if let ip = facts.managerPodIP { $0.managerPodIp = Data(ip.bytes) }
             $0.managerPodPort = Int32(facts.managerPort)
             $0.podCidrStrategy = facts.podCIDRStrategy
             $0.managedNamespaces = facts.managedNamespaces
-        }
-    }
-
-    static func message(_ subnet: IPSubnet) -> Telepresence_Manager_IPNet {
-        .with {
-            $0.ip = Data(subnet.bytes)
-            $0.mask = Int32(subnet.prefixLength)
         }
     }
 

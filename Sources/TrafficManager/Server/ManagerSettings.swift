@@ -1,4 +1,5 @@
 import Foundation
+import NetworkAddress
 
 /// The traffic-manager's settings, from the environment its Deployment sets (the names follow
 /// Telepresence's chart where they exist) with defaults for everything.

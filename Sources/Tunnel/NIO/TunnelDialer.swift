@@ -31,7 +31,7 @@ public struct TunnelDialer: Sendable {
         let loop = stream.eventLoop
         let address: SocketAddress
         do {
-            address = try open.flow.destination.address.socketAddress(port: open.flow.destination.port)
+            address = try open.flow.destination.socketAddress()
         } catch {
             stream.reject(.unreachable, message: "\(open.flow.destination) is not an address")
             return

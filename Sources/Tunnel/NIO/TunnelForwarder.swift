@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NetworkAddress
 
 /// A local TCP listener whose every accepted connection becomes a stream to one fixed
 /// destination on a multiplexer (what `--to-pod`-style forwards and the benchmark use; the
@@ -20,12 +21,9 @@ public enum TunnelForwarder {
             .childChannelOption(.recvAllocator, value: TunnelConfiguration.socketReceiveAllocator)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let source = channel.remoteAddress.flatMap { address -> TunnelEndpoint? in
-                        guard let ip = TunnelIPAddress(address), let port = address.port else { return nil }
-                        return TunnelEndpoint(address: ip, port: UInt16(port))
-                    }
-                    let sourceEndpoint = source.flatMap { $0.address.isIPv4 == destination.address.isIPv4 ? $0 : nil }
-                        ?? TunnelEndpoint(address: destination.address.isIPv4 ? .v4(0) : .v6(high: 0, low: 0), port: 0)
+                    let source = channel.remoteAddress.flatMap(TunnelEndpoint.init)
+                    let sourceEndpoint = source.flatMap { $0.address.family == destination.address.family ? $0 : nil }
+                        ?? .unspecified(destination.address.family)
                     let flow = TunnelFlow(transport: .tcp, source: sourceEndpoint, destination: destination)
                     try channel.pipeline.syncOperations.addHandler(
                         TunnelSocketBridge(mode: .opening(multiplexer.value, flow, firstDataWait: firstDataWait)))

@@ -1,4 +1,5 @@
 import NIOCore
+import NetworkAddress
 
 /// Parses frames from bytes that arrive in arbitrary chunks. It is a network input parser: the
 /// header is checked before the payload is awaited, so a peer can never make this side buffer
@@ -165,12 +166,12 @@ public struct TunnelFrameDecoder: Sendable {
     }
 
     private static func readEndpoint(family: UInt8, from payload: inout ByteBuffer) -> TunnelEndpoint {
-        let address: TunnelIPAddress
+        let address: IPAddress
         if family == 4 {
-            address = .v4(payload.readInteger(as: UInt32.self)!)
+            address = .v4(IPv4Address(payload.readInteger(as: UInt32.self)!))
         } else {
             let high = payload.readInteger(as: UInt64.self)!
-            address = .v6(high: high, low: payload.readInteger(as: UInt64.self)!)
+            address = .v6(IPv6Address(high: high, low: payload.readInteger(as: UInt64.self)!))
         }
         return TunnelEndpoint(address: address, port: payload.readInteger(as: UInt16.self)!)
     }

@@ -1,4 +1,5 @@
 import NIOCore
+import NetworkAddress
 
 /// Writes frames in the wire format (big-endian; see `Sources/Tunnel/README.md`).
 public enum TunnelFrameEncoder {
@@ -48,7 +49,7 @@ public enum TunnelFrameEncoder {
             return (.hello, 0)
         case .open(_, var open):
             buffer.writeInteger(open.flow.transport.rawValue)
-            buffer.writeInteger(UInt8(open.flow.source.address.isIPv4 ? 4 : 6))
+            buffer.writeInteger(UInt8(open.flow.source.address.isV4 ? 4 : 6))
             write(open.flow.source, into: &buffer)
             write(open.flow.destination, into: &buffer)
             buffer.writeInteger(open.window)
@@ -89,10 +90,10 @@ public enum TunnelFrameEncoder {
     private static func write(_ endpoint: TunnelEndpoint, into buffer: inout ByteBuffer) {
         switch endpoint.address {
         case .v4(let a):
-            buffer.writeInteger(a)
-        case .v6(let high, let low):
-            buffer.writeInteger(high)
-            buffer.writeInteger(low)
+            buffer.writeInteger(a.value)
+        case .v6(let a):
+            buffer.writeInteger(a.high)
+            buffer.writeInteger(a.low)
         }
         buffer.writeInteger(endpoint.port)
     }

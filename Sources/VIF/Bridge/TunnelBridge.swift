@@ -1,6 +1,7 @@
 #if os(Linux)
 import NIOCore
 import NetStack
+import NetworkAddress
 import Synchronization
 import Tunnel
 
@@ -414,19 +415,11 @@ final class StreamSide: @unchecked Sendable {
     }
 
     static func tunnelFlow(_ id: FlowID) -> TunnelFlow? {
-        func address(_ ip: IPAddress) -> TunnelIPAddress {
-            switch ip {
-            case .v4(let a): .v4(a.value)
-            case .v6(let a): .v6(high: a.high, low: a.low)
-            }
-        }
-        let source = address(id.source)
-        let destination = address(id.destination)
-        guard source.isIPv4 == destination.isIPv4 else { return nil }
+        guard id.source.family == id.destination.family else { return nil }
         return TunnelFlow(
             transport: id.transport == .tcp ? .tcp : .udp,
-            source: TunnelEndpoint(address: source, port: id.sourcePort),
-            destination: TunnelEndpoint(address: destination, port: id.destinationPort))
+            source: TunnelEndpoint(address: id.source, port: id.sourcePort),
+            destination: TunnelEndpoint(address: id.destination, port: id.destinationPort))
     }
 }
 #endif

@@ -59,7 +59,7 @@ public final class TunnelDNSLookup: ClusterLookup, Sendable {
             var initial = ByteBuffer()
             if transport == .tcp { initial.writeInteger(UInt16(query.count)) }
             initial.writeBytes(query)
-            let source = TunnelEndpoint(address: server.address.isIPv4 ? .v4(0) : .v6(high: 0, low: 0), port: 0)
+            let source = TunnelEndpoint.unspecified(server.address.family)
             do {
                 let stream = try mux.openStream(
                     flow: TunnelFlow(transport: transport, source: source, destination: server),

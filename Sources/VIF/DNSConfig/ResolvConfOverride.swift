@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import DNS
 import Glibc
 #endif
 

@@ -1,3 +1,5 @@
+import DNS
+
 /// How the workstation's system resolver is pointed at our DNS server while connected.
 public enum SystemResolverMode: String, Equatable, Sendable, CustomStringConvertible {
     /// systemd-resolved is in charge: our server is configured on the TUN device's link with

@@ -1,16 +1,16 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import NetStack
+import NetworkAddress
 
 /// One IPv4 route of the kernel's main table, as `/proc/net/route` lists it.
 public struct KernelRoute: Hashable, Sendable, CustomStringConvertible {
-    public var destination: IPv4Subnet
+    public var destination: IPSubnet
     public var gateway: IPv4Address?
     public var device: String
     public var metric: Int
 
-    public init(destination: IPv4Subnet, gateway: IPv4Address? = nil, device: String, metric: Int = 0) {
+    public init(destination: IPSubnet, gateway: IPv4Address? = nil, device: String, metric: Int = 0) {
         self.destination = destination
         self.gateway = gateway
         self.device = device
@@ -44,9 +44,9 @@ public struct KernelRoute: Hashable, Sendable, CustomStringConvertible {
             let hostMask = mask.byteSwapped
             let prefix = hostMask.nonzeroBitCount
             // A mask that is not contiguous ones is not a CIDR route.
-            guard hostMask == IPv4Subnet.mask(prefix) else { continue }
+            guard hostMask == (prefix == 0 ? 0 : UInt32.max << UInt32(32 - prefix)) else { continue }
             routes.append(KernelRoute(
-                destination: IPv4Subnet(IPv4Address(destination.byteSwapped), prefixLength: prefix),
+                destination: IPSubnet(IPv4Address(destination.byteSwapped), prefixLength: prefix),
                 gateway: gateway == 0 ? nil : IPv4Address(gateway.byteSwapped),
                 device: String(fields[0]), metric: metric))
         }

@@ -1,4 +1,4 @@
-import NetStack
+import NetworkAddress
 
 /// Which subnets the TUN device gets routes for, decided before any route is touched.
 ///
@@ -11,23 +11,26 @@ import NetStack
 /// wins for the cluster's addresses, which is what the user asked for.
 public struct RoutePlan: Equatable, Sendable {
     /// The subnets to route to the TUN device, without overlaps, sorted.
-    public var routes: [IPv4Subnet]
+    public var routes: [IPSubnet]
+    /// Subnets asked for that cannot be routed yet (IPv6: the device gets IPv4 routes only),
+    /// so that status can say so instead of dropping them unseen.
+    public var unsupported: [IPSubnet] = []
     /// Local routes the plan overrides because `--allow-conflicting-subnets` allowed it.
     public var allowedConflicts: [KernelRoute]
 
     public struct Request: Sendable {
-        public var clusterSubnets: [IPv4Subnet]
-        public var alsoProxy: [IPv4Subnet]
-        public var neverProxy: [IPv4Subnet]
-        public var allowConflicting: [IPv4Subnet]
+        public var clusterSubnets: [IPSubnet]
+        public var alsoProxy: [IPSubnet]
+        public var neverProxy: [IPSubnet]
+        public var allowConflicting: [IPSubnet]
         /// Addresses that must stay off the TUN device (the API server's).
-        public var keepLocal: [IPv4Address]
+        public var keepLocal: [IPAddress]
         /// The TUN device's own name: its routes are ours, never conflicts.
         public var device: String
 
         public init(
-            clusterSubnets: [IPv4Subnet], alsoProxy: [IPv4Subnet] = [], neverProxy: [IPv4Subnet] = [],
-            allowConflicting: [IPv4Subnet] = [], keepLocal: [IPv4Address] = [], device: String
+            clusterSubnets: [IPSubnet], alsoProxy: [IPSubnet] = [], neverProxy: [IPSubnet] = [],
+            allowConflicting: [IPSubnet] = [], keepLocal: [IPAddress] = [], device: String
         ) {
             self.clusterSubnets = clusterSubnets
             self.alsoProxy = alsoProxy
@@ -40,8 +43,10 @@ public struct RoutePlan: Equatable, Sendable {
 
     /// Plans the routes against the kernel's current `routes`.
     public static func make(_ request: Request, routes localRoutes: [KernelRoute]) throws(RoutePlanError) -> RoutePlan {
-        var wanted = (request.clusterSubnets + request.alsoProxy).withoutNested()
-        let excluded = request.neverProxy + request.keepLocal.map { IPv4Subnet($0, prefixLength: 32) }
+        let asked = (request.clusterSubnets + request.alsoProxy).withoutNested()
+        var wanted = asked.filter { $0.family == .v4 }
+        let unsupported = asked.filter { $0.family != .v4 }
+        let excluded = request.neverProxy + request.keepLocal.map { IPSubnet(host: $0) }
         for exclusion in excluded {
             wanted = wanted.flatMap { $0.subtracting(exclusion) }
         }
@@ -57,12 +62,12 @@ public struct RoutePlan: Equatable, Sendable {
             }
             throw .conflict(subnet: ours, route: route)
         }
-        return RoutePlan(routes: wanted, allowedConflicts: allowed)
+        return RoutePlan(routes: wanted, unsupported: unsupported, allowedConflicts: allowed)
     }
 }
 
 public enum RoutePlanError: Error, Equatable, Sendable, CustomStringConvertible {
-    case conflict(subnet: IPv4Subnet, route: KernelRoute)
+    case conflict(subnet: IPSubnet, route: KernelRoute)
 
     public var description: String {
         switch self {

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
 import GRPCCore
+import NetworkAddress
 import RPC
 import TelepresenceClient
-import VIF
 
 /// `telepresence connect`: starts the user daemon if needed and connects it to the cluster's
 /// traffic-manager; with `-- CMD`, runs the command while connected, then disconnects.
@@ -83,7 +83,7 @@ struct Connect: AsyncParsableCommand {
 
     func validate() throws {
         for text in Self.cidrs(alsoProxy + neverProxy + allowConflictingSubnets) where !Self.isCIDR(text) {
-            throw ValidationError("\(text) is not a subnet; write it as A.B.C.D/N")
+            throw ValidationError("\(text) is not a subnet; write it as A.B.C.D/N (or an IPv6 prefix such as fd00::/64)")
         }
     }
 
@@ -93,7 +93,7 @@ struct Connect: AsyncParsableCommand {
 
     /// A subnet written with its prefix (a bare address is refused here, though VIF reads it as /32).
     static func isCIDR(_ text: String) -> Bool {
-        text.contains("/") && IPv4Subnet(text) != nil
+        IPSubnet(text) != nil
     }
 
     /// Runs the command with this terminal, returns its exit status.

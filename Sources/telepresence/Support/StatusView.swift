@@ -1,4 +1,5 @@
 import Foundation
+import NetworkAddress
 import RPC
 import TelepresenceClient
 
@@ -108,12 +109,12 @@ struct StatusView: Encodable {
                 pod_subnets: info.clusterInfo.podSubnets.map(Self.text),
                 pod_cidr_strategy: info.clusterInfo.podCidrStrategy,
                 cluster_domain: info.clusterInfo.clusterDomain,
-                dns_ip: info.clusterInfo.kubeDnsIp.isEmpty ? nil : IPText.format([UInt8](info.clusterInfo.kubeDnsIp)),
+                dns_ip: IPAddress(bytes: info.clusterInfo.kubeDnsIp)?.description,
                 managed_namespaces: info.clusterInfo.managedNamespaces))
     }
 
     static func text(_ net: Telepresence_Manager_IPNet) -> String {
-        "\(IPText.format([UInt8](net.ip)))/\(net.mask)"
+        net.subnet?.description ?? "invalid (\(net.ip.count) address bytes, /\(net.mask))"
     }
 
     /// Lines for a person.
@@ -161,15 +162,5 @@ struct StatusView: Encodable {
             ]
         }
         return TextTable(header: nil, rows: rows)
-    }
-}
-
-/// Address bytes as text.
-enum IPText {
-    static func format(_ bytes: [UInt8]) -> String {
-        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        let ok = bytes.withUnsafeBytes { inet_ntop(AF_INET6, $0.baseAddress, &buffer, socklen_t(buffer.count)) != nil }
-        return ok ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
     }
 }

@@ -1,6 +1,7 @@
 import DNS
 import NIOCore
 import NIOPosix
+import NetworkAddress
 import Synchronization
 
 /// A tiny DNS resolver on 127.0.0.1 standing in for the workstation's original one: answers every

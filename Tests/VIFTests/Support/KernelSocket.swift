@@ -1,5 +1,6 @@
 import Glibc
 import NetStack
+import NetworkAddress
 
 struct SocketError: Error, CustomStringConvertible {
     let operation: String

@@ -1,6 +1,7 @@
 import DNS
 import NIOCore
 import NIOPosix
+import NetworkAddress
 
 /// A DNS server for tests that answers every A question with one fixed address (AAAA with no
 /// records) and remembers each question's name, so a test can tell which server a name reached.
@@ -12,7 +13,7 @@ final class RecordingDNSServer: Sendable {
     /// socket is made in the calling thread's network namespace).
     init(host: String, answer text: String, group: any EventLoopGroup) throws {
         let seen = seen
-        guard let answer = DNS.IPv4Address(text) else { throw NamespaceError("\(text) is not an IPv4 address") }
+        guard let answer = IPv4Address(text) else { throw NamespaceError("\(text) is not an IPv4 address") }
         channel = try DatagramBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -32,10 +33,10 @@ final class RecordingDNSServer: Sendable {
     private final class Handler: ChannelInboundHandler, Sendable {
         typealias InboundIn = AddressedEnvelope<ByteBuffer>
         typealias OutboundOut = AddressedEnvelope<ByteBuffer>
-        let answer: DNS.IPv4Address
+        let answer: IPv4Address
         let seen: LockedBox<[String]>
 
-        init(answer: DNS.IPv4Address, seen: LockedBox<[String]>) {
+        init(answer: IPv4Address, seen: LockedBox<[String]>) {
             self.answer = answer
             self.seen = seen
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import NetStack
+import NetworkAddress
 import VIF
 
 /// What the stack's owner does with a connection, chosen by destination port.
