@@ -26,7 +26,6 @@ let package = Package(
         .executable(name: "traffic", targets: ["traffic"]),
         .library(name: "RPC", targets: ["RPC"]),
         .library(name: "TrafficManager", targets: ["TrafficManager"]),
-        .library(name: "TelepresenceClient", targets: ["TelepresenceClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -74,10 +73,15 @@ let package = Package(
             name: "telepresence",
             dependencies: [
                 "KubeClient",
-                "TelepresenceClient",
+                "ClientSupport",
+                "UserDaemon",
+                "RootDaemon",
+                "ManagerInstall",
+                "Diagnostics",
                 "NetworkAddress",
-                "RPC",
                 "Tunnel",
+                // TerminationSignals, until the signal watchers become one.
+                "RPC",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
@@ -234,11 +238,17 @@ let package = Package(
             ],
             exclude: ["README.md", "protos"]
         ),
+        // The product's version and the log level every process of ours can change at run time.
+        .target(
+            name: "Diagnostics",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            exclude: ["README.md"]
+        ),
         // The traffic-manager: client sessions, cluster facts, workloads, over gRPC.
         .target(
             name: "TrafficManager",
             dependencies: nio + [
-                "RPC", "KubeClient", "Tunnel", "NetworkAddress", "DNS",
+                "RPC", "KubeClient", "Tunnel", "NetworkAddress", "DNS", "Diagnostics",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -250,22 +260,60 @@ let package = Package(
         .executableTarget(
             name: "traffic",
             dependencies: [
-                "TrafficManager", "KubeClient", "Tunnel",
+                "TrafficManager", "KubeClient", "Tunnel", "Diagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The workstation side: the user daemon (connector), its client, the traffic-manager's
-        // install (helm without helm), configuration and paths.
+        // The workstation's processes, cut along process and privilege lines: what the CLI and
+        // both daemons share (config.yml, paths, the daemons' clients, the socket gate, the domain
+        // types of their APIs and the one place those become protobuf messages).
         .target(
-            name: "TelepresenceClient",
+            name: "ClientSupport",
+            dependencies: [
+                "RPC", "NetworkAddress",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            exclude: ["README.md"]
+        ),
+        // The user daemon (connector): kube credentials, the session with the traffic-manager,
+        // the port-forward relays. No network device, no DNS configuration: that is the root
+        // daemon's, and this module cannot import VIF.
+        .target(
+            name: "UserDaemon",
             dependencies: nio + [
-                "RPC", "KubeClient", "NetworkAddress",
-                // The root daemon's network: TUN, routes, stack, bridge, DNS.
-                "VIF", "Tunnel", "NetStack", "DNS",
+                "ClientSupport", "ManagerInstall", "Diagnostics", "RPC", "KubeClient", "Tunnel", "NetworkAddress",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"]
+        ),
+        // The root daemon: the TUN device, routes, the stack and the system DNS configuration.
+        // It never reads a kube credential: it cannot import KubeClient.
+        .target(
+            name: "RootDaemon",
+            dependencies: [
+                "ClientSupport", "Diagnostics", "RPC", "VIF", "Tunnel", "NetworkAddress",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"]
+        ),
+        // `telepresence helm ...` without helm: values, manifests, the release record, the installer.
+        .target(
+            name: "ManagerInstall",
+            dependencies: [
+                "KubeClient", "Diagnostics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -274,7 +322,7 @@ let package = Package(
         .testTarget(
             name: "TrafficManagerTests",
             dependencies: [
-                "TrafficManager", "RPC", "KubeClient", "Sandbox", "NetworkAddress", "DNS",
+                "TrafficManager", "RPC", "KubeClient", "Sandbox", "NetworkAddress", "DNS", "Diagnostics",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]
@@ -282,7 +330,8 @@ let package = Package(
         .testTarget(
             name: "TelepresenceClientTests",
             dependencies: [
-                "TelepresenceClient", "TrafficManager", "RPC", "KubeClient", "Sandbox", "NetworkAddress", "telepresence", "traffic", "TestSupport",
+                "ClientSupport", "UserDaemon", "RootDaemon", "ManagerInstall", "Diagnostics", "TrafficManager", "RPC", "KubeClient", "Sandbox",
+                "NetworkAddress", "telepresence", "traffic", "TestSupport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]

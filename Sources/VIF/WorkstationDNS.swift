@@ -25,8 +25,9 @@ public final class WorkstationDNS: Sendable {
         public var connectedNamespace: String
         /// Namespaces whose services answer to `svc.ns`.
         public var namespaces: [String] = []
-        public var serviceSubnets: [String] = []
-        public var podSubnets: [String] = []
+        /// The subnets whose reverse (PTR) names are the cluster's.
+        public var serviceSubnets: [IPSubnet] = []
+        public var podSubnets: [IPSubnet] = []
         public var resolvConfPath = "/etc/resolv.conf"
         /// The original's copy while connected (and after a crash, until the next start).
         public var resolvConfBackupPath: String
@@ -139,8 +140,8 @@ public final class WorkstationDNS: Sendable {
             connectedNamespace: configuration.connectedNamespace,
             namespaces: Set(configuration.namespaces + [configuration.connectedNamespace]),
             workstationSearchDomains: original.search.filter { $0 != "tel2-search" }.compactMap { try? DNSName($0) },
-            serviceSubnets: configuration.serviceSubnets.compactMap { IPSubnet($0) },
-            podSubnets: configuration.podSubnets.compactMap { IPSubnet($0) })
+            serviceSubnets: configuration.serviceSubnets,
+            podSubnets: configuration.podSubnets)
     }
 
     /// New namespaces or subnets: the routing of names changes and cached answers are dropped;

@@ -1,5 +1,5 @@
 import ArgumentParser
-import RPC
+import Diagnostics
 
 @main
 struct Telepresence: AsyncParsableCommand {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TelepresenceClient
+import ClientSupport
 
 /// config.yml: Telepresence's keys, our `routing.tunnelConnections`, and errors that name the file.
 @Suite struct ClientConfigTests {

@@ -1,13 +1,14 @@
+import ClientSupport
+import Diagnostics
 import Foundation
-import GRPCCore
 import KubeClient
 import Logging
-import RPC
+import ManagerInstall
 import Sandbox
 import TestSupport
 import Testing
 import TrafficManager
-@testable import TelepresenceClient
+@testable import UserDaemon
 
 /// The CLI, the user daemon and the traffic-manager together, against a sandbox. The manager
 /// runs in process on 127.0.0.1 and the daemon dials it directly (the sandbox does not serve
@@ -100,7 +101,7 @@ import TrafficManager
             let again = try await CommandRunner.run("telepresence", ["connect"], environment: env.environment)
             #expect(again.status == 0, "\(again.stderr)")
             #expect(again.stdout.contains("Already connected"))
-            let pid = try await ConnectorClient(paths: env.paths).withConnector { try await $0.version(request: ClientRequest(message: .init())).pid }
+            let pid = try await ConnectorClient(paths: env.paths).withSession { try await $0.version().pid }
             #expect(pid == getpid())
             #expect(Self.spawnedDaemons(environment: env.environment).isEmpty)
 
@@ -157,19 +158,19 @@ import TrafficManager
             let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
             var manager = try await TrafficManager.start(settings: settingsFor(0), client: sandbox.kube, logger: quiet)
             let port = manager.port
-            let state = ConnectorState(
+            let state = Connector(
                 paths: ClientPaths.from(environment: sandbox.environment), config: ClientConfig(), logger: quiet,
                 makeDialer: { _, _ in DirectManagerDialer(port: port) })
-            let first = await state.connect(.with { $0.kubeFlags = ["kubeconfig": sandbox.kubeconfig.path] })
-            #expect(first.error == .unspecified, "\(first.errorText)")
-            let firstSession = first.sessionInfo.sessionID
+            let outcome = await state.connect(ConnectRequest(kubeFlags: ["kubeconfig": sandbox.kubeconfig.path]))
+            let first = try #require(outcome.connection, "\(outcome)")
+            let firstSession = first.sessionID
 
             await manager.stop()
-            #expect(try await Self.eventually { await state.status().sessionState == "reconnecting" })
+            #expect(try await Self.eventually { await state.status()?.sessionState == .reconnecting })
             manager = try await TrafficManager.start(settings: settingsFor(port), client: sandbox.kube, logger: quiet)
-            #expect(try await Self.eventually { await state.status().sessionState == "connected" })
-            let after = await state.status()
-            #expect(after.sessionInfo.sessionID != firstSession, "a new manager hands out a new session")
+            #expect(try await Self.eventually { await state.status()?.sessionState == .connected })
+            let after = try #require(await state.status())
+            #expect(after.sessionID != firstSession, "a new manager hands out a new session")
             #expect(after.reconnects >= 1)
             #expect(manager.sessions.count == 1)
             await state.disconnect()
@@ -211,9 +212,7 @@ import TrafficManager
             try FileManager.default.createDirectory(at: configDir, withIntermediateDirectories: true)
             try "timeouts:\n  clusterConnect: 2s\n".write(to: configDir.appendingPathComponent("config.yml"), atomically: true, encoding: .utf8)
             // The running daemon read config.yml at start; quit it so the next connect starts one that reads it.
-            let pid = try await ConnectorClient(paths: ClientPaths.from(environment: env)).withConnector {
-                try await $0.version(request: ClientRequest(message: .init())).pid
-            }
+            let pid = try await ConnectorClient(paths: ClientPaths.from(environment: env)).withSession { try await $0.version().pid }
             #expect(pid != getpid())
             _ = try await CommandRunner.run("telepresence", ["quit"], environment: env)
             #expect(try await Self.eventually { kill(pid, 0) != 0 && errno == ESRCH }, "quit ends the daemon process")
@@ -225,9 +224,7 @@ import TrafficManager
             #expect(unreachable.stderr.contains("cannot be reached"), "\(unreachable.stderr)")
             #expect(elapsed < .seconds(10), "the error comes within the 2 s timeout (plus the daemon's start), not after \(elapsed)")
 
-            let secondPid = try await ConnectorClient(paths: ClientPaths.from(environment: env)).withConnector {
-                try await $0.version(request: ClientRequest(message: .init())).pid
-            }
+            let secondPid = try await ConnectorClient(paths: ClientPaths.from(environment: env)).withSession { try await $0.version().pid }
             let quit = try await CommandRunner.run("telepresence", ["quit", "-s"], environment: env)
             #expect(quit.status == 0)
             #expect(try await Self.eventually { kill(secondPid, 0) != 0 && errno == ESRCH }, "quit ends the daemon process")
@@ -245,12 +242,10 @@ import TrafficManager
             let kubeconfig = env.sandbox.kubeconfig.path
             for _ in 0..<20 {
                 let started = ContinuousClock.now
-                let info = try await client.withConnector { connector in
-                    try await connector.connect(request: ClientRequest(message: .with { $0.kubeFlags = ["kubeconfig": kubeconfig] }))
-                }
+                let outcome = try await client.withSession { try await $0.connect(ConnectRequest(kubeFlags: ["kubeconfig": kubeconfig])) }
                 samples.append(ContinuousClock.now - started)
-                #expect(info.error == .unspecified, "\(info.errorText)")
-                _ = try await client.withConnector { try await $0.disconnect(request: ClientRequest(message: .init())) }
+                #expect(outcome.connection != nil, "\(outcome)")
+                try await client.withSession { try await $0.disconnect() }
             }
             samples.sort()
             let p50 = samples[samples.count / 2]
@@ -265,7 +260,7 @@ import TrafficManager
                 let run = try await CommandRunner.run("telepresence", ["connect"], environment: env.environment)
                 cli.append(ContinuousClock.now - started)
                 #expect(run.status == 0, "\(run.stderr)")
-                _ = try await client.withConnector { try await $0.disconnect(request: ClientRequest(message: .init())) }
+                try await client.withSession { try await $0.disconnect() }
             }
             cli.sort()
             print("telepresence connect (CLI process) over 20 runs: p50 \(cli[10]), p95 \(cli[18])")

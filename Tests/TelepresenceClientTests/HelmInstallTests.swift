@@ -2,7 +2,7 @@ import Foundation
 import KubeClient
 import TestSupport
 import Testing
-@testable import TelepresenceClient
+@testable import ManagerInstall
 
 /// `helm install|upgrade|uninstall|template` against a sandbox API server.
 @Suite(.serialized) struct HelmInstallTests {

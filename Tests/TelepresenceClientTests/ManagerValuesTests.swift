@@ -1,6 +1,7 @@
+import ClientSupport
 import KubeClient
+@testable import ManagerInstall
 import Testing
-@testable import TelepresenceClient
 
 @Suite struct ManagerValuesTests {
     @Test func setAssignmentsAreTypedAsHelmDoes() throws {

@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import Testing
 import TestSupport
-@testable import TelepresenceClient
+@testable import ClientSupport
+import RootDaemon
 
 /// The root daemon admits only the user who started it (and root), by the kernel's record of
 /// the connecting process (SO_PEERCRED), even when the socket's permissions would let others in.
@@ -39,7 +40,7 @@ except socket.timeout:
 
         let admitted = try await ProcessRunner.run(["python3", "-c", Self.probe, daemon.paths.socket.path, String(allowed)])
         let refused = try await ProcessRunner.run(["python3", "-c", Self.probe, daemon.paths.socket.path, String(stranger)])
-        let root = try await RootDaemonClient(paths: daemon.paths).withDaemon { try await $0.version(.init()) }
+        let root = try await RootDaemonClient(paths: daemon.paths).withSession { try await $0.version() }
         await daemon.stop()
 
         #expect(admitted.status == 0, "\(admitted.combined)")

@@ -97,6 +97,9 @@ public nonisolated struct Telepresence_Daemon_NetworkStatus: Sendable {
   /// "resolv.conf".
   public var dnsMode: String = String()
 
+  /// Subnets asked for that the device cannot route (IPv6 ones, for now), as CIDR text.
+  public var unroutedSubnets: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -209,7 +212,7 @@ nonisolated extension Telepresence_Daemon_OutboundInfo: SwiftProtobuf.Message, S
 
 nonisolated extension Telepresence_Daemon_NetworkStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".NetworkStatus"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}state\0\u{1}device\0\u{1}routes\0\u{3}dns_address\0\u{3}tunnel_connections_up\0\u{3}active_flows\0\u{3}tunnel_reconnects\0\u{3}error_text\0\u{3}dns_mode\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}state\0\u{1}device\0\u{1}routes\0\u{3}dns_address\0\u{3}tunnel_connections_up\0\u{3}active_flows\0\u{3}tunnel_reconnects\0\u{3}error_text\0\u{3}dns_mode\0\u{3}unrouted_subnets\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -226,6 +229,7 @@ nonisolated extension Telepresence_Daemon_NetworkStatus: SwiftProtobuf.Message, 
       case 7: try { try decoder.decodeSingularInt32Field(value: &self.tunnelReconnects) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.errorText) }()
       case 9: try { try decoder.decodeSingularStringField(value: &self.dnsMode) }()
+      case 10: try { try decoder.decodeRepeatedStringField(value: &self.unroutedSubnets) }()
       default: break
       }
     }
@@ -259,6 +263,9 @@ nonisolated extension Telepresence_Daemon_NetworkStatus: SwiftProtobuf.Message, 
     if !self.dnsMode.isEmpty {
       try visitor.visitSingularStringField(value: self.dnsMode, fieldNumber: 9)
     }
+    if !self.unroutedSubnets.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.unroutedSubnets, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -272,6 +279,7 @@ nonisolated extension Telepresence_Daemon_NetworkStatus: SwiftProtobuf.Message, 
     if lhs.tunnelReconnects != rhs.tunnelReconnects {return false}
     if lhs.errorText != rhs.errorText {return false}
     if lhs.dnsMode != rhs.dnsMode {return false}
+    if lhs.unroutedSubnets != rhs.unroutedSubnets {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,5 +1,6 @@
 import ArgumentParser
-import TelepresenceClient
+import ClientSupport
+import ManagerInstall
 
 /// `telepresence config view`: the client configuration in force (config.yml merged with the
 /// defaults).

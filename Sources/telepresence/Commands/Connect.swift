@@ -1,9 +1,7 @@
 import ArgumentParser
+import ClientSupport
 import Foundation
-import GRPCCore
 import NetworkAddress
-import RPC
-import TelepresenceClient
 
 /// `telepresence connect`: starts the user daemon if needed and connects it to the cluster's
 /// traffic-manager; with `-- CMD`, runs the command while connected, then disconnects.
@@ -36,17 +34,12 @@ struct Connect: AsyncParsableCommand {
     var command: [String] = []
 
     func run() async throws {
-        let request = Telepresence_Connector_ConnectRequest.with {
-            $0.kubeFlags = kube.byName
-            $0.namespace = namespace ?? ""
-            $0.managerNamespace = managerNamespace ?? ""
-            $0.mappedNamespaces = (mappedNamespaces ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            $0.environment = ProcessInfo.processInfo.environment
-            $0.workingDirectory = FileManager.default.currentDirectoryPath
-            $0.alsoProxy = Self.cidrs(alsoProxy)
-            $0.neverProxy = Self.cidrs(neverProxy)
-            $0.allowConflictingSubnets = Self.cidrs(allowConflictingSubnets)
-        }
+        let request = ConnectRequest(
+            kubeFlags: kube.byName, namespace: namespace, managerNamespace: managerNamespace,
+            mappedNamespaces: (mappedNamespaces ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
+            environment: ProcessInfo.processInfo.environment, workingDirectory: FileManager.default.currentDirectoryPath,
+            alsoProxy: Self.subnets(alsoProxy), neverProxy: Self.subnets(neverProxy),
+            allowConflictingSubnets: Self.subnets(allowConflictingSubnets))
         // The root daemon owns the network device; it is started first (with sudo when not
         // root, which may ask for a password here, on the terminal).
         let root = RootDaemonClient(paths: RootDaemonPaths(Daemon.paths))
@@ -54,30 +47,29 @@ struct Connect: AsyncParsableCommand {
             Terminal.progress("Launching Telepresence Root Daemon")
             try await root.ensureRunning(executable: Terminal.executablePath)
         }
-        let (info, daemonVersion) = try await Daemon.started { connector in
+        let (outcome, daemonVersion) = try await Daemon.started { connector in
             Terminal.progress("Connecting to traffic manager...")
-            async let version = connector.version(request: ClientRequest(message: .init()))
-            let info = try await connector.connect(request: ClientRequest(message: request))
-            return (info, try await version.version)
+            async let version = connector.version()
+            let outcome = try await connector.connect(request)
+            return (outcome, try await version.version)
         }
-        switch info.error {
-        case .unspecified, .alreadyConnected:
-            break
-        default:
-            throw CLIError(info.errorText)
+        let info: ConnectionInfo
+        switch outcome {
+        case .connected(let connection), .alreadyConnected(let connection):
+            info = connection
+        case .failed(let failure):
+            throw CLIError(failure.description)
         }
         let view = StatusView(info: info, daemonVersion: daemonVersion)
         if output.output == .default {
-            let verb = info.error == .alreadyConnected ? "Already connected" : "Connected"
+            let verb = if case .alreadyConnected = outcome { "Already connected" } else { "Connected" }
             print("\(verb) to context \(info.clusterContext), namespace \(info.namespace) (\(info.clusterServer))")
         } else {
             try output.print(view) { view.text }
         }
         guard !command.isEmpty else { return }
         let status = try runWhileConnected(command)
-        _ = try await Daemon.ifRunning { connector in
-            try await connector.disconnect(request: ClientRequest(message: .init()))
-        }
+        _ = try await Daemon.ifRunning { try await $0.disconnect() }
         if status != 0 { throw ExitCode(status) }
     }
 
@@ -89,6 +81,11 @@ struct Connect: AsyncParsableCommand {
 
     static func cidrs(_ values: [String]) -> [String] {
         values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// The flag's subnets (`validate()` has refused any that is not one).
+    static func subnets(_ values: [String]) -> [IPSubnet] {
+        cidrs(values).compactMap { IPSubnet($0) }
     }
 
     /// A subnet written with its prefix (a bare address is refused here, though VIF reads it as /32).

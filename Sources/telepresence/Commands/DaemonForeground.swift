@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
-import RPC
-import TelepresenceClient
+import ClientSupport
+import Diagnostics
+import RootDaemon
 import Tunnel
 
 /// `telepresence daemon-foreground` (hidden): the root daemon, started by the CLI (with sudo

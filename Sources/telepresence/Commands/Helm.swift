@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import KubeClient
-import TelepresenceClient
+import ManagerInstall
 import Yams
 
 /// `telepresence helm install|upgrade|uninstall|template`: the traffic-manager's install,

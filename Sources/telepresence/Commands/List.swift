@@ -1,6 +1,5 @@
 import ArgumentParser
-import GRPCCore
-import RPC
+import ClientSupport
 
 /// `telepresence list`: the workloads of a namespace that can be engaged, and their agents.
 struct List: AsyncParsableCommand {
@@ -29,28 +28,19 @@ struct List: AsyncParsableCommand {
 
     func run() async throws {
         let namespace = self.namespace
-        let snapshot: Telepresence_Connector_WorkloadInfoSnapshot
-        do {
-            guard let result = try await Daemon.ifRunning({ connector in
-                try await connector.list(request: ClientRequest(message: .with {
-                    $0.namespace = namespace ?? ""
-                    $0.filter = .everything
-                }))
-            }) else { throw CLIError("not connected; run 'telepresence connect' first") }
-            snapshot = result
-        } catch let error as RPCError {
-            throw CLIError(error.message)
+        guard let listing = try await Daemon.ifRunning({ try await $0.list(namespace: namespace) }) else {
+            throw CLIError("not connected; run 'telepresence connect' first")
         }
-        var rows = snapshot.workloads.map { workload in
+        var rows = listing.workloads.map { workload in
             Row(
                 name: workload.name, namespace: workload.namespace, workload_resource_type: workload.kind.lowercased(),
-                state: Self.state(workload), agent_installed: workload.agentState != .noAgentUnspecified,
-                ready_replicas: Int(workload.readyReplicas), replicas: Int(workload.replicas))
+                state: Self.state(workload), agent_installed: workload.agent != .none,
+                ready_replicas: workload.readyReplicas, replicas: workload.replicas)
         }
         if agents { rows = rows.filter(\.agent_installed) }
         if intercepts { rows = rows.filter { $0.state == "engaged" } }
         if output.output == .default && rows.isEmpty {
-            print("No Workloads (Deployments, StatefulSets, ReplicaSets) in namespace \(snapshot.namespace)")
+            print("No Workloads (Deployments, StatefulSets, ReplicaSets) in namespace \(listing.namespace)")
             return
         }
         try output.print(rows) {
@@ -58,11 +48,11 @@ struct List: AsyncParsableCommand {
         }
     }
 
-    static func state(_ workload: Telepresence_Manager_WorkloadInfo) -> String {
-        switch workload.agentState {
+    static func state(_ workload: Workload) -> String {
+        switch workload.agent {
         case .engaged: "engaged"
         case .installed: "ready"
-        default: workload.state == .failure ? "failing" : "ready"
+        case .none: workload.health == .failing ? "failing" : "ready"
         }
     }
 

@@ -1,6 +1,6 @@
 import ArgumentParser
-import GRPCCore
-import RPC
+import ClientSupport
+import Diagnostics
 
 /// `telepresence loglevel LEVEL`: the user daemon's and the traffic-manager's log level, for a
 /// while (default 30 minutes, as Telepresence) or until changed (`--duration 0`).
@@ -30,19 +30,12 @@ struct LogLevel: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let request = Telepresence_Connector_LogLevelRequest.with {
-            $0.logLevel = level
-            $0.durationSeconds = ManagerDuration.seconds(duration) ?? 0
-            $0.local = localOnly
-            $0.remote = remoteOnly
+        let (level, localOnly, remoteOnly) = (level, localOnly, remoteOnly)
+        let seconds = ManagerDuration.seconds(duration) ?? 0
+        let ran: Void? = try await Daemon.ifRunning { connector in
+            try await connector.setLogLevel(level, duration: seconds > 0 ? .seconds(seconds) : nil, local: localOnly, remote: remoteOnly)
         }
-        do {
-            guard try await Daemon.ifRunning({ connector in
-                _ = try await connector.setLogLevel(request: ClientRequest(message: request))
-            }) != nil else { throw CLIError("telepresence is not running; run 'telepresence connect' first") }
-        } catch let error as RPCError {
-            throw CLIError(error.message)
-        }
+        guard ran != nil else { throw CLIError("telepresence is not running; run 'telepresence connect' first") }
     }
 }
 

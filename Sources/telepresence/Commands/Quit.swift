@@ -1,8 +1,6 @@
 import ArgumentParser
+import ClientSupport
 import Foundation
-import GRPCCore
-import RPC
-import TelepresenceClient
 
 /// `telepresence quit`: ends the session and stops the daemons, the root daemon included (its
 /// device, routes and DNS configuration go with it), so nothing is left behind.
@@ -14,9 +12,7 @@ struct Quit: AsyncParsableCommand {
 
     func run() async throws {
         let paths = Daemon.paths
-        let stopped: Void? = try? await Daemon.ifRunning { connector in
-            _ = try await connector.quit(request: ClientRequest(message: .init()))
-        }
+        let stopped: Void? = try? await Daemon.ifRunning { try await $0.quit() }
         // Wait (bounded) until the socket is gone, so a following command starts a fresh daemon.
         let deadline = ContinuousClock.now + .seconds(5)
         while stopped != nil && FileManager.default.fileExists(atPath: paths.connectorSocket.path) && ContinuousClock.now < deadline {
@@ -26,7 +22,7 @@ struct Quit: AsyncParsableCommand {
         let root = RootDaemonClient(paths: RootDaemonPaths(paths))
         var rootStopped = false
         if root.isRunning() {
-            rootStopped = (try? await root.withDaemon { _ = try await $0.quit(.init()) }) != nil
+            rootStopped = (try? await root.withSession { try await $0.quit() }) != nil
             let rootDeadline = ContinuousClock.now + .seconds(5)
             while root.isRunning() && ContinuousClock.now < rootDeadline { try await Task.sleep(for: .milliseconds(10)) }
         }

@@ -1,6 +1,5 @@
 import ArgumentParser
-import GRPCCore
-import RPC
+import ClientSupport
 
 /// `telepresence status`: the daemon, the connection, the traffic-manager and the cluster facts.
 struct Status: AsyncParsableCommand {
@@ -10,8 +9,8 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         let view = try await Daemon.ifRunning { connector in
-            async let version = connector.version(request: ClientRequest(message: .init()))
-            let info = try await connector.status(request: ClientRequest(message: .init()))
+            async let version = connector.version()
+            let info = try await connector.status()
             return StatusView(info: info, daemonVersion: try await version.version)
         } ?? StatusView.notRunning()
         try output.print(view) { view.text }

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
-import RPC
-import TelepresenceClient
+import ClientSupport
+import Diagnostics
+import UserDaemon
 import Tunnel
 
 /// `telepresence userd` (hidden): the user daemon, started in the background by the CLI.

@@ -1,6 +1,6 @@
 import ArgumentParser
-import GRPCCore
-import RPC
+import ClientSupport
+import Diagnostics
 
 enum TelepresenceVersion {
     static let current = ProductVersion.current
@@ -21,9 +21,9 @@ struct Version: AsyncParsableCommand {
     func run() async throws {
         var view = View(client: TelepresenceVersion.current)
         if let (daemon, manager) = try? await Daemon.ifRunning({ connector in
-            async let version = connector.version(request: ClientRequest(message: .init()))
-            let status = try await connector.status(request: ClientRequest(message: .init()))
-            return (try await version.version, status.error == .unspecified ? status.managerVersion.version : nil)
+            async let version = connector.version()
+            let status = try await connector.status()
+            return (try await version.version, status?.managerVersion.version)
         }) {
             view.user_daemon = daemon
             view.traffic_manager = manager

@@ -1,8 +1,5 @@
+import ClientSupport
 import Foundation
-import GRPCCore
-import GRPCNIOTransportHTTP2
-import RPC
-import TelepresenceClient
 
 /// The CLI's access to the user daemon and the client configuration.
 enum Daemon {
@@ -17,29 +14,19 @@ enum Daemon {
     }
 
     /// Runs `body` against a running daemon, or returns nil when none runs.
-    static func ifRunning<T: Sendable>(
-        _ body: @escaping @Sendable (Telepresence_Connector_Connector.Client<HTTP2ClientTransport.Posix>) async throws -> T
-    ) async throws -> T? {
+    static func ifRunning<T: Sendable>(_ body: @escaping @Sendable (ConnectorClient.Session) async throws -> T) async throws -> T? {
         let connector = try client()
         guard connector.isRunning() else { return nil }
-        return try await connector.withConnector(body)
+        return try await connector.withSession(body)
     }
 
     /// Runs `body` against the daemon, starting it first when needed.
-    static func started<T: Sendable>(
-        _ body: @escaping @Sendable (Telepresence_Connector_Connector.Client<HTTP2ClientTransport.Posix>) async throws -> T
-    ) async throws -> T {
+    static func started<T: Sendable>(_ body: @escaping @Sendable (ConnectorClient.Session) async throws -> T) async throws -> T {
         let connector = try client()
         if !connector.isRunning() {
             Terminal.progress("Launching Telepresence User Daemon")
             try await connector.ensureRunning(executable: Terminal.executablePath)
         }
-        return try await connector.withConnector(body)
-    }
-
-    /// An RPC error as the sentence the daemon wrote.
-    static func message(_ error: any Error) -> String {
-        if let error = error as? RPCError { return error.message }
-        return "\(error)"
+        return try await connector.withSession(body)
     }
 }

@@ -1,7 +1,6 @@
+import ClientSupport
 import Foundation
 import NetworkAddress
-import RPC
-import TelepresenceClient
 
 /// `status` (and `connect`) as data: Telepresence's top-level keys (`user_daemon`,
 /// `traffic_manager`) with snake_case fields, plus the cluster facts the session learned.
@@ -48,6 +47,8 @@ struct StatusView: Encodable {
         var dns: String?
         /// "systemd-resolved" (split DNS on the device's link) or "resolv.conf" (replaced).
         var dns_mode: String?
+        /// Subnets the device could not route (IPv6, for now).
+        var unrouted_subnets: [String]?
         var tunnel_connections: Int?
         var tunnel_reconnects: Int?
         var active_flows: Int?
@@ -72,49 +73,51 @@ struct StatusView: Encodable {
         self.cluster = cluster
     }
 
-    static func rootDaemon(_ network: Telepresence_Daemon_NetworkStatus) -> RootDaemon {
-        let running = network.state != "disconnected"
+    static func rootDaemon(_ network: NetworkStatus) -> RootDaemon {
+        let running = network.state != .disconnected
+        let status = switch network.state {
+        case .connected: "Connected"
+        case .reconnecting: "Reconnecting"
+        case .disconnected: "Not connected"
+        }
         return RootDaemon(
-            running: running || network.errorText.isEmpty,
-            status: network.state == "connected" ? "Connected" : network.state == "reconnecting" ? "Reconnecting" : "Not connected",
-            device: network.device.isEmpty ? nil : network.device, routes: running ? network.routes : nil,
-            dns: network.dnsAddress.isEmpty ? nil : network.dnsAddress,
-            dns_mode: network.dnsMode.isEmpty ? nil : network.dnsMode,
-            tunnel_connections: running ? Int(network.tunnelConnectionsUp) : nil,
-            tunnel_reconnects: running ? Int(network.tunnelReconnects) : nil,
-            active_flows: running ? Int(network.activeFlows) : nil,
-            error: network.errorText.isEmpty ? nil : network.errorText)
+            running: running || network.note == nil,
+            status: status,
+            device: network.device, routes: running ? network.routes.map(\.description) : nil,
+            dns: network.dnsAddress?.description, dns_mode: network.dnsMode,
+            unrouted_subnets: network.unroutedSubnets.isEmpty ? nil : network.unroutedSubnets.map(\.description),
+            tunnel_connections: running ? network.tunnelConnectionsUp : nil,
+            tunnel_reconnects: running ? network.tunnelReconnects : nil,
+            active_flows: running ? network.activeFlows : nil,
+            error: network.note)
     }
 
-    init(info: Telepresence_Connector_ConnectInfo, daemonVersion: String?) {
-        let isConnected = info.error == .unspecified || info.error == .alreadyConnected
-        guard isConnected else {
+    /// The connection as data; nil `info` means the daemon runs but is not connected.
+    init(info: ConnectionInfo?, daemonVersion: String?) {
+        guard let info else {
             self.init(connected: false, user_daemon: UserDaemon(running: true, version: daemonVersion, status: "Not connected"))
             return
         }
-        let state = info.sessionState
+        let (seconds, attoseconds) = info.connectDuration.components
         self.init(
             connected: true,
             user_daemon: UserDaemon(
-                running: true, version: daemonVersion, status: state == "reconnecting" ? "Reconnecting" : "Connected",
+                running: true, version: daemonVersion, status: info.sessionState == .reconnecting ? "Reconnecting" : "Connected",
                 kubernetes_server: info.clusterServer, kubernetes_context: info.clusterContext, namespace: info.namespace,
-                manager_namespace: info.managerNamespace, mapped_namespaces: info.mappedNamespaces, session_state: state,
-                reconnects: Int(info.reconnects), connect_duration_ms: Int(info.connectDurationMs), manager_link: info.managerPod),
+                manager_namespace: info.managerNamespace, mapped_namespaces: info.mappedNamespaces,
+                session_state: info.sessionState.rawValue, reconnects: info.reconnects,
+                connect_duration_ms: Int(seconds * 1000 + attoseconds / 1_000_000_000_000_000), manager_link: info.managerLink),
             traffic_manager: TrafficManager(
                 name: info.managerVersion.name, version: info.managerVersion.version,
-                session_id: info.sessionInfo.sessionID, cluster_id: info.sessionInfo.clusterID),
+                session_id: info.sessionID, cluster_id: info.clusterID),
             root_daemon: Self.rootDaemon(info.network),
             cluster: Cluster(
-                service_subnet: info.clusterInfo.hasServiceSubnet ? Self.text(info.clusterInfo.serviceSubnet) : nil,
-                pod_subnets: info.clusterInfo.podSubnets.map(Self.text),
-                pod_cidr_strategy: info.clusterInfo.podCidrStrategy,
+                service_subnet: info.clusterInfo.serviceSubnet?.description,
+                pod_subnets: info.clusterInfo.podSubnets.map(\.description),
+                pod_cidr_strategy: info.clusterInfo.podCIDRStrategy,
                 cluster_domain: info.clusterInfo.clusterDomain,
-                dns_ip: IPAddress(bytes: info.clusterInfo.kubeDnsIp)?.description,
+                dns_ip: info.clusterInfo.dnsIP?.description,
                 managed_namespaces: info.clusterInfo.managedNamespaces))
-    }
-
-    static func text(_ net: Telepresence_Manager_IPNet) -> String {
-        net.subnet?.description ?? "invalid (\(net.ip.count) address bytes, /\(net.mask))"
     }
 
     /// Lines for a person.
@@ -135,6 +138,7 @@ struct StatusView: Encodable {
             rows.append(["Root Daemon:", root.status])
             if let device = root.device { rows.append(["  Device:", device]) }
             if let routes = root.routes, !routes.isEmpty { rows.append(["  Routes:", routes.joined(separator: ", ")]) }
+            if let unrouted = root.unrouted_subnets { rows.append(["  Not routed:", unrouted.joined(separator: ", ") + " (IPv6 routes are not supported yet)"]) }
             if let dns = root.dns {
                 let how = switch root.dns_mode {
                 case "systemd-resolved"?: " (split DNS through systemd-resolved)"

@@ -1,0 +1,170 @@
+import Foundation
+import KubeClient
+import Logging
+import Diagnostics
+
+/// `telepresence helm install|upgrade|uninstall` without helm: applies the rendered manifests
+/// (server-side apply, one request per object), keeps a release record, removes what a new
+/// revision no longer has, and on uninstall deletes everything and waits until it is gone.
+public struct ManagerInstaller: Sendable {
+    public let client: KubeClient
+    public let namespace: String
+    public let release = ManagerManifests.name
+    /// How long uninstall waits for the objects to go, and install for the namespace.
+    public var timeout: Duration = .seconds(60)
+    /// Progress lines for a terminal (nil: quiet).
+    public var progress: (@Sendable (String) -> Void)?
+
+    public init(client: KubeClient, namespace: String, progress: (@Sendable (String) -> Void)? = nil) {
+        self.client = client
+        self.namespace = namespace
+        self.progress = progress
+    }
+
+    static let fieldManager = "telepresence"
+
+    /// The release record, or nil when there is none.
+    public func currentRelease() async throws -> ReleaseRecord? {
+        do {
+            let secret: JSONValue = try await client.get(.secrets, name: ReleaseRecord.secretName(release: release), namespace: namespace)
+            return try ReleaseRecord.from(secret: secret)
+        } catch let error as KubeError where error.isNotFound {
+            return nil
+        } catch let error as KubeError {
+            throw InstallError.apiFailed(what: "reading the release record in namespace \(namespace)", reason: "\(error)")
+        }
+    }
+
+    /// Installs a new release; fails when one exists.
+    @discardableResult
+    public func install(values: ManagerValues, createNamespace: Bool) async throws -> ReleaseRecord {
+        if let existing = try await currentRelease() {
+            throw InstallError.alreadyInstalled(namespace: namespace, revision: existing.revision)
+        }
+        var createdNamespace = false
+        if try await !namespaceExists() {
+            guard createNamespace else { throw InstallError.namespaceMissing(namespace) }
+            createdNamespace = true
+        }
+        return try await apply(values: values, revision: 1, createdNamespace: createdNamespace, previous: nil)
+    }
+
+    /// Upgrades the release to `values` (installs when there is none and `installIfMissing`).
+    @discardableResult
+    public func upgrade(values: ManagerValues, installIfMissing: Bool = false, createNamespace: Bool = true) async throws -> ReleaseRecord {
+        guard let previous = try await currentRelease() else {
+            if installIfMissing { return try await install(values: values, createNamespace: createNamespace) }
+            throw InstallError.notInstalled(namespace: namespace)
+        }
+        return try await apply(values: values, revision: previous.revision + 1, createdNamespace: previous.createdNamespace, previous: previous)
+    }
+
+    private func apply(values: ManagerValues, revision: Int, createdNamespace: Bool, previous: ReleaseRecord?) async throws -> ReleaseRecord {
+        let manifests = ManagerManifests(namespace: namespace, values: values)
+        let objects = manifests.objects(includeNamespace: createdNamespace)
+        for object in objects {
+            guard let ref = ReleaseRecord.ObjectRef(object) else { continue }
+            progress?("applying \(ref.kind) \(ref.name)")
+            try await applyObject(object, ref: ref)
+        }
+        var record = ReleaseRecord(
+            name: release, namespace: namespace, revision: revision, version: ProductVersion.current, values: values,
+            objects: objects.compactMap(ReleaseRecord.ObjectRef.init), createdNamespace: createdNamespace,
+            updated: ISO8601DateFormatter().string(from: Date()))
+        // What the previous revision had and this one has not (e.g. a ClusterRole after a
+        // switch to namespaced RBAC) goes now.
+        if let previous {
+            let stale = previous.objects.filter { !record.objects.contains($0) }
+            for ref in stale.reversed() { try await deleteObject(ref) }
+            try await waitGone(stale)
+            record.createdNamespace = previous.createdNamespace
+        }
+        let secret = try record.secret()
+        try await applyObject(secret, ref: ReleaseRecord.ObjectRef(secret)!)
+        return record
+    }
+
+    /// Removes every object of the release, waits until they are gone, then the record (and the
+    /// namespace when the install created it).
+    public func uninstall() async throws {
+        guard let record = try await currentRelease() else { throw InstallError.notInstalled(namespace: namespace) }
+        let owned = record.objects.filter { $0.kind != "Namespace" }
+        for ref in owned.reversed() {
+            progress?("deleting \(ref.kind) \(ref.name)")
+            try await deleteObject(ref)
+        }
+        try await waitGone(owned)
+        try await waitPodsGone()
+        try await deleteObject(ReleaseRecord.ObjectRef(
+            apiVersion: "v1", kind: "Secret", name: ReleaseRecord.secretName(release: release), namespace: namespace))
+        if record.createdNamespace {
+            let ref = ReleaseRecord.ObjectRef(apiVersion: "v1", kind: "Namespace", name: namespace, namespace: nil)
+            progress?("deleting Namespace \(namespace)")
+            try await deleteObject(ref)
+            try await waitGone([ref])
+        }
+    }
+
+    private func namespaceExists() async throws -> Bool {
+        do {
+            let _: JSONValue = try await client.get(.namespaces, name: namespace)
+            return true
+        } catch let error as KubeError where error.isNotFound {
+            return false
+        }
+    }
+
+    private func applyObject(_ object: JSONValue, ref: ReleaseRecord.ObjectRef) async throws {
+        do {
+            let body = try object.data()
+            let _: JSONValue = try await client.patch(
+                ref.resource, name: ref.name, namespace: ref.namespace,
+                type: .apply(fieldManager: Self.fieldManager, force: true), body: body)
+        } catch let error as KubeError {
+            if error.isNotFound, let ns = ref.namespace, ns != namespace {
+                throw InstallError.apiFailed(what: "creating \(ref.kind) \(ref.name) in namespace \(ns)", reason: "namespace \(ns) does not exist; create it or remove it from managerRbac.namespaces")
+            }
+            throw InstallError.apiFailed(what: "applying \(ref.kind) \(ref.name)", reason: "\(error)")
+        }
+    }
+
+    private func deleteObject(_ ref: ReleaseRecord.ObjectRef) async throws {
+        do {
+            try await client.delete(ref.resource, name: ref.name, namespace: ref.namespace, options: DeleteOptions(propagationPolicy: .background))
+        } catch let error as KubeError where error.isNotFound {
+            return
+        } catch let error as KubeError {
+            throw InstallError.apiFailed(what: "deleting \(ref.kind) \(ref.name)", reason: "\(error)")
+        }
+    }
+
+    private func waitGone(_ refs: [ReleaseRecord.ObjectRef]) async throws {
+        let deadline = ContinuousClock.now + timeout
+        for ref in refs {
+            while true {
+                do {
+                    let _: JSONValue = try await client.get(ref.resource, name: ref.name, namespace: ref.namespace)
+                } catch let error as KubeError where error.isNotFound {
+                    break
+                }
+                guard ContinuousClock.now < deadline else {
+                    throw InstallError.timedOut(what: "removing \(ref.kind) \(ref.name)", seconds: Int(timeout.components.seconds))
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    /// The Deployment's pods go after it (garbage collection); uninstall waits for them too.
+    private func waitPodsGone() async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let pods: KubeList<JSONValue> = try await client.list(.pods, namespace: namespace, options: ListOptions(labelSelector: ManagerManifests.selectorString))
+            if pods.items.isEmpty { return }
+            guard ContinuousClock.now < deadline else {
+                throw InstallError.timedOut(what: "removing the traffic-manager's pods", seconds: Int(timeout.components.seconds))
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
