@@ -24,7 +24,7 @@ struct AdmissionReviewFuzzTests {
 
     @Test("known-bad answers get their own clear error")
     func knownBad() {
-        func error(_ text: String, uid: String = AdmissionReviewFuzzTests.uid) -> AdmissionReviewError? {
+        func error(_ text: String, uid: String = AdmissionReviewFuzzTests.uid) -> Sandbox.AdmissionReviewError? {
             do { _ = try AdmissionReview.parse(Array(text.utf8), uid: uid); return nil } catch { return error }
         }
         #expect(error(#"{"apiVersion":"v1","kind":"Status"}"#) == .wrongKind(apiVersion: "v1", kind: "Status"))
