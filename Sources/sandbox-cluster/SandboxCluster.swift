@@ -2,7 +2,6 @@ import ArgumentParser
 
 /// `sandbox-cluster`: one command per file under `Commands/`, the options and state they share
 /// beside this file (`ClusterOptions`, `ClusterError`, `ClusterProcesses`, `NodeKind`).
-
 @main
 struct SandboxClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -86,33 +87,11 @@ enum UnixSocketProbe {
 /// Starts a daemon process that outlives the CLI: a new session (no terminal's hangup reaches
 /// it), stdin from /dev/null, stdout and stderr appended to its log.
 enum DaemonSpawner {
-    /// glibc's POSIX_SPAWN_SETSID (2.26+), which Swift does not import from spawn.h.
-    static let spawnSetSID: Int32 = 0x80
-
     static func spawn(executable: String, arguments: [String], log: URL) throws {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(spawnSetSID))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        // Nothing else of the CLI's goes along: a caller that waits for EOF on a pipe it gave the
-        // CLI (a shell's $(...), a test runner) would otherwise wait for the daemon to end.
-        // (posix_spawn_file_actions_addclosefrom_np is not imported into Swift.)
-        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        for fd in open.compactMap(Int32.init) where fd > 2 {
-            posix_spawn_file_actions_addclose(&actions, fd)
-        }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-        guard result == 0 else {
-            throw DaemonSpawnError(executable: executable, code: result)
+        do {
+            _ = try ChildProcess.spawnDetached(executable: executable, arguments: arguments, log: log.path, logPermissions: 0o600)
+        } catch {
+            throw DaemonSpawnError(executable: executable, code: error.errno)
         }
     }
 }

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -29,12 +30,9 @@ public struct RootDaemonClient: Sendable {
         if geteuid() == 0 {
             try DaemonSpawner.spawn(executable: executable, arguments: arguments, log: paths.log)
         } else {
-            let validate = Process()
-            validate.executableURL = URL(fileURLWithPath: "/usr/bin/sudo")
-            validate.arguments = ["-v"]
-            try validate.run()
-            validate.waitUntilExit()
-            guard validate.terminationStatus == 0 else { throw RootDaemonClientError.sudoFailed }
+            guard try await ChildProcess.runAttached(executable: "/usr/bin/sudo", arguments: ["-v"]) == 0 else {
+                throw RootDaemonClientError.sudoFailed
+            }
             try DaemonSpawner.spawn(executable: "/usr/bin/sudo", arguments: ["-n", executable] + arguments, log: paths.log)
         }
         let deadline = ContinuousClock.now + startTimeout

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChildProcess
 import Foundation
 import Sandbox
 
@@ -19,12 +20,12 @@ struct Run: ParsableCommand {
     func run() throws {
         guard runningPID(in: options.directory) != nil else { throw ClusterError.notRunning(options.name) }
         let names = ClusterNames(cluster: options.name)
-        guard NetworkNamespace.exists(names.workstationNamespace) else { throw ClusterError.noNetwork(options.name) }
+        guard ClusterNamespace.exists(names.workstationNamespace) else { throw ClusterError.noNetwork(options.name) }
         let kubeconfig = options.directory.appendingPathComponent("workstation.kubeconfig").path
         // `ip netns exec` also mounts /etc/netns/<ws>/resolv.conf over /etc/resolv.conf.
         let arguments = ["ip", "netns", "exec", names.workstationNamespace, "env", "KUBECONFIG=\(kubeconfig)"] + command
         let argv = arguments.map { strdup($0) } + [nil]
-        let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/sbin/ip"
+        let ip = ChildProcess.locate("ip") ?? "/usr/sbin/ip"
         execv(ip, argv)
         throw ClusterNetworkError.system("run \(ip)", errno: errno)
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Sandbox
 import Tunnel
+import UnixSignals
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,7 +30,7 @@ struct Serve: AsyncParsableCommand {
         let dir = options.directory
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         // Signals are watched from the start, so a `down` during start-up still cleans up.
-        let termination = TerminationSignal()
+        let termination = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         var topology: ClusterTopology?
         var network: ClusterNetwork?
         var server: APIServer?
@@ -60,7 +61,7 @@ struct Serve: AsyncParsableCommand {
             // Last: `up` takes the port file as the sign that everything serves.
             try String(started.port).write(to: dir.appendingPathComponent("port"), atomically: true, encoding: .utf8)
             print("sandbox API server '\(options.name)' serving on \(started.url)\(started.clusterURL.map { " and \($0) in \(topology!.names.nodeNamespace)" } ?? "")")
-            await termination.wait()
+            for await _ in termination { break }
             print("stopping")
         } catch {
             print("error: \(error)")
@@ -70,29 +71,5 @@ struct Serve: AsyncParsableCommand {
         try? await server?.shutdown()
         topology?.destroy()
         if let failure { throw failure }
-    }
-}
-
-/// SIGTERM or SIGINT, watched from creation on.
-final class TerminationSignal {
-    private let stream: AsyncStream<Void>
-    private let sources: [any DispatchSourceSignal]
-
-    init() {
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
-        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        self.stream = stream
-        sources = [SIGTERM, SIGINT].map { sig in
-            let source = DispatchSource.makeSignalSource(signal: sig)
-            source.setEventHandler { continuation.yield() }
-            source.resume()
-            return source
-        }
-    }
-
-    func wait() async {
-        for await _ in stream { break }
-        sources.forEach { $0.cancel() }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChildProcess
 import Foundation
 import Sandbox
 
@@ -43,7 +44,13 @@ struct Up: AsyncParsableCommand {
         var arguments = ["serve", "--name", options.name, "--state-dir", dir.path, "--address", address, "--node", node.rawValue]
         if let linkDelayMs { arguments += ["--link-delay-ms", String(linkDelayMs)] }
         if let images { arguments += ["--images", URL(fileURLWithPath: images).standardizedFileURL.path] }
-        let pid = try spawnDetached(executable, arguments: arguments, log: log.path)
+        // Its own session, so it outlives this command and its terminal.
+        let pid: pid_t
+        do {
+            pid = try ChildProcess.spawnDetached(executable: executable, arguments: arguments, log: log.path, logPermissions: 0o644)
+        } catch {
+            throw ClusterError.spawnFailed(error.errno)
+        }
         let deadline = Date().addingTimeInterval(Self.readyTimeout)
         let kubeconfig = dir.appendingPathComponent("kubeconfig")
         while Date() < deadline {
@@ -69,30 +76,5 @@ struct Up: AsyncParsableCommand {
         let reason = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").last { $0.hasPrefix("error: ") }
         if let reason { throw ClusterError.serveFailed(options.name, reason: String(reason.dropFirst(7)), log: log.path) }
         throw ClusterError.notReady(options.name, log: log.path)
-    }
-
-    /// Starts the server in its own session so it outlives this command and its terminal.
-    func spawnDetached(_ path: String, arguments: [String], log: String) throws -> Int32 {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // POSIX_SPAWN_SETSID (glibc 0x80) is a macro Swift does not import.
-        posix_spawnattr_setflags(&attributes, 0x80)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        // Keep none of this process's other descriptors (a caller's pipe would never see EOF).
-        for fd in Int32(3)..<Int32(1024) where fcntl(fd, F_GETFD) != -1 {
-            posix_spawn_file_actions_addclose(&actions, fd)
-        }
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let code = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
-        guard code == 0 else { throw ClusterError.spawnFailed(code) }
-        return pid
     }
 }
