@@ -115,8 +115,9 @@ extension ChildProcess {
             return fd
         }
         var template = Array("/tmp/child-process-input-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkostemp($0.baseAddress!, O_CLOEXEC) }
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw .system(operation: "create a temporary file", errno: errno) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         let bytes = Array(input.utf8)
         var written = 0
