@@ -41,12 +41,17 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Kubernetes API client: kubeconfig, auth, TLS, REST, watch, port-forward, exec.
-        // Running short helper programs to completion without blocking Swift's cooperative pool
-        // (exec credential plugins, busctl).
-        .target(name: "ChildProcess"),
+        // The one place programs are started (posix_spawn): short helper runs, attached runs,
+        // detached daemons, the sandbox node's launcher; waits never block the cooperative pool.
+        .target(name: "ChildProcess", dependencies: ["CLinuxSupport"], exclude: ["README.md"]),
+        // System calls Swift cannot import (setns, prctl, ioctl, pipe2, POSIX_SPAWN_SETSID).
+        .target(name: "CLinuxSupport"),
+        // TUN devices, network namespaces, the ip/nft tools: shared by VIF and the sandbox.
+        .target(name: "LinuxNet", dependencies: ["CLinuxSupport", "ChildProcess", "NetworkAddress"], exclude: ["README.md"]),
         .target(
             name: "KubeClient",
             dependencies: nio + [
@@ -80,11 +85,11 @@ let package = Package(
                 "Diagnostics",
                 "NetworkAddress",
                 "Tunnel",
-                // TerminationSignals, until the signal watchers become one.
-                "RPC",
+                "ChildProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // DNS message codec, cluster-name routing, answer cache: pure, no I/O, no Foundation.
@@ -117,6 +122,7 @@ let package = Package(
             name: "VIF",
             dependencies: [
                 "ChildProcess",
+                "LinuxNet",
                 "NetworkAddress",
                 "NetStack",
                 "Tunnel",
@@ -134,26 +140,25 @@ let package = Package(
         .testTarget(
             name: "VIFTests",
             dependencies: [
-                "VIF", "NetStack", "NetworkAddress", "TestSupport", "Tunnel", "DNS",
+                "VIF", "LinuxNet", "NetStack", "NetworkAddress", "TestSupport", "Tunnel", "DNS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // The sandbox cluster: a Kubernetes API server, its store and controllers, for tests,
         // benchmarks and the demo (no real cluster runs on our machines).
-        // System calls of the sandbox's process node that Swift cannot import (setns, prctl, ioctl).
-        .target(name: "CNodeSupport"),
         .target(
             name: "Sandbox",
             dependencies: nio + [
                 "KubeClient",
                 "PKI",
                 "NetworkAddress",
-                // Cluster DNS (codec) and the delayed workstation link (TUN devices).
+                // Cluster DNS (codec); namespaces and TUN devices; the node's processes.
                 "DNS",
-                "VIF",
-                // setns, prctl, ioctl, pipe2 for the process node's launcher.
-                "CNodeSupport",
+                "LinuxNet",
+                "ChildProcess",
+                // prctl, ioctl for the process node's launcher.
+                "CLinuxSupport",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -164,8 +169,9 @@ let package = Package(
         .executableTarget(
             name: "sandbox-cluster",
             dependencies: [
-                "Sandbox", "Tunnel",
+                "Sandbox", "Tunnel", "ChildProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // The test app image (`sandbox.local/echo`) of the process node: HTTP, TCP and UDP echo.
@@ -175,9 +181,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KubeClient", "PKI", "DNS", "NetworkAddress", "TestSupport"] + nio),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "LinuxNet", "ChildProcess", "KubeClient", "PKI", "DNS", "NetworkAddress", "TestSupport"] + nio),
         // Data plane: many TCP/UDP flows multiplexed over one ordered byte stream (port-forward
         // or in-cluster TCP), with per-stream credit flow control; state machines without I/O,
         // NIO handlers only at the edge.
@@ -263,6 +270,7 @@ let package = Package(
                 "TrafficManager", "KubeClient", "Tunnel", "Diagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // The workstation's processes, cut along process and privilege lines: what the CLI and
@@ -271,7 +279,7 @@ let package = Package(
         .target(
             name: "ClientSupport",
             dependencies: [
-                "RPC", "NetworkAddress",
+                "RPC", "NetworkAddress", "ChildProcess",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOCore", package: "swift-nio"),

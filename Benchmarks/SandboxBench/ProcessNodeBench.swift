@@ -102,7 +102,7 @@ struct ProcessNodeBench {
             let ready = (pod["status"]?["conditions"]?.arrayValue ?? []).contains { $0["type"] == "Ready" && $0["status"] == "True" }
             let clientReady: JSONValue = try await client.get(.pods, name: "client", namespace: "default")
             if ready, clientReady["status"]?["phase"]?.stringValue == "Running", let ip = pod["status"]?["podIP"]?.stringValue,
-               let fd = try? await NetworkNamespace.run(in: clientNamespace, { try blockingConnect(host: clusterIP, port: 9000) }) {
+               let fd = try? await ClusterNamespace.run(in: clientNamespace, { try blockingConnect(host: clusterIP, port: 9000) }) {
                 close(fd)
                 podIP = ip
                 break
@@ -148,7 +148,7 @@ struct ProcessNodeBench {
     /// Connects from inside `namespace` (a kernel socket made there) and echoes 256 MiB: one
     /// thread writes while another reads back; MB/s of the echoed bytes.
     static func echoThroughput(namespace: String, host: String, port: Int) async throws -> Double {
-        let fd = try await NetworkNamespace.run(in: namespace) { try blockingConnect(host: host, port: port) }
+        let fd = try await ClusterNamespace.run(in: namespace) { try blockingConnect(host: host, port: port) }
         defer { close(fd) }
         var size: Int32 = 4 << 20
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))

@@ -64,15 +64,8 @@ public struct ExternalCommand: Sendable {
         return output
     }
 
-    /// The executable's path, or nil when it is not installed.
-    public static func locate(_ name: String) -> String? {
-        if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
-        let path = ProcessInfo.processInfo.environment["PATH"].map { $0.split(separator: ":").map(String.init) } ?? []
-        for folder in path + ["/usr/bin", "/bin", "/usr/sbin", "/sbin"] where access("\(folder)/\(name)", X_OK) == 0 {
-            return "\(folder)/\(name)"
-        }
-        return nil
-    }
+    /// The executable's path, or nil when it is not installed (``ChildProcess/locate(_:)``).
+    public static func locate(_ name: String) -> String? { ChildProcess.locate(name) }
 }
 
 public enum ExternalCommandError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -84,7 +77,7 @@ public enum ExternalCommandError: Error, Equatable, Sendable, CustomStringConver
     public var description: String {
         switch self {
         case .notFound(let name):
-            "\(name) is not installed (not in PATH nor in /usr/bin, /bin, /usr/sbin, /sbin); install it"
+            "\(name) is not installed (not in PATH nor in \(ChildProcess.systemFolders.joined(separator: ", "))); install it"
         case .couldNotStart(let command, let reason):
             "cannot start `\(command)`: \(reason); check that the root daemon may run it"
         case .timedOut(let command, let timeout):

@@ -1,5 +1,6 @@
 #if os(Linux)
 import Glibc
+import LinuxNet
 import NIOCore
 import NIOPosix
 import NetStack

@@ -6,6 +6,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import UnixSignals
 
 let environment = ProcessInfo.processInfo.environment
 func port(_ name: String, _ fallback: Int) -> Int { environment[name].flatMap(Int.init) ?? fallback }
@@ -113,20 +114,10 @@ do {
         .channelInitializer { channel in channel.pipeline.addHandler(DatagramEcho()) }
         .bind(host: "0.0.0.0", port: port("UDP_PORT", 9001)).get()
     say("sandbox-echo \(podName): HTTP on \(http.localAddress?.port ?? 0), TCP echo on \(tcp.localAddress?.port ?? 0), UDP echo on \(udp.localAddress?.port ?? 0)")
-    let (stream, continuation) = AsyncStream<Int32>.makeStream()
-    signal(SIGTERM, SIG_IGN)
-    signal(SIGINT, SIG_IGN)
-    let sources = [SIGTERM, SIGINT].map { number in
-        let source = DispatchSource.makeSignalSource(signal: number)
-        source.setEventHandler { continuation.yield(number) }
-        source.resume()
-        return source
-    }
-    for await number in stream {
-        say("sandbox-echo: signal \(number), stopping")
+    for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+        say("sandbox-echo: signal \(signal.rawValue), stopping")
         break
     }
-    sources.forEach { $0.cancel() }
     for channel in [http, tcp, udp] { _ = try? await channel.close().get() }
     try await group.shutdownGracefully()
 } catch {

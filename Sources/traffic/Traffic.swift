@@ -6,6 +6,7 @@ import Logging
 import RPC
 import TrafficManager
 import Tunnel
+import UnixSignals
 
 /// `traffic`: the cluster-side executable of Telepresence (one image for the manager and, later,
 /// the agent).
@@ -40,7 +41,7 @@ struct Manager: AsyncParsableCommand {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await manager.wait() }
             group.addTask {
-                for await _ in TerminationSignals.stream() { await manager.stop(); return }
+                for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { await manager.stop(); return }
             }
             await group.next()
             group.cancelAll()

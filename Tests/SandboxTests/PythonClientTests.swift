@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import TestSupport
 import Testing
@@ -10,14 +11,10 @@ struct PythonClientTests {
     static let python = ProcessInfo.processInfo.environment["SANDBOX_PYTHON"] ?? "python3"
 
     static let available: Bool = {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, "-c", "import kubernetes"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
+        // Once, before any test runs: a short run on the initializing thread.
+        let output = try? ChildProcess.runOnCallingThread(
+            executable: "/usr/bin/env", arguments: [python, "-c", "import kubernetes"], timeout: .seconds(30))
+        return output?.status == 0
     }()
 
     static let script = #"""

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Sandbox
 import TestSupport
@@ -67,14 +68,9 @@ struct SandboxClusterCLITests {
     /// it takes, at the end of the test only.
     func downBlocking(_ name: String, _ env: [String: String]) {
         guard let executable = Self.executable else { return }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = ["down", "--name", name]
-        process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return }
-        process.waitUntilExit()
+        let environment = ProcessInfo.processInfo.environment.merging(env) { $1 }.map { "\($0.key)=\($0.value)" }
+        _ = try? ChildProcess.runOnCallingThread(
+            executable: executable.path, arguments: ["down", "--name", name], environment: environment, timeout: .seconds(30))
     }
 
     func temporaryRuntime() throws -> (URL, [String: String]) {
@@ -83,7 +79,8 @@ struct SandboxClusterCLITests {
         return (runtime, ["XDG_RUNTIME_DIR": runtime.path])
     }
 
-    @Test("up makes the network in under 3 s; run reaches the API server from the workstation; down leaves nothing")
+    @Test("up makes the network in under 3 s; run reaches the API server from the workstation; down leaves nothing",
+          .enabled(if: networkTestsShouldRun, "needs root, iproute2 and nftables"))
     func upRunDown() async throws {
         guard networkTestsCanRun() else { return }
         let (runtime, env) = try temporaryRuntime()
@@ -120,7 +117,8 @@ struct SandboxClusterCLITests {
         #expect(after != 0 && refused.contains("is not running"), "\(refused)")
     }
 
-    @Test("after kill -9 of the server, a later up and a later down find and remove what it left")
+    @Test("after kill -9 of the server, a later up and a later down find and remove what it left",
+          .enabled(if: networkTestsShouldRun, "needs root, iproute2 and nftables"))
     func downAfterKill() async throws {
         guard networkTestsCanRun() else { return }
         let (runtime, env) = try temporaryRuntime()

@@ -1,4 +1,5 @@
 import Glibc
+import LinuxNet
 import NetStack
 import Testing
 @testable import VIF

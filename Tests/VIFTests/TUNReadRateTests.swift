@@ -1,4 +1,5 @@
 import Glibc
+import LinuxNet
 import NIOCore
 import NIOPosix
 import NetStack

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import LinuxNet
 import NIOCore
 import NIOPosix
 import NetStack

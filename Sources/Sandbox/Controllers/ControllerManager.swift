@@ -5,16 +5,16 @@ import KubeClient
 struct ControllerManager: Sendable {
     let api: KubernetesAPI
     /// Runs the pods when set; the virtual node does otherwise.
-    var processNode: ProcessNode? = nil
+    var node: (any PodNode)? = nil
 
     func run() async {
         guard let subscription = try? api.store.subscribe(nil, namespace: nil, after: nil) else { return }
         defer { subscription.cancel() }
-        if let processNode {
-            processNode.register()
+        if let node {
+            node.register()
             // Pods that exist already (none at start-up) are picked up like new ones.
             for (_, pod) in api.store.list(ResourceCatalog.pods, namespace: nil).items {
-                processNode.handle(StoreEvent(kind: .added, resource: ResourceCatalog.pods, object: pod, previous: nil))
+                node.handle(StoreEvent(kind: .added, resource: ResourceCatalog.pods, object: pod, previous: nil))
             }
         } else {
             VirtualNode(api: api).register()
@@ -50,8 +50,8 @@ struct ControllerManager: Sendable {
         case "StatefulSet":
             await statefulSets.reconcile(namespace: object.namespace, name: object.name)
         case "Pod":
-            if let processNode {
-                processNode.handle(event)
+            if let node {
+                node.handle(event)
             } else if event.kind != .deleted {
                 VirtualNode(api: api).schedule(object)
             }

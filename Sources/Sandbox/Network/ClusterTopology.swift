@@ -65,7 +65,7 @@ public final class ClusterTopology: Sendable {
             }
             try SystemCommand.run(["ip", "-n", node, "-batch", "-"], input: nodeCommands)
             try SystemCommand.run(["ip", "-n", ws, "-batch", "-"], input: wsCommands)
-            try NetworkNamespace.runBlocking(in: node) {
+            try ClusterNamespace.runBlocking(in: node) {
                 // Pods reach services and each other through the node; bridged traffic must
                 // pass netfilter so replies of DNATed connections are translated back.
                 try writeSysctl("net/ipv4/ip_forward", "1")
@@ -75,7 +75,7 @@ public final class ClusterTopology: Sendable {
                 // A delayed link needs windows of delay x rate (20 ms x 1 GB/s = 20 MB); the
                 // default 6 MB maximum would cap a connection near 150 MB/s at 10 ms.
                 for namespace in [node, ws] {
-                    try NetworkNamespace.runBlocking(in: namespace) {
+                    try ClusterNamespace.runBlocking(in: namespace) {
                         try writeSysctl("net/ipv4/tcp_rmem", "4096 131072 67108864")
                         try writeSysctl("net/ipv4/tcp_wmem", "4096 65536 67108864")
                     }
@@ -117,7 +117,7 @@ public final class ClusterTopology: Sendable {
     /// The names of this cluster's network namespaces that exist now.
     public static func namespaces(cluster: String) -> [String] {
         let prefix = ClusterNames(cluster: cluster).prefix
-        let all = (try? FileManager.default.contentsOfDirectory(atPath: NetworkNamespace.directory)) ?? []
+        let all = (try? FileManager.default.contentsOfDirectory(atPath: ClusterNamespace.directory)) ?? []
         return all.filter { $0.hasPrefix(prefix) }.sorted()
     }
 

@@ -19,15 +19,15 @@ final class DNSListener: Sendable {
     init(namespace: String, host: String, port: Int = 53, answer: @escaping @Sendable (DNSMessage) -> DNSMessage) throws {
         self.host = host
         self.answer = answer
-        let (udp, tcp) = try NetworkNamespace.runBlocking(in: namespace) {
-            let udp = try NetworkNamespace.makeBoundSocket(host: host, port: port, udp: true)
+        let (udp, tcp) = try ClusterNamespace.runBlocking(in: namespace) {
+            let udp = try ClusterNamespace.makeBoundSocket(host: host, port: port, udp: true)
             var bound = sockaddr_in()
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
             _ = withUnsafeMutablePointer(to: &bound) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(udp, $0, &length) }
             }
             do {
-                return (udp, try NetworkNamespace.makeBoundSocket(host: host, port: Int(UInt16(bigEndian: bound.sin_port)), udp: false))
+                return (udp, try ClusterNamespace.makeBoundSocket(host: host, port: Int(UInt16(bigEndian: bound.sin_port)), udp: false))
             } catch {
                 close(udp)
                 throw error

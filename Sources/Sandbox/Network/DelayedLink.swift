@@ -1,8 +1,7 @@
 import Foundation
-import NetStack
 import NetworkAddress
 import Synchronization
-import VIF
+import LinuxNet
 
 /// The workstation link with a delay: a TUN device in each namespace (node side `wslink`
 /// 192.0.2.1/24, workstation side `eth0` 192.0.2.2/24) and a forwarder thread per direction
@@ -17,7 +16,7 @@ final class DelayedLink: Sendable {
 
     init(names: ClusterNames, delay: Duration) throws {
         func make(_ namespace: String, _ name: String, _ address: String) throws -> TUNDevice {
-            try NetworkNamespace.runBlocking(in: namespace) {
+            try ClusterNamespace.runBlocking(in: namespace) {
                 let device = try TUNDevice(name: name)
                 try device.setMTU(Self.mtu)
                 try device.setAddress(IPv4Address(address)!, prefixLength: 24)

@@ -7,6 +7,6 @@ public struct NodeDialer: ClusterDialer {
 
     public func connect(host: String, port: Int) async throws -> Int32 {
         // The socket is made (and connected) on a thread inside the namespace; it stays there.
-        try await NetworkNamespace.run(in: namespace) { try blockingConnect(host: host, port: port) }
+        try await ClusterNamespace.run(in: namespace) { try blockingConnect(host: host, port: port) }
     }
 }

@@ -60,7 +60,7 @@ final class ServiceProxy: Sendable {
             endpoints: store.list(ResourceCatalog.endpoints, namespace: nil).items.map(\.object))
         if applied.withLock({ $0 == rules }) { return }
         let script = rules.script
-        _ = try await NetworkNamespace.run(in: namespace) {
+        _ = try await ClusterNamespace.run(in: namespace) {
             try SystemCommand.run(["nft", "-f", "-"], input: script)
         }
         applied.withLock { $0 = rules }

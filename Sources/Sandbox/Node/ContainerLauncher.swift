@@ -1,4 +1,4 @@
-import CNodeSupport
+import CLinuxSupport
 import Foundation
 
 /// The container side of the process node: run as `sandbox-cluster container-exec SPEC` (a
@@ -33,7 +33,7 @@ public enum ContainerLauncher {
 
     static func launch(_ spec: LaunchSpec) throws(LaunchError) {
         // The node kills us (and the container) by dying; a node already gone would never.
-        _ = sbx_set_parent_death_signal(SIGKILL)
+        _ = lx_set_parent_death_signal(SIGKILL)
         if getppid() != spec.parentPID { throw .failed("the node (pid \(spec.parentPID)) is gone") }
         closeInheritedDescriptors()
         if let pid = spec.joinPID {
@@ -46,7 +46,7 @@ public enum ContainerLauncher {
         // Its own session and process group, so the node can signal the container's whole tree.
         if spec.controllingTerminal {
             _ = setsid()
-            _ = sbx_set_controlling_terminal(0)
+            _ = lx_set_controlling_terminal(0)
         } else if getsid(0) != getpid() {
             _ = setsid()
         }
@@ -70,10 +70,10 @@ public enum ContainerLauncher {
         if let path = spec.networkNamespace {
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw .system("open the pod's network namespace \(path)", errno) }
-            guard sbx_setns(fd, CChar(UInt8(ascii: "n"))) == 0 else { throw .system("enter the pod's network namespace", errno) }
+            guard lx_setns(fd, CChar(UInt8(ascii: "n"))) == 0 else { throw .system("enter the pod's network namespace", errno) }
             close(fd)
         }
-        guard sbx_unshare_mount_uts() == 0 else { throw .system("make a mount namespace", errno) }
+        guard lx_unshare_mount_uts() == 0 else { throw .system("make a mount namespace", errno) }
         _ = spec.hostname.withCString { sethostname($0, strlen($0)) }
         // Nothing mounted here may propagate back to the host.
         guard mount("none", "/", nil, UInt(MS_REC | MS_PRIVATE), nil) == 0 else { throw .system("make / private", errno) }
@@ -85,13 +85,13 @@ public enum ContainerLauncher {
 
     /// An exec: the running container's namespaces.
     static func join(pid: Int32) throws(LaunchError) {
-        guard sbx_unshare_fs() == 0 else { throw .system("unshare the filesystem attributes", errno) }
+        guard lx_unshare_fs() == 0 else { throw .system("unshare the filesystem attributes", errno) }
         let kinds: [(String, CChar)] = [("net", CChar(UInt8(ascii: "n"))), ("uts", CChar(UInt8(ascii: "u"))), ("mnt", CChar(UInt8(ascii: "m")))]
         for (name, kind) in kinds {
             let fd = open("/proc/\(pid)/ns/\(name)", O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw .failed("the container (pid \(pid)) is not running") }
             defer { close(fd) }
-            guard sbx_setns(fd, kind) == 0 else {
+            guard lx_setns(fd, kind) == 0 else {
                 throw .system("enter the container's \(name) namespace", errno)
             }
         }

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Synchronization
 
@@ -86,7 +87,7 @@ final class ContainerProcess: Sendable {
         }
         while code == nil {
             if open.isEmpty {
-                code = blockingWait(pid)
+                code = ChildProcess.blockingWait(pid)
                 break
             }
             var pollers = open.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
@@ -97,7 +98,7 @@ final class ContainerProcess: Sendable {
                 }
             }
             var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid { code = exitCode(status) }
+            if waitpid(pid, &status, WNOHANG) == pid { code = ChildProcess.exitCode(status) }
         }
         // Exited: take what is left in the pipes without waiting for writers that linger.
         for (fd, _) in open { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }

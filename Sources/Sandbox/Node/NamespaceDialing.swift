@@ -1,4 +1,5 @@
 import Foundation
+import LinuxNet
 
 /// Opens a TCP connection from inside the network namespace at `path` (`/run/netns/NAME`), on a
 /// thread of `NetworkNamespace`'s that enters it: the socket belongs to the namespace it was

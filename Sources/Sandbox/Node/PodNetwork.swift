@@ -1,24 +1,24 @@
 import Foundation
+import LinuxNet
 
 /// A pod's network: its own namespace with `eth0`, one end of a veth whose other end is on the
 /// node's bridge, the pod IP as /16 and a default route via the bridge. Three `ip` runs (batch
 /// mode), so a pod's network is ready in milliseconds.
 struct PodNetwork: Sendable {
     let names: ClusterNames
-    let ip = systemTool("ip")
 
     static func path(_ namespace: String) -> String { "/run/netns/\(namespace)" }
 
     func create(uid: String, address: String) async throws {
         let pod = names.podNamespace(uid: uid)
         let veth = names.podVeth(uid: uid)
-        _ = try await runCommand(ip, ["netns", "add", pod])
+        try await ip(["netns", "add", pod])
         do {
-            _ = try await runCommand(ip, ["-n", names.nodeNamespace, "-batch", "-"], input: """
+            try await ip(["-n", names.nodeNamespace, "-batch", "-"], input: """
                 link add \(veth) type veth peer name \(ClusterNames.podInterface) netns \(pod)
 
                 """ + ClusterTopology.attachPodVeth(veth))
-            _ = try await runCommand(ip, ["-n", pod, "-batch", "-"], input: """
+            try await ip(["-n", pod, "-batch", "-"], input: """
                 link set lo up
                 addr add \(address)/16 dev \(ClusterNames.podInterface)
                 link set \(ClusterNames.podInterface) up
@@ -31,9 +31,19 @@ struct PodNetwork: Sendable {
         }
     }
 
+    /// One `ip` run (on a thread of its own, in the host's namespace; `-n` picks the target),
+    /// killed after 10 s; a failure is the pod's start error.
+    private func ip(_ arguments: [String], input: String? = nil) async throws {
+        do {
+            try await SystemTool.runOnOwnThread(["ip"] + arguments, input: input, timeout: .seconds(10))
+        } catch {
+            throw PodRuntimeError.failed("\(error)")
+        }
+    }
+
     /// Removes the namespace (its eth0 and the veth peer go with it once nothing holds it).
     func remove(uid: String) async {
-        _ = try? await runCommand(ip, ["-n", names.nodeNamespace, "link", "del", names.podVeth(uid: uid)])
+        try? await ip(["-n", names.nodeNamespace, "link", "del", names.podVeth(uid: uid)])
         Self.removeNamespace(names.podNamespace(uid: uid))
     }
 

@@ -7,7 +7,7 @@ import Synchronization
 /// volumes (see `ContainerLauncher`). It replaces the virtual node when the API server's
 /// configuration says `.process(options)`; the cluster's node namespace must exist (made by
 /// `sandbox-cluster up`, or by a test's fixture).
-public final class ProcessNode: Sendable {
+public final class ProcessNode: PodNode {
     static let name = VirtualNode.name
     let api: KubernetesAPI
     let options: ProcessNodeOptions
@@ -57,12 +57,12 @@ public final class ProcessNode: Sendable {
     func log(_ message: String) { logger(message) }
 
     /// Registers the Node object.
-    func register() {
+    public func register() {
         VirtualNode(api: api).register(runtime: "sandbox-process://1.0", instanceType: "process")
     }
 
     /// Reacts to a change of a pod: binds and starts new ones, terminates deleted ones.
-    func handle(_ event: StoreEvent) {
+    public func handle(_ event: StoreEvent) {
         let pod = event.object
         if event.kind == .deleted {
             if let worker = workers.withLock({ $0[pod.uid] }) {

@@ -50,10 +50,16 @@ public struct ProcessNodeOptions: Sendable {
     }
 }
 
-/// Which node runs the pods of an `APIServer`.
-public enum NodeMode: Sendable {
-    /// Pods become Running and Ready at once, without processes (API and scale tests).
-    case virtual
+extension NodeMode {
     /// Pods run as processes in their own network and mount namespaces.
-    case process(ProcessNodeOptions)
+    public static func process(_ options: ProcessNodeOptions) -> NodeMode {
+        NodeMode { api, caPEM in
+            try ProcessNode(api: api, options: options, caPEM: caPEM) { message in print("process node: \(message)") }
+        }
+    }
+}
+
+extension APIServer {
+    /// The process node, when the configuration asked for one.
+    public var processNode: ProcessNode? { node as? ProcessNode }
 }

@@ -1,4 +1,5 @@
-import CNodeSupport
+import ChildProcess
+import CLinuxSupport
 import Foundation
 
 /// The process node's `PodRuntime`: port-forward connections made inside the pod's network
@@ -50,7 +51,7 @@ struct ProcessRuntime: PodRuntime {
         var result: (stdin: Int32?, stdout: Int32?, stderr: Int32?, terminal: Int32?)
         if request.tty {
             var slave: Int32 = -1
-            let master = sbx_open_pty(&slave)
+            let master = lx_open_pty(&slave)
             guard master >= 0 else { throw PodRuntimeError.failed("cannot open a pseudo-terminal: \(String(cString: strerror(errno)))") }
             childEnds.append(slave)
             stdio = (slave, slave, slave)
@@ -88,13 +89,13 @@ struct ProcessRuntime: PodRuntime {
         return ExecProcess(
             pid: pid, stdin: result.stdin, stdout: result.stdout, stderr: result.stderr,
             wait: {
-                let code = await waitForExit(pid)
+                let code = await ChildProcess.waitForExit(pid)
                 await worker.removeExec(pid)
                 unlink(specFile.path)
                 return code
             },
             resize: { columns, rows in
-                if let terminal { _ = sbx_set_window_size(terminal, columns, rows) }
+                if let terminal { _ = lx_set_window_size(terminal, columns, rows) }
             })
     }
 

@@ -88,15 +88,15 @@ public final class APIServer: Sendable {
     private let acceptLoop: Task<Void, Never>
     private let controllerTask: Task<Void, Never>?
     private let acceptLoopDone: DoneFlag
-    /// The process node, when the configuration asks for one.
-    public let processNode: ProcessNode?
+    /// The node the configuration asked for; nil for the virtual node.
+    public let node: (any PodNode)?
 
     private init(
         configuration: Configuration, port: Int, token: String, ca: CertificateAuthority, api: KubernetesAPI,
         group: MultiThreadedEventLoopGroup, serverChannels: [any Channel], acceptLoop: Task<Void, Never>,
-        controllerTask: Task<Void, Never>?, acceptLoopDone: DoneFlag, processNode: ProcessNode?
+        controllerTask: Task<Void, Never>?, acceptLoopDone: DoneFlag, node: (any PodNode)?
     ) {
-        self.processNode = processNode
+        self.node = node
         self.configuration = configuration
         self.port = port
         self.token = token
@@ -135,13 +135,11 @@ public final class APIServer: Sendable {
         let store = ObjectStore()
         let api = KubernetesAPI(store: store, token: token, serverHost: configuration.host)
         try api.bootstrap()
-        let processNode: ProcessNode?
-        if configuration.controllers, case .process(let options) = configuration.node {
-            processNode = try ProcessNode(api: api, options: options, caPEM: try ca.certificatePEM) { message in
-                print("process node: \(message)")
-            }
+        let node: (any PodNode)?
+        if configuration.controllers, let make = configuration.node.make {
+            node = try make(api, try ca.certificatePEM)
         } else {
-            processNode = nil
+            node = nil
         }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
@@ -173,12 +171,12 @@ public final class APIServer: Sendable {
             listeners.append(try await bootstrap.bind(host: configuration.host, port: configuration.port, childChannelInitializer: initialize))
             if let cluster = configuration.clusterListener {
                 // The socket is made on a thread inside the namespace; NIO serves it from anywhere.
-                let socket = try NetworkNamespace.boundSocket(in: cluster.namespace, host: cluster.host, port: cluster.port)
+                let socket = try ClusterNamespace.boundSocket(in: cluster.namespace, host: cluster.host, port: cluster.port)
                 listeners.append(try await bootstrap.bind(socket, childChannelInitializer: initialize))
             }
         } catch {
             for listener in listeners { try? await listener.channel.close() }
-            await processNode?.shutdown()
+            await node?.shutdown()
             try? await group.shutdownGracefully()
             throw error
         }
@@ -215,11 +213,11 @@ public final class APIServer: Sendable {
             }
         }
         let controllerTask: Task<Void, Never>? =
-            configuration.controllers ? Task { [processNode] in await ControllerManager(api: api, processNode: processNode).run() } : nil
+            configuration.controllers ? Task { [node] in await ControllerManager(api: api, node: node).run() } : nil
         return APIServer(
             configuration: configuration, port: port, token: token, ca: ca, api: api, group: group,
             serverChannels: bound.map(\.channel), acceptLoop: acceptLoop, controllerTask: controllerTask,
-            acceptLoopDone: acceptLoopDone, processNode: processNode)
+            acceptLoopDone: acceptLoopDone, node: node)
     }
 
     /// Stops accepting, ends every connection (watches included) and the controllers.
@@ -228,7 +226,7 @@ public final class APIServer: Sendable {
         acceptLoop.cancel()
         for channel in serverChannels { try? await channel.close() }
         await controllerTask?.value
-        await processNode?.shutdown()
+        await node?.shutdown()
         // Connections close themselves once cancelled, which needs their event loops running:
         // wait for that (briefly) before stopping the loops, or a close could wait forever.
         let deadline = ContinuousClock.now + .seconds(2)

@@ -1,4 +1,5 @@
 #if os(Linux)
+import LinuxNet
 import NIOCore
 import NetStack
 import NetworkAddress

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChildProcess
 import ClientSupport
 import Foundation
 import NetworkAddress
@@ -68,7 +69,7 @@ struct Connect: AsyncParsableCommand {
             try output.print(view) { view.text }
         }
         guard !command.isEmpty else { return }
-        let status = try runWhileConnected(command)
+        let status = try await runWhileConnected(command)
         _ = try await Daemon.ifRunning { try await $0.disconnect() }
         if status != 0 { throw ExitCode(status) }
     }
@@ -94,14 +95,11 @@ struct Connect: AsyncParsableCommand {
     }
 
     /// Runs the command with this terminal, returns its exit status.
-    private func runWhileConnected(_ command: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
-        do { try process.run() } catch {
+    private func runWhileConnected(_ command: [String]) async throws -> Int32 {
+        do {
+            return try await ChildProcess.runAttached(executable: "/usr/bin/env", arguments: command)
+        } catch {
             throw CLIError("\(command[0]) could not be started: \(error)")
         }
-        process.waitUntilExit()
-        return process.terminationStatus
     }
 }

@@ -1,4 +1,4 @@
-import RPC
+import UnixSignals
 
 /// How a daemon subcommand lives: until its API's Quit (`wait` returns) or SIGTERM/SIGINT,
 /// which end it as Quit does (`stop`).
@@ -7,7 +7,7 @@ enum DaemonLifetime {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await wait() }
             group.addTask {
-                for await _ in TerminationSignals.stream() { await stop(); return }
+                for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { await stop(); return }
             }
             await group.next()
             group.cancelAll()

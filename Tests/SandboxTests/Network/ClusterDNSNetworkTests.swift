@@ -4,7 +4,7 @@ import Testing
 
 /// Cluster DNS as a pod's resolver sees it: `dig` inside a test pod's namespace, with the
 /// pod's resolv.conf (search path, ndots 5) and the cluster DNS at 10.96.0.10.
-@Suite("Cluster network: DNS", .serialized)
+@Suite("Cluster network: DNS", .serialized, .enabled(if: networkTestsShouldRun, "needs root, iproute2 and nftables"))
 struct ClusterDNSNetworkTests {
     @Test("services, headless services, SRV, pods and PTR resolve from a pod; other names are NXDOMAIN")
     func namesFromAPod() async throws {

@@ -4,7 +4,7 @@ import Testing
 
 /// The delayed workstation link (`up --link-delay-ms`): ping sees twice the delay, and a kernel
 /// TCP connection across it still carries well over 100 MB/s.
-@Suite("Cluster network: delayed link", .serialized)
+@Suite("Cluster network: delayed link", .serialized, .enabled(if: networkTestsShouldRun, "needs root, iproute2 and nftables"))
 struct DelayedLinkTests {
     @Test("ping from the workstation to the API server's address shows 2 x 10 ms")
     func pingShowsTheDelay() async throws {
@@ -35,7 +35,7 @@ struct DelayedLinkTests {
     /// Sends `bytes` from the workstation to a listener at 192.0.2.1 in the node namespace and
     /// returns MB/s as the receiver saw them.
     func measureThroughput(_ cluster: NetworkedCluster, bytes: Int) async throws -> Double {
-        let listener = try NetworkNamespace.boundSocket(in: cluster.names.nodeNamespace, host: ClusterAddresses.apiServer, port: 5201)
+        let listener = try ClusterNamespace.boundSocket(in: cluster.names.nodeNamespace, host: ClusterAddresses.apiServer, port: 5201)
         defer { close(listener) }
         let fcntlFlags = fcntl(listener, F_GETFL)
         _ = fcntl(listener, F_SETFL, fcntlFlags & ~O_NONBLOCK)
@@ -62,7 +62,7 @@ struct DelayedLinkTests {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             continuation.yield(Double(received) / 1_000_000 / seconds)
         }.start()
-        try await NetworkNamespace.run(in: cluster.names.workstationNamespace) {
+        try await ClusterNamespace.run(in: cluster.names.workstationNamespace) {
             let fd = try blockingConnect(host: ClusterAddresses.apiServer, port: 5201)
             defer { close(fd) }
             var limit = timeval(tv_sec: 10, tv_usec: 0)

@@ -12,7 +12,7 @@ struct NetworkNamespaceTests {
     func missingNamespaceIsNamed() async throws {
         let name = ClusterNames(cluster: testClusterName("nsgone")).prefix + "none"
         await #expect(throws: ClusterNetworkError.namespaceMissing(name)) {
-            try await NetworkNamespace.run(in: name) { 0 }
+            try await ClusterNamespace.run(in: name) { 0 }
         }
         let path = "/run/netns/\(name)"
         do {
@@ -24,20 +24,21 @@ struct NetworkNamespaceTests {
         }
     }
 
-    @Test("the code runs inside the namespace, and no thread of the process stays there afterwards")
+    @Test("the code runs inside the namespace, and no thread of the process stays there afterwards",
+          .enabled(if: networkTestsShouldRun, "needs root and ip netns"))
     func codeRunsInsideOnAThreadThatEnds() async throws {
         guard networkTestsCanRun() else { return }
         let name = ClusterNames(cluster: testClusterName("nsrun")).prefix + "probe"
         try #require(try await runCommand(["ip", "netns", "add", name]).status == 0)
         defer {
             PodNetwork.removeNamespace(name)
-            #expect(!NetworkNamespace.exists(name), "the test's namespace is left")
+            #expect(!ClusterNamespace.exists(name), "the test's namespace is left")
         }
         let namespace = try #require(ProcessTable.inode(of: "/run/netns/\(name)"))
         let own = ProcessTable.inode(of: "/proc/self/ns/net")
         #expect(own != namespace)
 
-        let (inside, threadsThen) = try await NetworkNamespace.run(in: name) {
+        let (inside, threadsThen) = try await ClusterNamespace.run(in: name) {
             (ProcessTable.inode(of: "/proc/thread-self/ns/net"), Self.threads(in: namespace))
         }
         #expect(inside == namespace)

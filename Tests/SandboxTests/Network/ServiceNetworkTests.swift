@@ -4,7 +4,7 @@ import Testing
 
 /// Services made real in the node namespace, seen from test pods (kernel sockets in their own
 /// network namespaces on the bridge), as a workload on a real cluster sees them.
-@Suite("Cluster network: services", .serialized)
+@Suite("Cluster network: services", .serialized, .enabled(if: networkTestsShouldRun, "needs root, iproute2 and nftables"))
 struct ServiceNetworkTests {
     @Test("a ClusterIP service answers from its pod over TCP and UDP, and balances over two pods")
     func clusterIPBalances() async throws {

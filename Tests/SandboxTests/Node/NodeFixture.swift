@@ -1,8 +1,9 @@
+import ChildProcess
 import Foundation
 import KubeClient
+import LinuxNet
 import TestSupport
 import Testing
-
 @testable import Sandbox
 
 /// An in-process API server with the process node over a node network namespace made here
@@ -18,7 +19,7 @@ struct NodeFixture {
 
     /// Whether this machine can run the process node's tests (root, network namespaces, ip).
     static let canRun: Bool = {
-        getuid() == 0 && FileManager.default.isExecutableFile(atPath: systemTool("ip"))
+        getuid() == 0 && ChildProcess.locate("ip") != nil
             && FileManager.default.fileExists(atPath: "/proc/self/ns/net")
     }()
     static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
@@ -62,17 +63,16 @@ struct NodeFixture {
     }
 
     static func createNodeNamespace(_ names: ClusterNames) async throws {
-        let ip = systemTool("ip")
         let node = names.nodeNamespace
-        _ = try await runCommand(ip, ["netns", "add", node])
-        _ = try await runCommand(ip, ["-n", node, "-batch", "-"], input: """
+        try await SystemTool.runOnOwnThread(["ip", "netns", "add", node])
+        try await SystemTool.runOnOwnThread(["ip", "-n", node, "-batch", "-"], input: """
             link set lo up
             link add \(ClusterNames.bridge) address \(ClusterTopology.bridgeAddress) type bridge
             addr add \(ClusterAddresses.nodeBridge)/16 dev \(ClusterNames.bridge)
             link set \(ClusterNames.bridge) up
 
             """)
-        _ = try await runCommand(ip, ["netns", "exec", node, "/bin/sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"])
+        try await SystemTool.runOnOwnThread(["ip", "netns", "exec", node, "/bin/sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"])
     }
 
     static func removeNodeNamespace(_ names: ClusterNames) async {

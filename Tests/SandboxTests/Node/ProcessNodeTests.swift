@@ -1,7 +1,8 @@
+import ChildProcess
 import Foundation
 import KubeClient
+import LinuxNet
 import Testing
-
 @testable import Sandbox
 
 /// The process node: pods as processes in their own network and mount namespaces, over a node
@@ -307,14 +308,15 @@ struct ProcessNodeLifecycleTests {
         // What a killed node leaves: a container's process group and its pod namespace.
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { close(null) }
-        let pid = try spawn("/bin/sh", ["sh", "-c", "sleep 60 & exec sleep 60"], stdio: (null, null, null), newSession: true)
+        let pid = try ChildProcess.spawn(.init(
+            executable: "/bin/sh", arguments: ["-c", "sleep 60 & exec sleep 60"], stdin: null, stdout: null, stderr: null, newSession: true))
         defer { kill(-pid, SIGKILL) }  // should the code under test fail to
         try "\(pid) \(startTime(of: pid) ?? 0)\n".write(to: procs.appendingPathComponent("main"), atomically: false, encoding: .utf8)
         let namespace = names.podNamespace(uid: "0123abcd-0000")
-        _ = try await runCommand(systemTool("ip"), ["netns", "add", namespace])
+        try await SystemTool.runOnOwnThread(["ip", "netns", "add", namespace])
         defer { PodNetwork.removeNamespace(namespace) }
         await ProcessNode.removeLeftovers(names: names, stateDirectory: state)
-        #expect(await waitForExit(pid) == 128 + SIGKILL)
+        #expect(await ChildProcess.waitForExit(pid) == 128 + SIGKILL)
         #expect(!PodNetwork.namespaces().contains(namespace))
         // The background sleep is killed too (SIGKILL is delivered at once; it may linger as a zombie).
         let deadline = ContinuousClock.now + .seconds(5)

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 @testable import Sandbox
 import Synchronization
+import TestSupport
 
 /// A pod runtime for tests, without namespaces: a pod's port is a listener on 127.0.0.1 (by a
 /// port map), exec runs a local process with pipes, and logs are files the test writes.
@@ -171,35 +172,10 @@ struct StreamTestError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Runs a process to its end (killed at the deadline); returns its status and combined output.
+/// Runs a process to its end (killed at the deadline) with TestSupport's runner; returns its
+/// status and output (stdout, then stderr).
 func runProcess(_ executable: String, _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws -> (Int32, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    for (key, value) in environment { env[key] = value }
-    process.environment = env
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("out-\(UUID().uuidString)")
-    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: output) }
-    let handle = try FileHandle(forWritingTo: output)
-    process.standardOutput = handle
-    process.standardError = handle
-    let input = Pipe()
-    process.standardInput = input
-    try process.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try? input.fileHandleForWriting.close()
-    let deadline = ContinuousClock.now + timeout
-    while process.isRunning {
-        if ContinuousClock.now > deadline {
-            process.terminate()
-            try? handle.close()
-            throw StreamTestError("\(arguments.prefix(3).joined(separator: " ")) did not end within \(timeout)")
-        }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    try? handle.close()
-    let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-    return (process.terminationStatus, text)
+    let output = try await ProcessRunner.run([executable] + arguments, environment: environment, stdin: stdin, timeout: timeout)
+    if output.timedOut { throw StreamTestError("\(arguments.prefix(3).joined(separator: " ")) did not end within \(timeout)") }
+    return (output.status, output.combined)
 }

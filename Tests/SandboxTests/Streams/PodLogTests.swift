@@ -1,7 +1,7 @@
 import Foundation
 import KubeClient
-@testable import Sandbox
 import Testing
+@testable import Sandbox
 
 @Suite("Streams: pods/log from the runtime's CRI log")
 struct PodLogTests {
@@ -27,9 +27,8 @@ struct PodLogTests {
         return (runtime, file)
     }
 
-    @Test("kubectl logs with -c, --tail, --since-time, --timestamps, --previous, --limit-bytes")
+    @Test("kubectl logs with -c, --tail, --since-time, --timestamps, --previous, --limit-bytes", .enabled(if: Kubectl.runnable("1.33")))
     func kubectlLogs() async throws {
-        guard Kubectl.runnable("1.33") else { return }
         try await TestCluster.with { cluster in
             _ = try await Self.setUp(cluster)
             let kubectl = try cluster.kubectl("1.33")
@@ -51,9 +50,8 @@ struct PodLogTests {
         }
     }
 
-    @Test("kubectl logs --since keeps only recent lines")
+    @Test("kubectl logs --since keeps only recent lines", .enabled(if: Kubectl.runnable("1.33")))
     func since() async throws {
-        guard Kubectl.runnable("1.33") else { return }
         try await TestCluster.with { cluster in
             let (_, file) = try await Self.setUp(cluster)
             let old = Timestamp.format(Date().addingTimeInterval(-7200)).replacingOccurrences(of: "Z", with: ".000000000Z")
@@ -64,9 +62,8 @@ struct PodLogTests {
         }
     }
 
-    @Test("kubectl logs -f streams new lines and ends when the container ends")
+    @Test("kubectl logs -f streams new lines and ends when the container ends", .enabled(if: Kubectl.runnable("1.33")))
     func follow() async throws {
-        guard Kubectl.runnable("1.33") else { return }
         try await TestCluster.with { cluster in
             let (_, file) = try await Self.setUp(cluster)
             let kubectl = try cluster.kubectl("1.33")

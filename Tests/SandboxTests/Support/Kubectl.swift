@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 /// Runs a real kubectl binary (`kubectl.1.NN`, beside the `kubectl` on PATH) against a sandbox
@@ -46,42 +47,14 @@ struct Kubectl {
     var validateFlags: [String] { ["1.27", "1.28"].contains(version) ? ["--validate=false"] : [] }
 
     func run(_ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 60) async throws -> Result {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments + ["--cache-dir", cacheDir.path]
-        var env = ProcessInfo.processInfo.environment
-        env["KUBECONFIG"] = kubeconfig.path
-        env["HOME"] = cacheDir.path
-        process.environment = env
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        let outBuffer = OutputBuffer(), errBuffer = OutputBuffer()
-        out.fileHandleForReading.readabilityHandler = { outBuffer.append($0.availableData) }
-        err.fileHandleForReading.readabilityHandler = { errBuffer.append($0.availableData) }
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
-        // Poll with a deadline rather than await terminationHandler: a missed handler would
-        // hang the whole test run, a missed deadline only fails this test.
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning {
-            if Date() > deadline {
-                process.terminate()
-                throw KubectlTimedOut(arguments: arguments, seconds: timeout)
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        let status = process.terminationStatus
-        // Drain what is left in the pipes.
-        out.fileHandleForReading.readabilityHandler = nil
-        err.fileHandleForReading.readabilityHandler = nil
-        outBuffer.append(out.fileHandleForReading.readDataToEndOfFile())
-        errBuffer.append(err.fileHandleForReading.readDataToEndOfFile())
-        try? out.fileHandleForReading.close()
-        try? err.fileHandleForReading.close()
-        return Result(status: status, stdout: outBuffer.text, stderr: errBuffer.text)
+        // TestSupport's runner: a deadline instead of a termination handler that could be
+        // missed, and no thread of the cooperative pool blocked.
+        let output = try await ProcessRunner.run(
+            [binary.path] + arguments + ["--cache-dir", cacheDir.path],
+            environment: ["KUBECONFIG": kubeconfig.path, "HOME": cacheDir.path], stdin: stdin,
+            timeout: .milliseconds(Int64(timeout * 1000)))
+        if output.timedOut { throw KubectlTimedOut(arguments: arguments, seconds: timeout) }
+        return Result(status: output.status, stdout: output.stdout, stderr: output.stderr)
     }
 
     /// Starts a long-running kubectl (`get -w`) whose output the test reads as it comes.

@@ -1,4 +1,4 @@
-import CNodeSupport
+import CLinuxSupport
 import Foundation
 import Synchronization
 
@@ -20,10 +20,13 @@ public enum NetworkNamespace {
 
     /// Runs `body` on a fresh thread inside namespace `name` and waits for it (blocking the
     /// caller; use ``run(in:_:)-async`` from async code).
-    public static func runBlocking<T: Sendable>(in name: String, _ body: @escaping @Sendable () throws -> T) throws -> T {
+    public static func runBlocking<T: Sendable>(
+        in name: String, entryError: @escaping @Sendable (NamespaceEntryFailure) -> any Error = { $0 },
+        _ body: @escaping @Sendable () throws -> T
+    ) throws -> T {
         let result = Mutex<Result<T, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
-        onThread(enteringNamespaceAt: path(of: name), threadName: "netns \(name)", entryError: { $0.clusterNetworkError(name) }, body) { outcome in
+        onThread(enteringNamespaceAt: path(of: name), threadName: "netns \(name)", entryError: entryError, body) { outcome in
             result.withLock { $0 = outcome }
             done.signal()
         }
@@ -33,14 +36,17 @@ public enum NetworkNamespace {
 
     /// Runs `body` on a fresh thread inside namespace `name`; the awaiting task does not block
     /// a thread meanwhile.
-    public static func run<T: Sendable>(in name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await run(enteringNamespaceAt: path(of: name), threadName: "netns \(name)", entryError: { $0.clusterNetworkError(name) }, body)
+    public static func run<T: Sendable>(
+        in name: String, entryError: @escaping @Sendable (NamespaceEntryFailure) -> any Error = { $0 },
+        _ body: @escaping @Sendable () throws -> T
+    ) async throws -> T {
+        try await run(enteringNamespaceAt: path(of: name), threadName: "netns \(name)", entryError: entryError, body)
     }
 
     /// Runs `body` on a fresh thread inside the namespace whose file is `path` (a pod's, which the
     /// node names by path); the awaiting task does not block a thread meanwhile. Failing to enter
     /// throws what `entryError` makes of it, so each caller speaks its own errors.
-    static func run<T: Sendable>(
+    public static func run<T: Sendable>(
         enteringNamespaceAt path: String, threadName: String,
         entryError: @escaping @Sendable (NamespaceEntryFailure) -> any Error, _ body: @escaping @Sendable () throws -> T
     ) async throws -> T {
@@ -75,24 +81,27 @@ public enum NetworkNamespace {
     /// `onThread` starts.
     private static func enter(_ path: String) throws(NamespaceEntryFailure) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw NamespaceEntryFailure(opening: true, errno: errno) }
+        guard fd >= 0 else { throw NamespaceEntryFailure(path: path, opening: true, errno: errno) }
         defer { close(fd) }
-        guard sbx_setns(fd, CChar(UInt8(ascii: "n"))) == 0 else {
-            throw NamespaceEntryFailure(opening: false, errno: errno)
+        guard lx_setns(fd, CChar(UInt8(ascii: "n"))) == 0 else {
+            throw NamespaceEntryFailure(path: path, opening: false, errno: errno)
         }
     }
 
     /// The file of namespace `name`.
-    static func path(of name: String) -> String { "\(directory)/\(name)" }
+    public static func path(of name: String) -> String { "\(directory)/\(name)" }
 
     /// A listening (TCP) or bound (UDP) IPv4 socket on `host:port` inside namespace `name`,
     /// non-blocking and close-on-exec, ready to hand to NIO (`withBoundSocket`) or a thread.
-    public static func boundSocket(in name: String, host: String, port: Int, udp: Bool = false) throws -> Int32 {
-        try runBlocking(in: name) { try makeBoundSocket(host: host, port: port, udp: udp) }
+    public static func boundSocket(
+        in name: String, host: String, port: Int, udp: Bool = false,
+        entryError: @escaping @Sendable (NamespaceEntryFailure) -> any Error = { $0 }
+    ) throws -> Int32 {
+        try runBlocking(in: name, entryError: entryError) { try makeBoundSocket(host: host, port: port, udp: udp) }
     }
 
     /// A bound socket in the calling thread's namespace.
-    static func makeBoundSocket(host: String, port: Int, udp: Bool) throws(ClusterNetworkError) -> Int32 {
+    public static func makeBoundSocket(host: String, port: Int, udp: Bool) throws(SocketError) -> Int32 {
         let type = (udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue)) | Int32(SOCK_CLOEXEC.rawValue)
         let fd = socket(AF_INET, type, 0)
         guard fd >= 0 else { throw .system("open a socket", errno: errno) }
@@ -123,28 +132,17 @@ public enum NetworkNamespace {
 }
 
 /// Why a thread could not enter a network namespace: its file could not be opened (the
-/// namespace is gone) or `setns` refused.
-struct NamespaceEntryFailure: Error {
+/// namespace is gone) or `setns` refused. Each caller may say it in its own words (`entryError`).
+public struct NamespaceEntryFailure: Error, CustomStringConvertible {
+    /// The namespace's file (`/run/netns/NAME`).
+    public let path: String
     /// Whether opening the file failed (else `setns` did).
-    let opening: Bool
-    let errno: Int32
+    public let opening: Bool
+    public let errno: Int32
 
-    /// As the cluster network reports it for the namespace called `name`.
-    func clusterNetworkError(_ name: String) -> ClusterNetworkError {
-        opening ? .namespaceMissing(name) : .system("enter the network namespace \(name)", errno: errno)
-    }
-}
-
-/// File-descriptor calls the cluster network's threads share.
-enum LinuxCalls {
-    /// A pipe whose ends are close-on-exec and non-blocking.
-    static func pipe() throws(ClusterNetworkError) -> (read: Int32, write: Int32) {
-        var fds: [Int32] = [-1, -1]
-        guard Glibc.pipe(&fds) == 0 else { throw .system("create a pipe", errno: errno) }
-        for fd in fds {
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        }
-        return (fds[0], fds[1])
+    public var description: String {
+        opening
+            ? "the network namespace \(path) does not exist (\(String(cString: strerror(errno)))); create it first ('ip netns add')"
+            : "cannot enter the network namespace \(path): \(String(cString: strerror(errno))); this needs root (CAP_SYS_ADMIN)"
     }
 }
