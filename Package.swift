@@ -84,7 +84,6 @@ let package = Package(
                 "ManagerInstall",
                 "Diagnostics",
                 "NetworkAddress",
-                "Tunnel",
                 "ChildProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -145,31 +144,42 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        // The sandbox cluster: a Kubernetes API server, its store and controllers, for tests,
-        // benchmarks and the demo (no real cluster runs on our machines).
+        // The sandbox cluster (test infrastructure: no real cluster runs on our machines), one
+        // module per layer. It imports no product module but KubeClient, the pure codecs and the
+        // leaf utilities (LinuxNet, ChildProcess, Diagnostics, PKI).
+        // The pure rules of the Kubernetes API: patches, selectors, names, defaults, tables.
+        .target(name: "SandboxAPIMachinery", dependencies: ["KubeClient"]),
+        // The API server: HTTPS, REST, store, watches, controllers, streams, webhooks, and the
+        // seams through which a node and a network plug in.
         .target(
-            name: "Sandbox",
+            name: "SandboxAPIServer",
             dependencies: nio + [
-                "KubeClient",
-                "PKI",
-                "NetworkAddress",
-                // Cluster DNS (codec); namespaces and TUN devices; the node's processes.
-                "DNS",
-                "LinuxNet",
-                "ChildProcess",
-                // prctl, ioctl for the process node's launcher.
-                "CLinuxSupport",
+                "SandboxAPIMachinery", "KubeClient", "PKI", "NetworkAddress",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
-            ],
-            exclude: ["README.md", "APIMachinery/README.md", "Network/README.md"]
+            ]
         ),
+        // The cluster network as root: node and workstation namespaces, services, cluster DNS.
+        .target(
+            name: "SandboxNetwork",
+            dependencies: nio + ["SandboxAPIServer", "KubeClient", "DNS", "NetworkAddress", "LinuxNet", "ChildProcess", "CLinuxSupport"]
+        ),
+        // The process node: pods as processes in network and mount namespaces.
+        .target(
+            name: "SandboxNode",
+            dependencies: nio + [
+                "SandboxAPIServer", "SandboxNetwork", "KubeClient", "NetworkAddress", "LinuxNet", "ChildProcess", "CLinuxSupport",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // The whole cluster for tests, the benchmark and `sandbox-cluster`: the layers above.
+        .target(name: "Sandbox", dependencies: ["SandboxAPIMachinery", "SandboxAPIServer", "SandboxNetwork", "SandboxNode"]),
         .executableTarget(
             name: "sandbox-cluster",
             dependencies: [
-                "Sandbox", "Tunnel", "ChildProcess",
+                "Sandbox", "Diagnostics", "ChildProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
@@ -184,7 +194,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "LinuxNet", "ChildProcess", "KubeClient", "PKI", "DNS", "NetworkAddress", "TestSupport"] + nio),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "SandboxAPIMachinery", "SandboxAPIServer", "SandboxNetwork", "SandboxNode", "LinuxNet", "ChildProcess", "KubeClient", "PKI", "DNS", "NetworkAddress", "TestSupport"] + nio),
         // Data plane: many TCP/UDP flows multiplexed over one ordered byte stream (port-forward
         // or in-cluster TCP), with per-stream credit flow control; state machines without I/O,
         // NIO handlers only at the edge.
@@ -267,7 +277,7 @@ let package = Package(
         .executableTarget(
             name: "traffic",
             dependencies: [
-                "TrafficManager", "KubeClient", "Tunnel", "Diagnostics",
+                "TrafficManager", "KubeClient", "Diagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

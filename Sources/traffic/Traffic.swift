@@ -5,7 +5,6 @@ import KubeClient
 import Logging
 import RPC
 import TrafficManager
-import Tunnel
 import UnixSignals
 
 /// `traffic`: the cluster-side executable of Telepresence (one image for the manager and, later,

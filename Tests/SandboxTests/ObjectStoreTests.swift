@@ -2,7 +2,11 @@ import KubeClient
 import NIOHTTP1
 import Testing
 
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 
 @Suite("object store")
 struct ObjectStoreTests {

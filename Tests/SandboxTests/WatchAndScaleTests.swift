@@ -4,7 +4,11 @@ import NIOHTTP1
 import Synchronization
 import Testing
 
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 
 /// Watches through the API layer (no sockets) and the list/watch figures of the issue's
 /// performance goals, measured on the debug build.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Sandbox
-import Tunnel
+import Diagnostics
 import UnixSignals
 
 struct Serve: AsyncParsableCommand {

@@ -1,10 +1,9 @@
 import ArgumentParser
-import Foundation
-import Logging
 import ClientSupport
 import Diagnostics
+import Foundation
+import Logging
 import RootDaemon
-import Tunnel
 
 /// `telepresence daemon-foreground` (hidden): the root daemon, started by the CLI (with sudo
 /// when not root).

@@ -1,10 +1,9 @@
 import ArgumentParser
-import Foundation
-import Logging
 import ClientSupport
 import Diagnostics
+import Foundation
+import Logging
 import UserDaemon
-import Tunnel
 
 /// `telepresence userd` (hidden): the user daemon, started in the background by the CLI.
 struct Userd: AsyncParsableCommand {

@@ -1,7 +1,11 @@
 import KubeClient
 import Testing
 
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 
 @Suite struct DefaultsTests {
     private func defaulted(_ resource: String, _ object: JSONValue) -> JSONValue {

@@ -1,6 +1,10 @@
 import Testing
 
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 
 @Suite struct GoBoolTests {
     @Test(arguments: ["1", "t", "T", "TRUE", "true", "True"])

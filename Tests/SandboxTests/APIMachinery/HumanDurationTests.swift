@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 
 @Suite struct HumanDurationTests {
     static let cases: [(Double, String)] = [

@@ -1,7 +1,11 @@
 import KubeClient
 import Testing
 
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 
 @Suite struct LabelSelectorTests {
     let web: [String: String] = ["app": "web", "tier": "frontend", "track": "stable"]

@@ -2,7 +2,11 @@ import Foundation
 import KubeClient
 import Testing
 
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 
 @Suite struct StrategicMergePatchTests {
     private func json(_ text: String) throws -> JSONValue {

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 
 /// Cluster DNS as a pod's resolver sees it: `dig` inside a test pod's namespace, with the
 /// pod's resolv.conf (search path, ndots 5) and the cluster DNS at 10.96.0.10.

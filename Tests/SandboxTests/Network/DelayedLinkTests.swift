@@ -1,6 +1,10 @@
 import Foundation
 import Testing
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 
 /// The delayed workstation link (`up --link-delay-ms`): ping sees twice the delay, and a kernel
 /// TCP connection across it still carries well over 100 MB/s.

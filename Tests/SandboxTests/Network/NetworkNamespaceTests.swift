@@ -1,7 +1,11 @@
 import Foundation
 import TestSupport
 import Testing
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 
 /// Entering a network namespace (`NetworkNamespace`, and the process node's dial into a pod on
 /// top of it): the code runs inside, on a thread that ends with it, and a missing namespace is

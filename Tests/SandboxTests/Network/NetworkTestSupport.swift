@@ -3,7 +3,11 @@ import KubeClient
 import Synchronization
 import TestSupport
 import Testing
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 
 /// Whether this machine lets the tests make network namespaces; under CI=true a missing
 /// capability is a recorded failure (the network tests must run in CI), otherwise the tests

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 
 /// Services made real in the node namespace, seen from test pods (kernel sockets in their own
 /// network namespaces on the bridge), as a workload on a real cluster sees them.

@@ -2,7 +2,11 @@ import DNS
 import Foundation
 import KubeClient
 import Testing
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 import NetworkAddress
 
 /// The service rules and the cluster DNS answers as pure functions of the store: no sockets,

@@ -4,7 +4,11 @@ import KubeClient
 import LinuxNet
 import TestSupport
 import Testing
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 
 /// An in-process API server with the process node over a node network namespace made here
 /// (what `sandbox-cluster up` makes in the real topology), for one test. Afterwards it asserts

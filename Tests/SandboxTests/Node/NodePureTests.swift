@@ -2,7 +2,11 @@ import Foundation
 import KubeClient
 import Testing
 
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 
 /// The process node's pure parts: image mapping, environment, back-off, CRI log records.
 @Suite struct NodePureTests {

@@ -3,7 +3,11 @@ import Foundation
 import KubeClient
 import LinuxNet
 import Testing
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 
 /// The process node: pods as processes in their own network and mount namespaces, over a node
 /// namespace made by the fixture. Needs root; fails under CI=true when it cannot run.

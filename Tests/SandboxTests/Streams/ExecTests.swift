@@ -2,7 +2,11 @@ import Foundation
 import KubeClient
 import NIOCore
 import Testing
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 
 @Suite("Streams: pods/exec over WebSocket")
 struct ExecTests {

@@ -2,7 +2,11 @@ import Foundation
 import KubeClient
 import NIOCore
 import NIOPosix
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 import Synchronization
 import TestSupport
 

@@ -1,7 +1,11 @@
 import Foundation
 import KubeClient
 import Testing
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 
 @Suite("Streams: pods/log from the runtime's CRI log")
 struct PodLogTests {

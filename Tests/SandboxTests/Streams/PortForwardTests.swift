@@ -1,7 +1,11 @@
 import Foundation
 import KubeClient
 import NIOCore
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 import Testing
 
 @Suite("Streams: pods/portforward over WebSocket")

@@ -5,7 +5,11 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import PKI
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 import Synchronization
 
 /// An admission webhook served over HTTPS on 127.0.0.1 with a certificate from its own CA;

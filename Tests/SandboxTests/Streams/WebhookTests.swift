@@ -4,7 +4,11 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import PKI
-@testable import Sandbox
+import Sandbox
+@testable import SandboxAPIMachinery
+@testable import SandboxAPIServer
+@testable import SandboxNetwork
+@testable import SandboxNode
 import Testing
 
 @Suite("Streams: mutating admission webhooks on pod creation")

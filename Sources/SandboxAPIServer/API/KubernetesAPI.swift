@@ -1,0 +1,182 @@
+import Foundation
+import KubeClient
+import NIOHTTP1
+
+/// The Kubernetes REST API over an `ObjectStore`: authentication, routing, discovery, OpenAPI
+/// and the verbs. Pure request -> response, no sockets, so it is testable without a server.
+public struct KubernetesAPI: Sendable {
+    public let store: ObjectStore
+    package let token: String
+    let serverHost: String
+    let serviceIPs = ServiceIPAllocator()
+    package let podIPs = PodIPAllocator()
+    /// The node's runtime (port-forward, exec, logs) and the cluster network (webhooks).
+    public let node = NodeAccess()
+
+    public init(store: ObjectStore, token: String, serverHost: String = "127.0.0.1") {
+        self.store = store
+        self.token = token
+        self.serverHost = serverHost
+    }
+
+    /// The path of a resource request, resolved against the catalog.
+    struct ResourcePath {
+        var type: ResourceType
+        var namespace: String?
+        var name: String?
+        var subresource: String?
+    }
+
+    public func handle(_ request: APIRequest) async -> APIResponse {
+        do {
+            return try await route(request)
+        } catch {
+            return .error(error)
+        }
+    }
+
+    /// Paths anyone may read, as the real server's `system:public-info-viewer` role allows.
+    static let publicPaths: Set<String> = ["/healthz", "/readyz", "/livez", "/version"]
+
+    func authenticate(_ request: APIRequest) throws(APIError) {
+        if let header = request.headers.first(name: "authorization") {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1] == token else {
+                throw APIError.unauthorized
+            }
+            return
+        }
+        if !request.user.isEmpty { return }
+        if Self.publicPaths.contains(request.path) { return }
+        throw APIError.unauthorized
+    }
+
+    func route(_ request: APIRequest) async throws(APIError) -> APIResponse {
+        try authenticate(request)
+        var path = request.path
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        switch path {
+        case "/healthz", "/readyz", "/livez": return .text("ok")
+        case "/version": return .json(Discovery.version)
+        case "/api": return Discovery.core(accept: request.accept, host: serverHost)
+        case "/apis": return Discovery.groups(accept: request.accept)
+        case "/openapi/v3": return .json(OpenAPIDocuments.root)
+        case "/openapi/v2", "/swagger-2.0.0.pb-v1", "/swagger.json":
+            throw APIError.pathNotFound()
+        default: break
+        }
+        if path.hasPrefix("/openapi/v3/") {
+            guard let doc = OpenAPIDocuments.document(for: String(path.dropFirst("/openapi/v3/".count))) else {
+                throw APIError.pathNotFound()
+            }
+            return .json(doc)
+        }
+        let segments = path.split(separator: "/").map(String.init)
+        let groupVersion: String
+        let rest: ArraySlice<String>
+        if segments.first == "api", segments.count >= 2 {
+            groupVersion = segments[1]
+            rest = segments[2...]
+        } else if segments.first == "apis", segments.count >= 3 {
+            groupVersion = "\(segments[1])/\(segments[2])"
+            rest = segments[3...]
+        } else if segments.first == "apis", segments.count == 2 {
+            guard let group = Discovery.group(named: segments[1]) else { throw APIError.pathNotFound() }
+            return .json(group)
+        } else {
+            throw APIError.pathNotFound()
+        }
+        if rest.isEmpty {
+            guard let list = Discovery.resourceList(groupVersion: groupVersion) else { throw APIError.pathNotFound() }
+            return .json(list)
+        }
+        let resourcePath = try resolve(groupVersion: groupVersion, Array(rest))
+        return try await serve(request, resourcePath)
+    }
+
+    func resolve(groupVersion: String, _ seg: [String]) throws(APIError) -> ResourcePath {
+        func lookup(_ plural: String) -> ResourceType? { ResourceCatalog.lookup(apiVersion: groupVersion, plural: plural) }
+        if seg[0] == "namespaces", seg.count >= 3, let type = lookup(seg[2]), type.namespaced {
+            guard seg.count <= 5 else { throw APIError.pathNotFound() }
+            return ResourcePath(type: type, namespace: seg[1], name: seg.count > 3 ? seg[3] : nil,
+                                subresource: seg.count > 4 ? seg[4] : nil)
+        }
+        guard let type = lookup(seg[0]), seg.count <= 3 else { throw APIError.pathNotFound() }
+        let path = ResourcePath(type: type, namespace: nil, name: seg.count > 1 ? seg[1] : nil,
+                                subresource: seg.count > 2 ? seg[2] : nil)
+        // A namespaced object needs its namespace in the path; only lists may span all.
+        if type.namespaced, path.name != nil { throw APIError.pathNotFound() }
+        return path
+    }
+
+    func serve(_ request: APIRequest, _ path: ResourcePath) async throws(APIError) -> APIResponse {
+        if let sub = path.subresource, path.type.subresource(sub) == nil {
+            throw APIError.pathNotFound()
+        }
+        if let sub = path.subresource, Self.streamSubresources.contains(sub), path.name != nil {
+            // Only a WebSocket upgrade (taken before routing) reaches a stream.
+            guard request.method == .GET || request.method == .POST else { throw APIError.methodNotAllowed() }
+            throw APIError.badRequest("Upgrade request required")
+        }
+        switch (request.method, path.name) {
+        case (.GET, nil):
+            if try request.flag("watch") { return try watch(request, path) }
+            return try list(request, path)
+        case (.GET, let name?):
+            return try get(request, path, name: name)
+        case (.POST, nil):
+            return try await create(request, path)
+        case (.POST, let name?) where path.subresource == "eviction":
+            return try evict(path, name: name)
+        case (.PUT, let name?):
+            return try replace(request, path, name: name)
+        case (.PATCH, let name?):
+            return try patch(request, path, name: name)
+        case (.DELETE, let name?):
+            return try delete(request, path, name: name)
+        case (.DELETE, nil):
+            return try deleteCollection(request, path)
+        default:
+            throw APIError.methodNotAllowed()
+        }
+    }
+
+    /// The namespaces and objects every cluster has: default namespaces, their default service
+    /// accounts, the `kubernetes` service and the `kube-dns` service.
+    func bootstrap() throws {
+        for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            _ = try createObject(ResourceCatalog.namespaces, ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(name)]])
+        }
+        let service: JSONValue = [
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": ["name": "kubernetes", "namespace": "default",
+                         "labels": ["component": "apiserver", "provider": "kubernetes"]],
+            "spec": ["clusterIP": "10.96.0.1", "ports": [["name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443]]],
+        ]
+        _ = try createObject(ResourceCatalog.services, service)
+        // Cluster DNS, as every cluster has it; with a cluster network the node answers at
+        // this address itself (ClusterNetwork), so it has no selector and no endpoints.
+        let dns: JSONValue = [
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": ["name": "kube-dns", "namespace": "kube-system",
+                         "labels": ["k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "CoreDNS"]],
+            "spec": ["clusterIP": .string(ClusterAddresses.clusterDNS), "ports": [
+                ["name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53],
+                ["name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53],
+            ]],
+        ]
+        _ = try createObject(ResourceCatalog.services, dns)
+    }
+
+    /// The `kubernetes` Endpoints: where this API server listens (known once it is bound).
+    func publishEndpoints(host: String, port: Int) throws {
+        let endpoints: JSONValue = [
+            "apiVersion": "v1", "kind": "Endpoints",
+            "metadata": ["name": "kubernetes", "namespace": "default",
+                         "labels": ["endpointslice.kubernetes.io/skip-mirror": "true"]],
+            "subsets": [["addresses": [["ip": .string(host)]],
+                         "ports": [["name": "https", "port": .number(Double(port)), "protocol": "TCP"]]]],
+        ]
+        _ = try createObject(ResourceCatalog.endpoints, endpoints)
+    }
+}
