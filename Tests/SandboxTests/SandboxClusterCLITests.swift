@@ -38,10 +38,9 @@ struct SandboxClusterCLITests {
             try? FileManager.default.removeItem(at: runtime)
         }
         for name in ["one", "two"] {
-            let started = Date()
+            // How long `up` takes is sandbox-bench's figure; here it must succeed and say so.
             let (status, output) = try await run(["up", "--name", name], environment: env)
             #expect(status == 0, "\(output)")
-            #expect(Date().timeIntervalSince(started) < 3)
             // stderr says how long it took; stdout is the kubeconfig's path.
             let path = output.split(separator: "\n").map(String.init).first { $0.hasSuffix("/kubeconfig") } ?? ""
             #expect(path == runtime.appendingPathComponent("sandbox-cluster/\(name)/kubeconfig").path)
@@ -93,7 +92,7 @@ struct SandboxClusterCLITests {
         let (status, output) = try await cli(["up", "--name", name], env)
         let elapsed = Date().timeIntervalSince(started)
         #expect(status == 0, "\(output)")
-        #expect(elapsed < 3, "up took \(elapsed) s: \(output)")
+        // The time is printed (sandbox-bench measures it), not bounded.
         #expect(output.contains("ready in"), "\(output)")
         print("sandbox-cluster up (process node, network, DNS): \(String(format: "%.2f", elapsed)) s; \(output.split(separator: "\n").first ?? "")")
 

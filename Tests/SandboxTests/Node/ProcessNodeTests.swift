@@ -238,7 +238,9 @@ struct ProcessNodeTests {
             let took = ContinuousClock.now - deleted
             #expect(node.pod("graceful") == nil)
             #expect(sawTerm)
-            #expect(took >= .milliseconds(400) && took < .seconds(5), "deletion took \(took)")
+            // The container's TERM handler takes 400 ms: the pod went no earlier (it was not killed
+            // at once), and within the 10 s grace period (the loop's deadline).
+            #expect(took >= .milliseconds(400), "deletion took \(took)")
         }
     }
 
