@@ -75,3 +75,98 @@ public enum ProcessRunner {
         }
     }
 }
+
+extension ProcessRunner {
+    /// `run` for synchronous code on a thread of its own (tests on kernel sockets, work inside a
+    /// network namespace), which may block that thread until the command ends or `timeout` passes.
+    public static func runBlocking(
+        _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)
+    ) throws -> Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        let collected = Collected()
+        out.fileHandleForReading.readabilityHandler = { collected.append($0.availableData, error: false) }
+        err.fileHandleForReading.readabilityHandler = { collected.append($0.availableData, error: true) }
+        let ended = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in ended.signal() }
+        try process.run()
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let killed = ended.wait(timeout: .now() + seconds) == .timedOut
+        if killed {
+            kill(process.processIdentifier, SIGKILL)
+            ended.wait()
+        }
+        out.fileHandleForReading.readabilityHandler = nil
+        err.fileHandleForReading.readabilityHandler = nil
+        if !killed {
+            collected.append(out.fileHandleForReading.readDataToEndOfFile(), error: false)
+            collected.append(err.fileHandleForReading.readDataToEndOfFile(), error: true)
+        }
+        try? out.fileHandleForReading.close()
+        try? err.fileHandleForReading.close()
+        var result = collected.output
+        result.status = killed ? -1 : process.terminationStatus
+        result.timedOut = killed
+        if killed { result.stderr += "\n[killed after \(timeout)]" }
+        return result
+    }
+
+    /// Starts `arguments` (the first one looked up in PATH) in the background, its output
+    /// discarded, for servers and holders a test runs beside its own code; ``Background/stop()``
+    /// or the test process's end ends it. With `inheritEnvironment` false it gets `environment`
+    /// only. With `keepStandardInputOpen` its standard input is a pipe that stays open until
+    /// ``Background/closeStandardInput()`` (a holder that ends when it closes).
+    public static func start(
+        _ arguments: [String], environment: [String: String] = [:], inheritEnvironment: Bool = true,
+        keepStandardInputOpen: Bool = false
+    ) throws -> Background {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.environment = inheritEnvironment ? ProcessInfo.processInfo.environment.merging(environment) { $1 } : environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let input = keepStandardInputOpen ? Pipe() : nil
+        process.standardInput = input ?? FileHandle.nullDevice
+        try process.run()
+        return Background(process: process, input: input)
+    }
+
+    /// A command started by ``start(_:environment:inheritEnvironment:keepStandardInputOpen:)``.
+    public final class Background: @unchecked Sendable {
+        // Process is not Sendable; its properties used here are safe from any thread.
+        private let process: Process
+        private let input: Pipe?
+
+        init(process: Process, input: Pipe?) {
+            self.process = process
+            self.input = input
+        }
+
+        public var pid: Int32 { process.processIdentifier }
+        public var isRunning: Bool { process.isRunning }
+
+        /// Closes the command's standard input (when it was kept open).
+        public func closeStandardInput() { try? input?.fileHandleForWriting.close() }
+
+        /// Sends SIGTERM and returns (for a `defer`; ``stop(grace:)`` also waits).
+        public func terminate() { kill(pid, SIGTERM) }
+
+        /// Sends SIGTERM, then SIGKILL if it still runs after `grace`, and waits for it to end.
+        public func stop(grace: Duration = .seconds(5)) async {
+            closeStandardInput()
+            guard process.isRunning else { return }
+            kill(pid, SIGTERM)
+            if (try? await waitUntil("\(process.arguments?.first ?? "a command") to end after SIGTERM", timeout: grace) { !self.isRunning }) == nil {
+                kill(pid, SIGKILL)
+                try? await waitUntil("\(process.arguments?.first ?? "a command") to end after SIGKILL", timeout: grace) { !self.isRunning }
+            }
+        }
+    }
+}
