@@ -3,6 +3,7 @@ import DNSServer
 import Foundation
 import NIOCore
 import NetworkAddress
+import TestSupport
 import Testing
 
 @Suite("DNS server over UDP and TCP")
@@ -181,7 +182,7 @@ struct DNSServerTests {
         do {
             try await Self.withServer(upstreams: [upstream.address], maxConcurrentQueries: 1, lookup: lookup) { server in
                 let stuck = Task { try await TestDNSClient.udp(try Self.query("web", id: 1), to: server.udpAddress) }
-                try await eventually("the first query to reach the cluster") { await lookup.heldCount == 1 }
+                try await waitUntil("the first query to reach the cluster") { await lookup.heldCount == 1 }
                 // Under the cap this name would be forwarded and answered; over it, it is refused.
                 let refused = try DNSMessage(bytes: try await TestDNSClient.udp(try Self.query("example.org", id: 2), to: server.udpAddress))
                 #expect(refused.header.id == 2)
