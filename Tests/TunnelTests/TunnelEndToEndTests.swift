@@ -79,7 +79,7 @@ struct TunnelEndToEndTests {
         }
         #expect(ok == 200)
         // Every stream closed on both sides once its connection ended.
-        try await waitUntil { try await harness.multiplexer.eventLoop.submit { harness.multiplexer.value.streamCount == 0 }.get() }
+        try await waitUntil("every stream to close") { try await harness.multiplexer.eventLoop.submit { harness.multiplexer.value.streamCount == 0 }.get() }
         await harness.shutdown()
     }
 
@@ -138,7 +138,7 @@ struct TunnelEndToEndTests {
         configuration.keepAliveInterval = .milliseconds(20)
         let harness = try await TunnelTestHarness.start(configuration: configuration)
         let mux = harness.multiplexer
-        try await waitUntil { try await mux.eventLoop.submit { mux.value.roundTripTime != nil }.get() }
+        try await waitUntil("a PING's answer") { try await mux.eventLoop.submit { mux.value.roundTripTime != nil }.get() }
         let rtt = try await mux.eventLoop.submit { mux.value.roundTripTime! }.get()
         #expect(rtt < .seconds(1))
         await harness.shutdown()
@@ -198,14 +198,5 @@ final class StreamRecorder: TunnelStreamDelegate {
     func tunnelStreamDidClose(_ stream: TunnelStream) {
         openFailure.fail(ChannelError.ioOnClosedChannel)
         datagrams.fail(ChannelError.ioOnClosedChannel)
-    }
-}
-
-/// Polls `condition` until it holds, failing after `timeout`.
-func waitUntil(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within \(timeout)") }
-        try await Task.sleep(for: .milliseconds(10))
     }
 }
