@@ -83,18 +83,16 @@ struct TunnelEndToEndTests {
         await harness.shutdown()
     }
 
-    @Test("a dial to a closed port fails fast: OPEN_FAILED(refused), and the local socket is reset", .timeLimit(.minutes(1)))
+    /// Refused, not timed out: the reason below tells the two apart without a clock.
+    @Test("a dial to a closed port fails: OPEN_FAILED(refused), and the local socket is reset", .timeLimit(.minutes(1)))
     func closedPort() async throws {
         let harness = try await TunnelTestHarness.start()
         let closed = try await TestServers.closedPort(group: harness.group)
         let forwarder = try await harness.forwarder(to: closed)
         defer { forwarder.close(promise: nil) }
-        let started = NIODeadline.now()
         let result = try await CollectingClient.run(group: harness.group, to: forwarder.localAddress!, payload: ByteBuffer(string: "GET /"))
-        let elapsed = NIODeadline.now() - started
         #expect(result.reset, "the local socket should see RST")
         #expect(result.bytes.readableBytes == 0)
-        #expect(elapsed < .milliseconds(500))
 
         // The same through the API: the stream reports the reason.
         let recorder = try await harness.multiplexer.eventLoop.submit {
@@ -136,11 +134,13 @@ struct TunnelEndToEndTests {
     func keepAliveMeasuresRTT() async throws {
         var configuration = TunnelConfiguration()
         configuration.keepAliveInterval = .milliseconds(20)
+        let started = NIODeadline.now()
         let harness = try await TunnelTestHarness.start(configuration: configuration)
         let mux = harness.multiplexer
         try await waitUntil("a PING's answer") { try await mux.eventLoop.submit { mux.value.roundTripTime != nil }.get() }
         let rtt = try await mux.eventLoop.submit { mux.value.roundTripTime! }.get()
-        #expect(rtt < .seconds(1))
+        // A time the test saw pass: positive, and no longer than the test has run so far.
+        #expect(rtt > .nanoseconds(0) && rtt <= NIODeadline.now() - started, "round-trip time \(rtt)")
         await harness.shutdown()
     }
 
