@@ -274,7 +274,7 @@ let package = Package(
         .testTarget(
             name: "TrafficManagerTests",
             dependencies: [
-                "TrafficManager", "RPC", "KubeClient", "Sandbox", "NetworkAddress", "DNS",
+                "TrafficManager", "RPC", "KubeClient", "Sandbox", "NetworkAddress", "DNS", "TestSupport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]
