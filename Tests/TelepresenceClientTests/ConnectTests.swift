@@ -123,9 +123,9 @@ import TrafficManager
 
             let quit = try await CommandRunner.run("telepresence", ["quit"], environment: env.environment)
             #expect(quit.status == 0, "\(quit.stderr)")
-            #expect(try await Self.within(.seconds(5)) { await env.daemon.wait(); return true })
+            try await waitForEvent("the daemon to stop after quit") { await env.daemon.wait() }
             #expect(!FileManager.default.fileExists(atPath: env.paths.connectorSocket.path), "quit leaves no socket")
-            #expect(try await Self.eventually { env.manager.sessions.count == 0 }, "the session departed")
+            try await waitUntil("the session to depart") { env.manager.sessions.count == 0 }
             let after = try await CommandRunner.run("telepresence", ["status"], environment: env.environment)
             #expect(after.stdout.contains("Not running"))
         }
@@ -144,7 +144,7 @@ import TrafficManager
             #expect(during["connected"] as? Bool == true, "the command ran while connected")
             let after = try await CommandRunner.run("telepresence", ["status", "--output", "json"], environment: env.environment)
             #expect(try Self.json(after.stdout)["connected"] as? Bool == false)
-            #expect(try await Self.eventually { env.manager.sessions.count == 0 })
+            try await waitUntil("the session to depart") { env.manager.sessions.count == 0 }
         }
     }
 
@@ -165,9 +165,9 @@ import TrafficManager
             let firstSession = first.sessionInfo.sessionID
 
             await manager.stop()
-            #expect(try await Self.eventually { await state.status().sessionState == "reconnecting" })
+            try await waitUntil("status to say reconnecting") { await state.status().sessionState == "reconnecting" }
             manager = try await TrafficManager.start(settings: settingsFor(port), client: sandbox.kube, logger: quiet)
-            #expect(try await Self.eventually { await state.status().sessionState == "connected" })
+            try await waitUntil("the session to come back") { await state.status().sessionState == "connected" }
             let after = await state.status()
             #expect(after.sessionInfo.sessionID != firstSession, "a new manager hands out a new session")
             #expect(after.reconnects >= 1)
@@ -216,7 +216,7 @@ import TrafficManager
             }
             #expect(pid != getpid())
             _ = try await CommandRunner.run("telepresence", ["quit"], environment: env)
-            #expect(try await Self.eventually { kill(pid, 0) != 0 && errno == ESRCH }, "quit ends the daemon process")
+            try await waitUntil("quit to end the daemon process") { kill(pid, 0) != 0 && errno == ESRCH }
 
             let started = ContinuousClock.now
             let unreachable = try await CommandRunner.run("telepresence", ["connect", "--kubeconfig", dead.path], environment: env)
@@ -230,7 +230,7 @@ import TrafficManager
             }
             let quit = try await CommandRunner.run("telepresence", ["quit", "-s"], environment: env)
             #expect(quit.status == 0)
-            #expect(try await Self.eventually { kill(secondPid, 0) != 0 && errno == ESRCH }, "quit ends the daemon process")
+            try await waitUntil("quit to end the daemon process") { kill(secondPid, 0) != 0 && errno == ESRCH }
             #expect(!FileManager.default.fileExists(atPath: ClientPaths.from(environment: env).connectorSocket.path))
             #expect(Self.spawnedDaemons(environment: env).isEmpty)
         }
@@ -274,28 +274,6 @@ import TrafficManager
     }
 
     // MARK: helpers
-
-    /// Polls `condition` every 20 ms until it holds or 5 s pass.
-    static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return try await condition()
-    }
-
-    static func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                throw CancellationError()
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
-    }
 
     /// `telepresence userd` processes started for this environment's runtime folder.
     static func spawnedDaemons(environment: [String: String]) -> [Int32] {
