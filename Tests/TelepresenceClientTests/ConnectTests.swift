@@ -218,12 +218,11 @@ import TrafficManager
             _ = try await CommandRunner.run("telepresence", ["quit"], environment: env)
             try await waitUntil("quit to end the daemon process") { kill(pid, 0) != 0 && errno == ESRCH }
 
-            let started = ContinuousClock.now
             let unreachable = try await CommandRunner.run("telepresence", ["connect", "--kubeconfig", dead.path], environment: env)
-            let elapsed = ContinuousClock.now - started
             #expect(unreachable.status == 1)
             #expect(unreachable.stderr.contains("cannot be reached"), "\(unreachable.stderr)")
-            #expect(elapsed < .seconds(10), "the error comes within the 2 s timeout (plus the daemon's start), not after \(elapsed)")
+            // The configured 2 s, not the default 20 s, is what the daemon waited.
+            #expect(unreachable.stderr.contains("no answer within 2 s"), "\(unreachable.stderr)")
 
             let secondPid = try await ConnectorClient(paths: ClientPaths.from(environment: env)).withConnector {
                 try await $0.version(request: ClientRequest(message: .init())).pid
@@ -236,40 +235,25 @@ import TrafficManager
         }
     }
 
-    /// `connect` p50/p95 over 20 connects (Connect RPC on the daemon, then Disconnect), printed
-    /// for the report; the target is a p50 under 1 s.
-    @Test func connectTime() async throws {
+    /// Connect and disconnect again and again, through the daemon's API and through the CLI
+    /// executable, each time connected. (How long a connect takes is `./scripts/bench`'s figure.)
+    @Test func connectAndDisconnectRepeatedly() async throws {
         try await Self.withDaemon { env in
-            var samples: [Duration] = []
             let client = ConnectorClient(paths: env.paths)
             let kubeconfig = env.sandbox.kubeconfig.path
-            for _ in 0..<20 {
-                let started = ContinuousClock.now
+            for _ in 0..<5 {
                 let info = try await client.withConnector { connector in
                     try await connector.connect(request: ClientRequest(message: .with { $0.kubeFlags = ["kubeconfig": kubeconfig] }))
                 }
-                samples.append(ContinuousClock.now - started)
                 #expect(info.error == .unspecified, "\(info.errorText)")
                 _ = try await client.withConnector { try await $0.disconnect(request: ClientRequest(message: .init())) }
             }
-            samples.sort()
-            let p50 = samples[samples.count / 2]
-            let p95 = samples[Int(Double(samples.count) * 0.95) - 1]
-            print("connect over 20 runs (daemon already running, manager on 127.0.0.1): p50 \(p50), p95 \(p95)")
-            #expect(p50 < .seconds(1))
-
-            // The same through the CLI executable (process start, daemon found by its socket).
-            var cli: [Duration] = []
-            for _ in 0..<20 {
-                let started = ContinuousClock.now
+            for _ in 0..<5 {
                 let run = try await CommandRunner.run("telepresence", ["connect"], environment: env.environment)
-                cli.append(ContinuousClock.now - started)
                 #expect(run.status == 0, "\(run.stderr)")
+                #expect(run.stdout.contains("Connected to context"), "\(run.stdout)")
                 _ = try await client.withConnector { try await $0.disconnect(request: ClientRequest(message: .init())) }
             }
-            cli.sort()
-            print("telepresence connect (CLI process) over 20 runs: p50 \(cli[10]), p95 \(cli[18])")
-            #expect(cli[10] < .seconds(1))
         }
     }
 
