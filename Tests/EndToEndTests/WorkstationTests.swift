@@ -5,7 +5,7 @@ import TestSupport
 /// Telepresence end to end on the sandbox, from its workstation namespace (which reaches only
 /// the API server): install, connect, status, list, the cluster by name and address over TCP and
 /// UDP, DNS, routing flags, errors, and quit leaving nothing behind.
-@Suite(.serialized, .enabled(if: Workstation.canRun, "needs root (network namespaces, TUN)"))
+@Suite(.serialized, .enabled(where: .root))
 struct WorkstationTests {
     @Test func connectedWorkstationReachesTheCluster() async throws {
         try await Workstation.with { ws in
@@ -243,11 +243,11 @@ struct Workstation {
     let home: URL
     var environment: [String: String]
 
-    static let canRun = getuid() == 0 || ProcessInfo.processInfo.environment["CI"] == "true"
     /// 200 MiB in the issue; the debug build's WebSocket masking makes that ~1 min here.
     static let bulkMegabytes = Int(ProcessInfo.processInfo.environment["TP_E2E_BULK_MIB"] ?? "") ?? 200
 
     static func with(_ body: (Workstation) async throws -> Void) async throws {
+        try HostRequirement.root.require()
         let name = "e2e\(getpid() % 10000)\(Int.random(in: 100...999))"
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("tp-ws-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
@@ -319,14 +319,8 @@ struct Workstation {
         try #require(result.status == 0, "\(arguments): \(result.combined)")
     }
 
-    func startInNode(_ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = ["netns", "exec", "sbx-\(name)-node"] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+    func startInNode(_ arguments: [String]) throws -> ProcessRunner.Background {
+        try ProcessRunner.start(["ip", "netns", "exec", "sbx-\(name)-node"] + arguments)
     }
 
     /// The telepresence daemons started for this test (found by its runtime folder).
