@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import NetStack
+import TestSupport
 import Testing
 @testable import VIF
 import NetworkAddress
@@ -22,7 +23,7 @@ extension NetworkTests {
             configure: @escaping @Sendable (inout NetStackConfiguration) -> Void = { _ in },
             _ body: (StackHarness) throws -> Void
         ) throws {
-            guard NetworkTestEnvironment.check() else { return }
+            try HostRequirement.kernelNetwork.require()
             let harness = try StackHarness(mtu: mtu, configure: configure)
             defer { harness.shutdown() }
             harness.sync { loop in

@@ -13,7 +13,7 @@ extension NetworkTests {
     /// Split DNS against a real systemd-resolved (see `PrivateResolved`): the workstation's
     /// namespace has an "uplink" link whose DNS server answers everything with 203.0.113.7, and
     /// tel0 (198.18.0.1) whose server answers with 10.96.0.99.
-    @Suite(.serialized)
+    @Suite(.serialized, .enabled(where: .privateResolved))
     struct ResolvedSplitDNSTests {
         static let ours = "10.96.0.99"
         static let outside = "203.0.113.7"
@@ -52,13 +52,8 @@ extension NetworkTests {
         /// Builds the world, runs `body`, and removes every process, device, socket, mount and the
         /// namespace, also when `body` fails; then asserts nothing of it is left.
         static func withWorld(_ body: (World) async throws -> Void) async throws {
-            guard NetworkTestEnvironment.check() else { return }
-            if let reason = PrivateResolved.unavailableReason {
-                // Like the other kernel-peer tests: a failure in CI, a note elsewhere.
-                if NetworkTestEnvironment.isCI { Issue.record("The systemd-resolved tests cannot run: \(reason).") }
-                else { print("skipping a systemd-resolved test: \(reason)") }
-                return
-            }
+            try HostRequirement.kernelNetwork.require()
+            try HostRequirement.privateResolved.require()
             let namespace = try NetworkNamespace()
             var cleanups: [() async -> Void] = []
             func cleanUp() async { for cleanup in cleanups.reversed() { await cleanup() } }

@@ -11,7 +11,7 @@ extension NetworkTests {
     @Suite(.serialized)
     struct TUNDeviceTests {
         @Test func configurationIsVisibleToTheKernelAndCloseRemovesTheDevice() throws {
-            guard NetworkTestEnvironment.check() else { return }
+            try HostRequirement.kernelNetwork.require()
             let ns = try NetworkNamespace()
             defer { ns.delete() }
             let device = try ns.run {
@@ -44,7 +44,7 @@ extension NetworkTests {
         /// ways of reading it: a thread's poll and read, and the NIO channel NetStackRunner uses.
         /// (How fast: `vif-bench`.)
         @Test func routedDatagramsComeOffTheDeviceWhole() throws {
-            guard NetworkTestEnvironment.check() else { return }
+            try HostRequirement.kernelNetwork.require()
             let ns = try NetworkNamespace()
             defer { ns.delete() }
             let device = try ns.run {

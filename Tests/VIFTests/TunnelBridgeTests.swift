@@ -3,6 +3,7 @@ import Glibc
 import NIOCore
 import NIOPosix
 import NetStack
+import TestSupport
 import Testing
 import Tunnel
 @testable import VIF
@@ -159,7 +160,7 @@ extension NetworkTests {
         }
 
         static func withHarness(tunnels: Int = 1, _ body: (Harness) async throws -> Void) async throws {
-            guard NetworkTestEnvironment.check() else { return }
+            try HostRequirement.kernelNetwork.require()
             let harness = try await Harness.start(tunnels: tunnels)
             do {
                 try await body(harness)

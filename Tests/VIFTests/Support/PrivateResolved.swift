@@ -22,16 +22,6 @@ final class PrivateResolved: Sendable {
         ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".build-deps/systemd-resolved").path
 
-    static var unavailableReason: String? {
-        if access("\(root)/lib/systemd/systemd-resolved", X_OK) != 0 {
-            return "systemd-resolved is not unpacked at \(root); run scripts/test (it calls fetch_deb systemd-resolved)"
-        }
-        for tool in ["/usr/bin/dbus-daemon", "/usr/bin/busctl", "/usr/bin/unshare", "/usr/bin/nsenter"] where access(tool, X_OK) != 0 {
-            return "\(tool) is missing (packages dbus-daemon, systemd, util-linux)"
-        }
-        return nil
-    }
-
     let namespace: NetworkNamespace
     let process: Process
     private let stdin: Pipe
@@ -157,5 +147,19 @@ final class PrivateResolved: Sendable {
         RESOLVED=$!
         read -r _ || true
         """
+    }
+}
+
+extension HostRequirement {
+    /// The split-DNS tests' own systemd-resolved: unpacked by scripts/test, with the bus and
+    /// namespace tools beside it. Skipped without them, failing under CI=true.
+    static let privateResolved = HostRequirement("systemd-resolved unpacked under .build-deps, dbus-daemon, busctl, unshare and nsenter") {
+        if access("\(PrivateResolved.root)/lib/systemd/systemd-resolved", X_OK) != 0 {
+            return "systemd-resolved is not unpacked at \(PrivateResolved.root); run scripts/test (it calls fetch_deb systemd-resolved)"
+        }
+        for tool in ["/usr/bin/dbus-daemon", "/usr/bin/busctl", "/usr/bin/unshare", "/usr/bin/nsenter"] where access(tool, X_OK) != 0 {
+            return "\(tool) is missing (packages dbus-daemon, systemd, util-linux)"
+        }
+        return nil
     }
 }
