@@ -64,23 +64,15 @@ struct NamespaceError: Error, CustomStringConvertible {
     init(_ what: String) { description = what }
 }
 
+/// Runs `executable` (on ProcessRunner, blocking the calling thread: namespace work runs on
+/// threads of its own) and returns its standard output; a failure throws with its stderr.
 @discardableResult
 func runCommand(_ executable: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let output = out.fileHandleForReading.readDataToEndOfFile()
-    let errors = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw NamespaceError("\(executable) \(arguments.joined(separator: " ")): \(String(decoding: errors, as: UTF8.self))")
+    let output = try ProcessRunner.runBlocking([executable] + arguments)
+    guard output.status == 0 else {
+        throw NamespaceError("\(executable) \(arguments.joined(separator: " ")): \(output.stderr)")
     }
-    return String(decoding: output, as: UTF8.self)
+    return output.stdout
 }
 
 extension HostRequirement {
