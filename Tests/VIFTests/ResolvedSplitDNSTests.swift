@@ -153,7 +153,8 @@ extension NetworkTests {
                     let hosts = try await world.resolved.inside(["getent", "ahosts", name])
                     let took = clock.now - started
                     #expect(hosts.stdout.hasPrefix("10.96.0.99"), "getent ahosts \(name): \(hosts.combined)")
-                    #expect(took < .seconds(3), "getent ahosts \(name) took \(took)")
+                    // A figure, not an assertion (a busy machine decides it); several seconds
+                    // would mean a detour through LLMNR.
                     print("split DNS figures: getent ahosts \(name) took \(took)")
                     if name.contains(".") {
                         let byName = try await world.resolved.inside(["getent", "hosts", name])
