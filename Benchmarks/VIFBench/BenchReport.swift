@@ -8,8 +8,8 @@ struct BenchRow: Codable {
     var udp: Flood.Figures
 
     static func table(_ rows: [BenchRow], seconds: Double) -> String {
-        let header = ["MTU", "reader", "TUN kpkt/s", "TUN MB/s", "UDP kpkt/s", "UDP MB/s", "TUN/UDP", "TUN read/sent"]
-        let widths = [6, 7, 11, 10, 11, 10, 8, 14]
+        let header = ["MTU", "reader", "TUN kpkt/s", "TUN MB/s", "UDP kpkt/s", "UDP MB/s", "TUN/UDP", "read/sent TUN", "UDP"]
+        let widths = [6, 7, 11, 10, 11, 10, 8, 14, 5]
         func line(_ cells: [String]) -> String {
             zip(cells, widths).map { cell, width in String(repeating: " ", count: max(0, width - cell.count)) + cell }.joined(separator: " ")
         }
@@ -24,11 +24,17 @@ struct BenchRow: Codable {
                 String(format: "%.1f", row.tun.packetsPerSecond / 1e3), String(format: "%.0f", row.tun.megabytesPerSecond),
                 String(format: "%.1f", row.udp.packetsPerSecond / 1e3), String(format: "%.0f", row.udp.megabytesPerSecond),
                 String(format: "%.2f", row.udp.packets > 0 ? Double(row.tun.packets) / Double(row.udp.packets) : .nan),
-                String(format: "%.0f%%", row.tun.sent > 0 ? 100 * Double(row.tun.packets) / Double(row.tun.sent) : .nan),
+                row.tun.readShare, row.udp.readShare,
             ]))
         }
         return lines.joined(separator: "\n")
     }
+}
+
+extension Flood.Figures {
+    /// The share of the sent packets the reader got: near 100% the sender, not the reader, set
+    /// the pace; below, the rest overflowed the queue while the reader was busy.
+    var readShare: String { sent > 0 ? String(format: "%.0f%%", 100 * Double(packets) / Double(sent)) : "-" }
 }
 
 /// The JSON `--json` writes.
