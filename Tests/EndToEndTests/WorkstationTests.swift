@@ -85,7 +85,7 @@ struct WorkstationTests {
             // An address only the cluster reaches: on the node, outside every cluster subnet.
             try await ws.node(["ip", "addr", "add", "203.0.113.7/32", "dev", "lo"])
             let server = try ws.startInNode(["python3", "-m", "http.server", "--bind", "203.0.113.7", "8000"])
-            defer { server.terminate() }
+            defer { server.kill() }
             try await ws.expectSuccess(["telepresence", "connect", "--never-proxy", "\(podIP)/32", "--also-proxy", "203.0.113.0/24"])
             // The never-proxied pod IP is not routed; the service (another route) still is.
             #expect(try await ws.run(["curl", "-s", "-m", "2", "http://\(podIP):8080/"]).status != 0)

@@ -118,10 +118,11 @@ extension ProcessRunner {
     }
 
     /// Starts `arguments` (the first one looked up in PATH) in the background, its output
-    /// discarded, for servers and holders a test runs beside its own code; ``Background/stop()``
-    /// or the test process's end ends it. With `inheritEnvironment` false it gets `environment`
-    /// only. With `keepStandardInputOpen` its standard input is a pipe that stays open until
-    /// ``Background/closeStandardInput()`` (a holder that ends when it closes).
+    /// discarded, for servers and holders a test runs beside its own code, until
+    /// ``Background/kill()`` or ``Background/stop(timeout:)``. With `inheritEnvironment` false it
+    /// gets `environment` only. With `keepStandardInputOpen` its standard input is a pipe that
+    /// stays open until ``Background/closeStandardInput()`` or the test process's end (a holder
+    /// that ends when its input closes cannot outlive the test).
     public static func start(
         _ arguments: [String], environment: [String: String] = [:], inheritEnvironment: Bool = true,
         keepStandardInputOpen: Bool = false
@@ -155,18 +156,18 @@ extension ProcessRunner {
         /// Closes the command's standard input (when it was kept open).
         public func closeStandardInput() { try? input?.fileHandleForWriting.close() }
 
-        /// Sends SIGTERM and returns (for a `defer`; ``stop(grace:)`` also waits).
-        public func terminate() { kill(pid, SIGTERM) }
+        /// Kills it with SIGKILL and returns (for a `defer`; ``stop(timeout:)`` also waits). Not
+        /// SIGTERM: a child of Foundation's Process inherits the signal mask of the thread that
+        /// started it, and the cooperative pool's threads block SIGTERM, so it might never arrive.
+        public func kill() {
+            if process.isRunning { _ = Glibc.kill(pid, SIGKILL) }
+        }
 
-        /// Sends SIGTERM, then SIGKILL if it still runs after `grace`, and waits for it to end.
-        public func stop(grace: Duration = .seconds(5)) async {
+        /// Kills it (see ``kill()``) and waits, at most `timeout`, until it has ended.
+        public func stop(timeout: Duration = .seconds(5)) async {
             closeStandardInput()
-            guard process.isRunning else { return }
-            kill(pid, SIGTERM)
-            if (try? await waitUntil("\(process.arguments?.first ?? "a command") to end after SIGTERM", timeout: grace) { !self.isRunning }) == nil {
-                kill(pid, SIGKILL)
-                try? await waitUntil("\(process.arguments?.first ?? "a command") to end after SIGKILL", timeout: grace) { !self.isRunning }
-            }
+            kill()
+            try? await waitUntil("\(process.arguments?.first ?? "a command") to end on SIGKILL", timeout: timeout) { !self.isRunning }
         }
     }
 }
