@@ -229,6 +229,14 @@ let package = Package(
             path: "Benchmarks/SandboxBench",
             exclude: ["README.md"]
         ),
+        // `vif-bench` (root): TUN device reads beside UDP socket reads of the same packets.
+        .executableTarget(
+            name: "vif-bench",
+            dependencies: ["VIF", "LinuxNet", "NetworkAddress", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/VIFBench",
+            exclude: ["README.md"]
+        ),
         .testTarget(name: "TunnelTests", dependencies: ["Tunnel", "NetworkAddress", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "PKI", "SPDY", "TestSupport"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
@@ -340,7 +348,7 @@ let package = Package(
         .testTarget(
             name: "TrafficManagerTests",
             dependencies: [
-                "TrafficManager", "RPC", "KubeClient", "Sandbox", "NetworkAddress", "DNS", "Diagnostics",
+                "TrafficManager", "RPC", "KubeClient", "Sandbox", "NetworkAddress", "DNS", "Diagnostics", "TestSupport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]

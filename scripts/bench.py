@@ -79,6 +79,24 @@ class Cluster:
     def quit(self):
         self.ws(["telepresence", "quit"], check=False)
 
+    def back_after_cut(self, timeout=30):
+        """Seconds from killing every connection of the workstation to the API server (the
+        port-forwards under gRPC and under the tunnel) until the session says connected again
+        and a request through the tunnel answers; None if not within `timeout`."""
+        start = time.time()
+        self.ws(["ss", "-K", "dst", "192.0.2.1"])
+        while time.time() - start < timeout:
+            try:
+                status = json.loads(self.ws(["telepresence", "status", "--output", "json"], check=False) or "{}")
+            except ValueError:
+                status = {}
+            user, root = status.get("user_daemon") or {}, status.get("root_daemon") or {}
+            if user.get("session_state") == "connected" and root.get("status") == "Connected":
+                code = self.ws(["curl", "-s", "-m", "1", "-o", "/dev/null", "-w", "%{http_code}", "http://echo/"], check=False)
+                if code == "200":
+                    return time.time() - start
+        return None
+
     def down(self):
         self.quit()
         for p in self.background:
@@ -254,6 +272,10 @@ def main():
         rows.append(("cluster DNS lookup p50, uncached (ms)", statistics.median(uncached), None, "ms", None, "-"))
         results["dns p50 cached ms"] = statistics.median(cached)
         results["dns p50 uncached ms"] = statistics.median(uncached)
+        # Last on this cluster: it cuts the connections the figures above ran over.
+        back = near.back_after_cut()
+        rows.append(("connected and answering again after the port-forwards were cut (s)", back if back is not None else float("nan"), None, "s", None, "< 2"))
+        results["back after cut s"] = back
         rows.append(("telepresence connect p50, cold (s)", connect_p50, None, "s", None, "< 1"))
         results["connect p50 s"] = connect_p50
         results["connect runs s"] = connects

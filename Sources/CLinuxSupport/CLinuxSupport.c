@@ -17,6 +17,7 @@ int lx_setns(int fd, char kind) {
 int lx_unshare_fs(void) { return unshare(CLONE_FS); }
 
 int lx_unshare_mount_uts(void) { return unshare(CLONE_NEWNS | CLONE_NEWUTS); }
+int lx_unshare_net(void) { return unshare(CLONE_NEWNET); }
 
 int lx_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0); }
 

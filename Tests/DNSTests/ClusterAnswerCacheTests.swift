@@ -1,5 +1,6 @@
 import DNS
 import NetworkAddress
+import TestSupport
 import Testing
 
 @Suite("Cluster answer cache")
@@ -75,8 +76,8 @@ struct ClusterAnswerCacheTests {
                 group.addTask { await cache.answer(for: Self.query(Self.web, namespace: "shop")) }
             }
             // Every waiter has armed its deadline timer once all 20 are inside the cache.
-            try await eventually("20 waiters") { clock.sleeperCount == 20 }
-            try await eventually("the lookup to arrive") { await lookup.heldCount == 1 }
+            try await waitUntil("20 waiters") { clock.sleeperCount == 20 }
+            try await waitUntil("the lookup to arrive") { await lookup.heldCount == 1 }
             await lookup.release()
             var answers: [CachedClusterAnswer] = []
             for try await answer in group { answers.append(answer) }
@@ -95,12 +96,12 @@ struct ClusterAnswerCacheTests {
         let cache = ClusterAnswerCache(lookup: lookup, clock: clock)
         await lookup.hold()
         let waiting = Task { await cache.answer(for: Self.query(Self.web, namespace: "shop")) }
-        try await eventually("the deadline timer") { clock.sleeperCount == 1 }
+        try await waitUntil("the deadline timer") { clock.sleeperCount == 1 }
         clock.advance(by: .milliseconds(1999))
         clock.advance(by: .milliseconds(1))
         #expect(await waiting.value == .failure(.deadlineExceeded(.seconds(2))))
         await lookup.release()
-        try await eventually("the late answer to be cached") { await cache.count == 1 }
+        try await waitUntil("the late answer to be cached") { await cache.count == 1 }
         guard case .records = await cache.answer(for: Self.query(Self.web, namespace: "shop")) else {
             Issue.record("the late answer should be served from the cache")
             return
@@ -115,12 +116,12 @@ struct ClusterAnswerCacheTests {
         let cache = ClusterAnswerCache(lookup: lookup, clock: clock)
         await lookup.hold()
         let first = Task { await cache.answer(for: Self.query(Self.web, namespace: "shop")) }
-        try await eventually("the deadline timer") { clock.sleeperCount == 1 }
+        try await waitUntil("the deadline timer") { clock.sleeperCount == 1 }
         clock.advance(by: .seconds(2))
         #expect(await first.value == .failure(.deadlineExceeded(.seconds(2))))
         let second = Task { await cache.answer(for: Self.query(Self.web, namespace: "shop")) }
-        try await eventually("a second lookup") { await lookup.lookupCount == 2 }
-        try await eventually("the second deadline timer") { clock.sleeperCount == 1 }
+        try await waitUntil("a second lookup") { await lookup.lookupCount == 2 }
+        try await waitUntil("the second deadline timer") { clock.sleeperCount == 1 }
         await lookup.release()
         guard case .records = await second.value else {
             Issue.record("the fresh lookup should answer")
@@ -135,8 +136,8 @@ struct ClusterAnswerCacheTests {
         let cache = ClusterAnswerCache(lookup: lookup, clock: clock)
         await lookup.hold()
         let waiting = Task { await cache.answer(for: Self.query(Self.web, namespace: "shop")) }
-        try await eventually("the lookup to arrive") { await lookup.heldCount == 1 }
-        try await eventually("the deadline timer") { clock.sleeperCount == 1 }
+        try await waitUntil("the lookup to arrive") { await lookup.heldCount == 1 }
+        try await waitUntil("the deadline timer") { clock.sleeperCount == 1 }
         await cache.invalidate(namespace: "shop")
         await lookup.release()
         guard case .records = await waiting.value else {

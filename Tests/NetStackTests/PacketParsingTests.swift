@@ -124,8 +124,28 @@ import Testing
         }
     }
 
+    /// A frame may carry more than the IP total length (Ethernet pads short ones): the extra
+    /// bytes are neither the transport's payload nor counted in its checksum.
     @Test func bytesAfterTheTotalLengthAreIgnored() throws {
-        try parse(Self.samples[1] + [0xde, 0xad])
+        let trailer: [UInt8] = [0xde, 0xad, 0xbe, 0xef]
+        try (Self.samples[1] + trailer).withUnsafeBytes { raw in
+            let ip = try IPv4Packet(parsing: raw)
+            #expect(ip.payload.count == Self.samples[1].count - 20)
+            let pseudo = InternetChecksum.pseudoHeaderV4(source: ip.source, destination: ip.destination, protocol: 6, length: ip.payload.count)
+            let segment = try TCPSegment(parsing: ip.payload, pseudoHeaderSum: pseudo)
+            #expect(Array(segment.payload) == Array("hello, cluster".utf8))
+        }
+        try (Self.samples[3] + trailer).withUnsafeBytes { raw in
+            let ip = try IPv4Packet(parsing: raw)
+            let pseudo = InternetChecksum.pseudoHeaderV4(source: ip.source, destination: ip.destination, protocol: 17, length: ip.payload.count)
+            let datagram = try UDPDatagram(parsing: ip.payload, pseudoHeaderSum: pseudo)
+            #expect(Array(datagram.payload) == Array("query".utf8))
+        }
+        // And what the stack's owner gets: the datagram's own bytes, without the trailer.
+        let r = StackRecorder()
+        r.input(Self.samples[3] + trailer)
+        let flow = FlowID(.udp, source: .v4(F.client), sourcePort: 50000, destination: .v4(F.server), destinationPort: 53)
+        #expect(r.events == [.datagram(flow, Array("query".utf8))])
     }
 
     @Test func fragmentsAreDroppedAndCounted() {

@@ -124,9 +124,9 @@ import TrafficManager
 
             let quit = try await CommandRunner.run("telepresence", ["quit"], environment: env.environment)
             #expect(quit.status == 0, "\(quit.stderr)")
-            #expect(try await Self.within(.seconds(5)) { await env.daemon.wait(); return true })
+            try await waitForEvent("the daemon to stop after quit") { await env.daemon.wait() }
             #expect(!FileManager.default.fileExists(atPath: env.paths.connectorSocket.path), "quit leaves no socket")
-            #expect(try await Self.eventually { env.manager.sessions.count == 0 }, "the session departed")
+            try await waitUntil("the session to depart") { env.manager.sessions.count == 0 }
             let after = try await CommandRunner.run("telepresence", ["status"], environment: env.environment)
             #expect(after.stdout.contains("Not running"))
         }
@@ -145,7 +145,7 @@ import TrafficManager
             #expect(during["connected"] as? Bool == true, "the command ran while connected")
             let after = try await CommandRunner.run("telepresence", ["status", "--output", "json"], environment: env.environment)
             #expect(try Self.json(after.stdout)["connected"] as? Bool == false)
-            #expect(try await Self.eventually { env.manager.sessions.count == 0 })
+            try await waitUntil("the session to depart") { env.manager.sessions.count == 0 }
         }
     }
 
@@ -166,9 +166,9 @@ import TrafficManager
             let firstSession = first.sessionID
 
             await manager.stop()
-            #expect(try await Self.eventually { await state.status()?.sessionState == .reconnecting })
+            try await waitUntil("status to say reconnecting") { await state.status()?.sessionState == .reconnecting }
             manager = try await TrafficManager.start(settings: settingsFor(port), client: sandbox.kube, logger: quiet)
-            #expect(try await Self.eventually { await state.status()?.sessionState == .connected })
+            try await waitUntil("the session to come back") { await state.status()?.sessionState == .connected }
             let after = try #require(await state.status())
             #expect(after.sessionID != firstSession, "a new manager hands out a new session")
             #expect(after.reconnects >= 1)
@@ -215,82 +215,44 @@ import TrafficManager
             let pid = try await ConnectorClient(paths: ClientPaths.from(environment: env)).withSession { try await $0.version().pid }
             #expect(pid != getpid())
             _ = try await CommandRunner.run("telepresence", ["quit"], environment: env)
-            #expect(try await Self.eventually { kill(pid, 0) != 0 && errno == ESRCH }, "quit ends the daemon process")
+            try await waitUntil("quit to end the daemon process") { kill(pid, 0) != 0 && errno == ESRCH }
 
-            let started = ContinuousClock.now
             let unreachable = try await CommandRunner.run("telepresence", ["connect", "--kubeconfig", dead.path], environment: env)
-            let elapsed = ContinuousClock.now - started
             #expect(unreachable.status == 1)
             #expect(unreachable.stderr.contains("cannot be reached"), "\(unreachable.stderr)")
-            #expect(elapsed < .seconds(10), "the error comes within the 2 s timeout (plus the daemon's start), not after \(elapsed)")
+            // The configured 2 s, not the default 20 s, is what the daemon waited.
+            #expect(unreachable.stderr.contains("no answer within 2 s"), "\(unreachable.stderr)")
 
             let secondPid = try await ConnectorClient(paths: ClientPaths.from(environment: env)).withSession { try await $0.version().pid }
             let quit = try await CommandRunner.run("telepresence", ["quit", "-s"], environment: env)
             #expect(quit.status == 0)
-            #expect(try await Self.eventually { kill(secondPid, 0) != 0 && errno == ESRCH }, "quit ends the daemon process")
+            try await waitUntil("quit to end the daemon process") { kill(secondPid, 0) != 0 && errno == ESRCH }
             #expect(!FileManager.default.fileExists(atPath: ClientPaths.from(environment: env).connectorSocket.path))
             #expect(Self.spawnedDaemons(environment: env).isEmpty)
         }
     }
 
-    /// `connect` p50/p95 over 20 connects (Connect RPC on the daemon, then Disconnect), printed
-    /// for the report; the target is a p50 under 1 s.
-    @Test func connectTime() async throws {
+    /// Connect and disconnect again and again, through the daemon's API and through the CLI
+    /// executable, each time connected. (How long a connect takes is `./scripts/bench`'s figure.)
+    @Test func connectAndDisconnectRepeatedly() async throws {
         try await Self.withDaemon { env in
-            var samples: [Duration] = []
             let client = ConnectorClient(paths: env.paths)
             let kubeconfig = env.sandbox.kubeconfig.path
-            for _ in 0..<20 {
-                let started = ContinuousClock.now
+            for _ in 0..<5 {
                 let outcome = try await client.withSession { try await $0.connect(ConnectRequest(kubeFlags: ["kubeconfig": kubeconfig])) }
-                samples.append(ContinuousClock.now - started)
                 #expect(outcome.connection != nil, "\(outcome)")
                 try await client.withSession { try await $0.disconnect() }
             }
-            samples.sort()
-            let p50 = samples[samples.count / 2]
-            let p95 = samples[Int(Double(samples.count) * 0.95) - 1]
-            print("connect over 20 runs (daemon already running, manager on 127.0.0.1): p50 \(p50), p95 \(p95)")
-            #expect(p50 < .seconds(1))
-
-            // The same through the CLI executable (process start, daemon found by its socket).
-            var cli: [Duration] = []
-            for _ in 0..<20 {
-                let started = ContinuousClock.now
+            for _ in 0..<5 {
                 let run = try await CommandRunner.run("telepresence", ["connect"], environment: env.environment)
-                cli.append(ContinuousClock.now - started)
                 #expect(run.status == 0, "\(run.stderr)")
+                #expect(run.stdout.contains("Connected to context"), "\(run.stdout)")
                 try await client.withSession { try await $0.disconnect() }
             }
-            cli.sort()
-            print("telepresence connect (CLI process) over 20 runs: p50 \(cli[10]), p95 \(cli[18])")
-            #expect(cli[10] < .seconds(1))
         }
     }
 
     // MARK: helpers
-
-    /// Polls `condition` every 20 ms until it holds or 5 s pass.
-    static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return try await condition()
-    }
-
-    static func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                throw CancellationError()
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
-    }
 
     /// `telepresence userd` processes started for this environment's runtime folder.
     static func spawnedDaemons(environment: [String: String]) -> [Int32] {

@@ -59,58 +59,24 @@ import Testing
     }
 
     /// The CLI's `helm template` output applies cleanly with a real kubectl (and deletes again).
-    @Test func templateAppliesWithKubectl() async throws {
-        guard let kubectl = Self.kubectl else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("kubectl is not on PATH; CI must have it") }
-            return
-        }
+    @Test(.enabled(where: .kubectl))
+    func templateAppliesWithKubectl() async throws {
+        try HostRequirement.kubectl.require()
         try await SandboxFixture.with { sandbox in
             let template = try await CommandRunner.run("telepresence", ["helm", "template", "-n", "tm-gitops"], environment: sandbox.environment)
             #expect(template.status == 0, "\(template.stderr)")
             let file = sandbox.folder.appendingPathComponent("manager.yaml")
             try template.stdout.write(to: file, atomically: true, encoding: .utf8)
-            let apply = try await Self.run(kubectl, ["--kubeconfig", sandbox.kubeconfig.path, "apply", "-f", file.path])
-            #expect(apply.status == 0, "\(apply.output)")
-            #expect(apply.output.contains("deployment.apps/traffic-manager created"))
-            let again = try await Self.run(kubectl, ["--kubeconfig", sandbox.kubeconfig.path, "apply", "-f", file.path])
-            #expect(again.status == 0, "\(again.output)")
-            let delete = try await Self.run(kubectl, ["--kubeconfig", sandbox.kubeconfig.path, "delete", "-f", file.path, "--wait=true", "--ignore-not-found"])
-            #expect(delete.status == 0, "\(delete.output)")
+            let apply = try await ProcessRunner.run(["kubectl", "--kubeconfig", sandbox.kubeconfig.path, "apply", "-f", file.path])
+            #expect(apply.status == 0, "\(apply.combined)")
+            #expect(apply.combined.contains("deployment.apps/traffic-manager created"))
+            let again = try await ProcessRunner.run(["kubectl", "--kubeconfig", sandbox.kubeconfig.path, "apply", "-f", file.path])
+            #expect(again.status == 0, "\(again.combined)")
+            let delete = try await ProcessRunner.run(["kubectl", "--kubeconfig", sandbox.kubeconfig.path, "delete", "-f", file.path, "--wait=true", "--ignore-not-found"])
+            #expect(delete.status == 0, "\(delete.combined)")
             // The sandbox empties a namespace at once, hence --ignore-not-found; nothing is left.
             let left = try await sandbox.ownedObjects()
             #expect(left == [])
         }
-    }
-
-    static let kubectl: URL? = {
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-            let candidate = URL(fileURLWithPath: String(dir)).appendingPathComponent("kubectl")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        return nil
-    }()
-
-    struct Output { var status: Int32; var output: String }
-
-    static func run(_ binary: URL, _ arguments: [String]) async throws -> Output {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        // A file, not a pipe: no blocking read on the cooperative pool.
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("kubectl-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let handle = try FileHandle(forWritingTo: file)
-        defer { try? handle.close() }
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(60)
-        while process.isRunning {
-            if ContinuousClock.now > deadline { process.terminate(); break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return Output(status: process.terminationStatus, output: (try? String(contentsOf: file, encoding: .utf8)) ?? "")
     }
 }

@@ -23,11 +23,9 @@ except socket.timeout:
     print("silent")
 """#
 
-    @Test func onlyTheAllowedUserAndRootGetAnAnswer() async throws {
-        guard geteuid() == 0 else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("needs root") }
-            return
-        }
+    @Test(.enabled(where: .root))
+    func onlyTheAllowedUserAndRootGetAnAnswer() async throws {
+        try HostRequirement.root.require()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tp-peercred-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: directory) }
         let allowed: uid_t = 4242, stranger: uid_t = 65534

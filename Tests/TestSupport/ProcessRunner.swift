@@ -75,3 +75,99 @@ public enum ProcessRunner {
         }
     }
 }
+
+extension ProcessRunner {
+    /// `run` for synchronous code on a thread of its own (tests on kernel sockets, work inside a
+    /// network namespace), which may block that thread until the command ends or `timeout` passes.
+    public static func runBlocking(
+        _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)
+    ) throws -> Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        let collected = Collected()
+        out.fileHandleForReading.readabilityHandler = { collected.append($0.availableData, error: false) }
+        err.fileHandleForReading.readabilityHandler = { collected.append($0.availableData, error: true) }
+        let ended = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in ended.signal() }
+        try process.run()
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let killed = ended.wait(timeout: .now() + seconds) == .timedOut
+        if killed {
+            kill(process.processIdentifier, SIGKILL)
+            ended.wait()
+        }
+        out.fileHandleForReading.readabilityHandler = nil
+        err.fileHandleForReading.readabilityHandler = nil
+        if !killed {
+            collected.append(out.fileHandleForReading.readDataToEndOfFile(), error: false)
+            collected.append(err.fileHandleForReading.readDataToEndOfFile(), error: true)
+        }
+        try? out.fileHandleForReading.close()
+        try? err.fileHandleForReading.close()
+        var result = collected.output
+        result.status = killed ? -1 : process.terminationStatus
+        result.timedOut = killed
+        if killed { result.stderr += "\n[killed after \(timeout)]" }
+        return result
+    }
+
+    /// Starts `arguments` (the first one looked up in PATH) in the background, its output
+    /// discarded, for servers and holders a test runs beside its own code, until
+    /// ``Background/kill()`` or ``Background/stop(timeout:)``. With `inheritEnvironment` false it
+    /// gets `environment` only. With `keepStandardInputOpen` its standard input is a pipe that
+    /// stays open until ``Background/closeStandardInput()`` or the test process's end (a holder
+    /// that ends when its input closes cannot outlive the test).
+    public static func start(
+        _ arguments: [String], environment: [String: String] = [:], inheritEnvironment: Bool = true,
+        keepStandardInputOpen: Bool = false
+    ) throws -> Background {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.environment = inheritEnvironment ? ProcessInfo.processInfo.environment.merging(environment) { $1 } : environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let input = keepStandardInputOpen ? Pipe() : nil
+        process.standardInput = input ?? FileHandle.nullDevice
+        try process.run()
+        return Background(process: process, input: input)
+    }
+
+    /// A command started by ``start(_:environment:inheritEnvironment:keepStandardInputOpen:)``.
+    public final class Background: @unchecked Sendable {
+        // Process is not Sendable; its properties used here are safe from any thread.
+        private let process: Process
+        private let input: Pipe?
+
+        init(process: Process, input: Pipe?) {
+            self.process = process
+            self.input = input
+        }
+
+        public var pid: Int32 { process.processIdentifier }
+        public var isRunning: Bool { process.isRunning }
+
+        /// Closes the command's standard input (when it was kept open).
+        public func closeStandardInput() { try? input?.fileHandleForWriting.close() }
+
+        /// Kills it with SIGKILL and returns (for a `defer`; ``stop(timeout:)`` also waits). Not
+        /// SIGTERM: a child of Foundation's Process inherits the signal mask of the thread that
+        /// started it, and the cooperative pool's threads block SIGTERM, so it might never arrive.
+        public func kill() {
+            if process.isRunning { _ = Glibc.kill(pid, SIGKILL) }
+        }
+
+        /// Kills it (see ``kill()``) and waits, at most `timeout`, until it has ended.
+        public func stop(timeout: Duration = .seconds(5)) async {
+            closeStandardInput()
+            kill()
+            try? await waitUntil("\(process.arguments?.first ?? "a command") to end on SIGKILL", timeout: timeout) { !self.isRunning }
+        }
+    }
+}

@@ -6,6 +6,7 @@ import KubeClient
 import RPC
 import Sandbox
 import SwiftProtobuf
+import TestSupport
 import Testing
 import TrafficManager
 
@@ -119,13 +120,12 @@ import TrafficManager
         try await Self.withManager(ttl: .milliseconds(300)) { manager, _, traffic in
             let kept = try await Self.arrive(manager)
             let quiet = try await Self.arrive(manager)
-            let deadline = ContinuousClock.now + .seconds(5)
-            // Keep one session alive until the manager has expired the other.
-            while ContinuousClock.now < deadline && traffic.sessions.count > 1 {
+            // Keep one session alive (a Remain every 50 ms, well inside its 300 ms TTL) until the
+            // manager has expired the other.
+            try await waitUntil("the session without Remain to expire after its TTL", pollingEvery: .milliseconds(50)) {
                 _ = try await manager.remain(request: ClientRequest(message: .with { $0.session = kept }))
-                try await Task.sleep(for: .milliseconds(50))
+                return traffic.sessions.count == 1
             }
-            #expect(traffic.sessions.count == 1, "a session without Remain must expire after its TTL")
             _ = try await manager.remain(request: ClientRequest(message: .with { $0.session = kept }))
             #expect(traffic.sessions.count == 1)
             await #expect(throws: RPCError.self) {

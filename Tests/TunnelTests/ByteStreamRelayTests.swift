@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Synchronization
+import TestSupport
 import Testing
 @testable import Tunnel
 import NetworkAddress
@@ -97,10 +98,10 @@ import NetworkAddress
     @Test("when the port-forward drops, the root daemon's side sees its tunnel close (and can reconnect)", .timeLimit(.minutes(1)))
     func upstreamLossClosesTheRootSide() async throws {
         let path = try await Path.start()
-        try await waitUntil { !path.upstreams.all.isEmpty }
+        try await waitUntil("the relay's upstream connection") { !path.upstreams.all.isEmpty }
         for upstream in path.upstreams.all { try? await upstream.close().get() }
-        // The root side's channel must end by itself, promptly.
-        try await waitUntil(timeout: .seconds(5)) { !path.rootSide.isActive }
+        // The root side's channel must end by itself.
+        try await waitUntil("the root side's channel to close") { !path.rootSide.isActive }
         #expect(!path.rootSide.isActive)
         await path.shutdown()
     }

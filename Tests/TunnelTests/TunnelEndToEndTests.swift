@@ -79,22 +79,20 @@ struct TunnelEndToEndTests {
         }
         #expect(ok == 200)
         // Every stream closed on both sides once its connection ended.
-        try await waitUntil { try await harness.multiplexer.eventLoop.submit { harness.multiplexer.value.streamCount == 0 }.get() }
+        try await waitUntil("every stream to close") { try await harness.multiplexer.eventLoop.submit { harness.multiplexer.value.streamCount == 0 }.get() }
         await harness.shutdown()
     }
 
-    @Test("a dial to a closed port fails fast: OPEN_FAILED(refused), and the local socket is reset", .timeLimit(.minutes(1)))
+    /// Refused, not timed out: the reason below tells the two apart without a clock.
+    @Test("a dial to a closed port fails: OPEN_FAILED(refused), and the local socket is reset", .timeLimit(.minutes(1)))
     func closedPort() async throws {
         let harness = try await TunnelTestHarness.start()
         let closed = try await TestServers.closedPort(group: harness.group)
         let forwarder = try await harness.forwarder(to: closed)
         defer { forwarder.close(promise: nil) }
-        let started = NIODeadline.now()
         let result = try await CollectingClient.run(group: harness.group, to: forwarder.localAddress!, payload: ByteBuffer(string: "GET /"))
-        let elapsed = NIODeadline.now() - started
         #expect(result.reset, "the local socket should see RST")
         #expect(result.bytes.readableBytes == 0)
-        #expect(elapsed < .milliseconds(500))
 
         // The same through the API: the stream reports the reason.
         let recorder = try await harness.multiplexer.eventLoop.submit {
@@ -136,11 +134,13 @@ struct TunnelEndToEndTests {
     func keepAliveMeasuresRTT() async throws {
         var configuration = TunnelConfiguration()
         configuration.keepAliveInterval = .milliseconds(20)
+        let started = NIODeadline.now()
         let harness = try await TunnelTestHarness.start(configuration: configuration)
         let mux = harness.multiplexer
-        try await waitUntil { try await mux.eventLoop.submit { mux.value.roundTripTime != nil }.get() }
+        try await waitUntil("a PING's answer") { try await mux.eventLoop.submit { mux.value.roundTripTime != nil }.get() }
         let rtt = try await mux.eventLoop.submit { mux.value.roundTripTime! }.get()
-        #expect(rtt < .seconds(1))
+        // A time the test saw pass: positive, and no longer than the test has run so far.
+        #expect(rtt > .nanoseconds(0) && rtt <= NIODeadline.now() - started, "round-trip time \(rtt)")
         await harness.shutdown()
     }
 
@@ -198,14 +198,5 @@ final class StreamRecorder: TunnelStreamDelegate {
     func tunnelStreamDidClose(_ stream: TunnelStream) {
         openFailure.fail(ChannelError.ioOnClosedChannel)
         datagrams.fail(ChannelError.ioOnClosedChannel)
-    }
-}
-
-/// Polls `condition` until it holds, failing after `timeout`.
-func waitUntil(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within \(timeout)") }
-        try await Task.sleep(for: .milliseconds(10))
     }
 }

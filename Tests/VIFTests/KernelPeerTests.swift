@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import NetStack
+import TestSupport
 import Testing
 @testable import VIF
 import NetworkAddress
@@ -22,7 +23,7 @@ extension NetworkTests {
             configure: @escaping @Sendable (inout NetStackConfiguration) -> Void = { _ in },
             _ body: (StackHarness) throws -> Void
         ) throws {
-            guard NetworkTestEnvironment.check() else { return }
+            try HostRequirement.kernelNetwork.require()
             let harness = try StackHarness(mtu: mtu, configure: configure)
             defer { harness.shutdown() }
             harness.sync { loop in
@@ -80,7 +81,7 @@ extension NetworkTests {
                 try s.sendPattern(total: total)
                 s.shutdownWrite()
                 let id = try #require(flow(h, s))
-                #expect(h.wait { $0.records[id]?.peerClosed == true })
+                try h.waitUntil("the kernel's FIN after the bulk") { $0.records[id]?.peerClosed == true }
                 let seconds = Double(monotonicNow() - start) / 1e9
                 let record = try #require(h.sync { $0.records[id] })
                 #expect(record.received == total)
@@ -115,7 +116,7 @@ extension NetworkTests {
                 #expect(count == total)
                 #expect(intact)
                 let id = try #require(flow(h, s))
-                #expect(h.wait { $0.records[id]?.closed == true })
+                try h.waitUntil("the connection to close") { $0.records[id]?.closed == true }
                 #expect(h.sync { $0.records[id]?.peerClosed } == true)
                 #expect(h.sync { $0.stack.connectionCount } == 0)
             }
@@ -143,7 +144,7 @@ extension NetworkTests {
                 _ = try s.receiveExactly(1)
                 let id = try #require(flow(h, s))
                 s.resetAndClose()
-                #expect(h.wait { $0.records[id]?.reset == true })
+                try h.waitUntil("the kernel's RST to reach the owner") { $0.records[id]?.reset == true }
                 #expect(h.sync { $0.stack.connectionCount } == 0)
             }
         }
@@ -156,18 +157,22 @@ extension NetworkTests {
                 defer { s.close() }
                 let total = 8 << 20
                 let sender = Background { try s.sendPattern(total: total) }
-                let id = try #require(h.wait(seconds: 5) { $0.flow(fromPort: s.localPort) != nil } ? flow(h, s) : nil)
+                let port = s.localPort
+                try h.waitUntil("the connection to reach the stack", timeout: .seconds(5)) { $0.flow(fromPort: port) != nil }
+                let id = try #require(flow(h, s))
                 // The window closes at the buffer size and stays closed across the kernel's probes.
-                #expect(h.wait { $0.stack.connectionInfo(id)?.receiveWindow == 0 })
+                try h.waitUntil("the receive window to close") { $0.stack.connectionInfo(id)?.receiveWindow == 0 }
                 let stalled = h.sync { $0.records[id]!.received }
                 #expect(stalled <= buffer)
-                usleep(600_000)  // several zero-window probe intervals; nothing may get through
+                // The sleep is the test: time must pass for the kernel to send its zero-window
+                // probes (several intervals), and through all of them nothing may get in.
+                usleep(600_000)
                 #expect(h.sync { $0.records[id]!.received } == stalled)
                 #expect(s.unsentBytes > 0)
                 h.sync { $0.resumeSink() }
                 try sender.value()
                 s.shutdownWrite()
-                #expect(h.wait { $0.records[id]?.peerClosed == true })
+                try h.waitUntil("the kernel's FIN after the held bytes") { $0.records[id]?.peerClosed == true }
                 let record = try #require(h.sync { $0.records[id] })
                 #expect(record.received == total)
                 #expect(record.intact)
@@ -188,7 +193,7 @@ extension NetworkTests {
                 var ok = 0
                 for c in clients where try c.value() { ok += 1 }
                 #expect(ok == 128)
-                #expect(h.wait { $0.stack.connectionCount == 0 })
+                try h.waitUntil("every connection to close") { $0.stack.connectionCount == 0 }
             }
         }
 
@@ -230,7 +235,7 @@ extension NetworkTests {
                 try s.sendPattern(total: total)
                 s.shutdownWrite()
                 let id = try #require(flow(h, s))
-                #expect(h.wait { $0.records[id]?.peerClosed == true })
+                try h.waitUntil("the kernel's FIN after the lost segments") { $0.records[id]?.peerClosed == true }
                 let record = try #require(h.sync { $0.records[id] })
                 #expect(record.received == total)
                 #expect(record.intact)
@@ -249,7 +254,7 @@ extension NetworkTests {
                     #expect(try s.receive() == message)
                 }
                 #expect(h.sync { $0.stack.udpFlowCount } == 1)
-                #expect(h.wait(seconds: 5) { $0.expiredFlows.count == 1 })
+                try h.waitUntil("the idle UDP flow to expire", timeout: .seconds(5)) { $0.expiredFlows.count == 1 }
                 #expect(h.sync { $0.stack.udpFlowCount } == 0)
                 let expired = try #require(h.sync { $0.expiredFlows.first })
                 #expect(expired.destinationPort == 53)
@@ -272,7 +277,7 @@ extension NetworkTests {
                 #expect(count == total && intact)
                 let id = try #require(flow(h, s))
                 #expect(id.destination == .v6(routed))
-                #expect(h.wait { $0.records[id]?.closed == true })
+                try h.waitUntil("the IPv6 connection to close") { $0.records[id]?.closed == true }
                 let u = try KernelSocket.udp6(in: h.namespace)
                 defer { u.close() }
                 try u.sendDatagram(Array("v6?".utf8), to: routed, port: 53)
@@ -312,7 +317,7 @@ extension NetworkTests {
         @Test func deferredAcceptCompletesTheHandshakeLater() throws {
             try withHarness { h in
                 let client = Background { try connect(h, port: Self.holdPort) }
-                #expect(h.wait { $0.records.count == 1 })
+                try h.waitUntil("the held SYN to reach the owner") { $0.records.count == 1 }
                 let id = try #require(h.sync { $0.records.keys.first })
                 #expect(h.sync { $0.stack.connectionInfo(id)?.state } == .awaitingAccept)
                 // The owner may send before the handshake completes: it waits for it.
@@ -355,7 +360,7 @@ extension NetworkTests {
                 try up.sendPattern(total: total)
                 up.shutdownWrite()
                 let id = try #require(flow(h, up))
-                #expect(h.wait(seconds: 60) { $0.records[id]?.peerClosed == true })
+                try h.waitUntil("the kernel's FIN after the upload", timeout: .seconds(60)) { $0.records[id]?.peerClosed == true }
                 let upSeconds = Double(monotonicNow() - start) / 1e9
                 #expect(h.sync { $0.records[id]?.received } == total)
                 start = monotonicNow()

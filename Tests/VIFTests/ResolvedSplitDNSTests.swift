@@ -14,7 +14,7 @@ extension NetworkTests {
     /// Split DNS against a real systemd-resolved (see `PrivateResolved`): the workstation's
     /// namespace has an "uplink" link whose DNS server answers everything with 203.0.113.7, and
     /// tel0 (198.18.0.1) whose server answers with 10.96.0.99.
-    @Suite(.serialized)
+    @Suite(.serialized, .enabled(where: .privateResolved))
     struct ResolvedSplitDNSTests {
         static let ours = "10.96.0.99"
         static let outside = "203.0.113.7"
@@ -53,13 +53,8 @@ extension NetworkTests {
         /// Builds the world, runs `body`, and removes every process, device, socket, mount and the
         /// namespace, also when `body` fails; then asserts nothing of it is left.
         static func withWorld(_ body: (World) async throws -> Void) async throws {
-            guard NetworkTestEnvironment.check() else { return }
-            if let reason = PrivateResolved.unavailableReason {
-                // Like the other kernel-peer tests: a failure in CI, a note elsewhere.
-                if NetworkTestEnvironment.isCI { Issue.record("The systemd-resolved tests cannot run: \(reason).") }
-                else { print("skipping a systemd-resolved test: \(reason)") }
-                return
-            }
+            try HostRequirement.kernelNetwork.require()
+            try HostRequirement.privateResolved.require()
             let namespace = try NetworkNamespace()
             var cleanups: [() async -> Void] = []
             func cleanUp() async { for cleanup in cleanups.reversed() { await cleanup() } }
@@ -159,7 +154,8 @@ extension NetworkTests {
                     let hosts = try await world.resolved.inside(["getent", "ahosts", name])
                     let took = clock.now - started
                     #expect(hosts.stdout.hasPrefix("10.96.0.99"), "getent ahosts \(name): \(hosts.combined)")
-                    #expect(took < .seconds(3), "getent ahosts \(name) took \(took)")
+                    // A figure, not an assertion (a busy machine decides it); several seconds
+                    // would mean a detour through LLMNR.
                     print("split DNS figures: getent ahosts \(name) took \(took)")
                     if name.contains(".") {
                         let byName = try await world.resolved.inside(["getent", "hosts", name])
@@ -201,13 +197,12 @@ extension NetworkTests {
                 #expect(try await world.query("web.default").stdout.contains("10.96.0.99"))
                 // The process dies: its TUN descriptor closes and the kernel removes the device.
                 world.tel0.withLock { $0?.close(); $0 = nil }
-                let deadline = ContinuousClock.now + .seconds(10)
                 var status = try await world.resolved.resolvectl(["status"])
-                while status.stdout.contains("tel0"), ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(50))
+                try await waitUntil("resolved to forget tel0", pollingEvery: .milliseconds(50)) {
                     status = try await world.resolved.resolvectl(["status"])
+                    return !status.stdout.contains("tel0")
                 }
-                #expect(!status.stdout.contains("tel0") && !status.stdout.contains("198.18.0.1"), "\(status.combined)")
+                #expect(!status.stdout.contains("198.18.0.1"), "\(status.combined)")
                 // The next daemon's device starts clean, and cluster names no longer come to us.
                 let fresh = try world.namespace.run { () throws -> TUNDevice in
                     let device = try TUNDevice(name: "tel0")

@@ -4,6 +4,7 @@ import LinuxNet
 import NIOCore
 import NIOPosix
 import NetStack
+import TestSupport
 import Testing
 import Tunnel
 @testable import VIF
@@ -160,7 +161,7 @@ extension NetworkTests {
         }
 
         static func withHarness(tunnels: Int = 1, _ body: (Harness) async throws -> Void) async throws {
-            guard NetworkTestEnvironment.check() else { return }
+            try HostRequirement.kernelNetwork.require()
             let harness = try await Harness.start(tunnels: tunnels)
             do {
                 try await body(harness)
@@ -247,17 +248,15 @@ extension NetworkTests {
             }
         }
 
-        @Test func aClosedPortResetsTheLocalSocketFast() async throws {
+        /// A reset, not the socket's 5 s receive timeout: the cluster side's refusal comes back.
+        @Test func aClosedPortResetsTheLocalSocket() async throws {
             try await Self.withHarness { harness in
                 let socket = try KernelSocket.connect(in: harness.workstation, to: Self.service, port: Self.closedPort, timeoutSeconds: 5)
                 defer { socket.close() }
-                let start = monotonicNow()
                 try? socket.send(Array("GET / HTTP/1.0\r\n\r\n".utf8))
                 var failure: SocketError?
                 do { _ = try socket.receive() } catch let error as SocketError { failure = error }
-                let elapsed = Double(monotonicNow() - start) / 1e6
                 #expect(failure?.code == ECONNRESET, "the local socket must see a reset, saw \(String(describing: failure))")
-                #expect(elapsed < 1000, "the reset took \(elapsed) ms")
                 let stats = try await harness.statistics()
                 #expect(stats.openFailed == 1)
             }

@@ -12,6 +12,8 @@ int lx_setns(int fd, char kind);
 int lx_unshare_fs(void);
 /// unshare(2) of a new mount and UTS namespace.
 int lx_unshare_mount_uts(void);
+// Moves the calling thread into a new, empty network namespace.
+int lx_unshare_net(void);
 /// Sets the signal the kernel sends when the parent (thread) dies.
 int lx_set_parent_death_signal(int signal);
 /// Makes `fd` (a terminal) the controlling terminal of the calling session leader.

@@ -1,5 +1,6 @@
 import Foundation
 import PKI
+import TestSupport
 import Testing
 @testable import KubeClient
 
@@ -209,9 +210,12 @@ import Testing
         let source = source(command: path)
         let call = Task { try await source.credentials() }
         let scratch = scratch
-        let pid = try await waitFor(deadline: .seconds(10)) { () -> pid_t? in
-            scratch.read("pid").flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        var started: pid_t?
+        try await waitUntil("the plugin to write its pid") {
+            started = scratch.read("pid").flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            return started != nil
         }
+        let pid = try #require(started)
         #expect(kill(pid, 0) == 0)
         call.cancel()
         await #expect(throws: CancellationError.self) { try await call.value }
@@ -239,18 +243,6 @@ import Testing
         let source = ExecCredentialSource(plugin: plugin, environment: ["PATH": "/usr/bin:/bin:\(scratch.path)/bin"])
         #expect(try await source.credentials().authorization == "Bearer tok-1")
     }
-}
-
-/// Polls `condition` until it yields a value or `deadline` passes.
-private func waitFor<T>(
-    deadline: Duration, _ condition: @escaping @Sendable () -> T?
-) async throws -> T {
-    let end = ContinuousClock.now + deadline
-    while ContinuousClock.now < end {
-        if let value = condition() { return value }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    throw CancellationError()
 }
 
 @Suite struct ExecCredentialMessagesTests {

@@ -7,6 +7,7 @@ import NIOSSL
 import NIOWebSocket
 import PKI
 import Synchronization
+import TestSupport
 
 /// A small stand-in Kubernetes API server for the transport's tests: HTTP or HTTPS (with
 /// optional client-certificate verification), bearer tokens, an in-memory object store,
@@ -130,13 +131,9 @@ final class TestAPIServer: Sendable {
         state.withLock { _ = try? $0.store.create(collection, object, namespace: namespace, kindName: "objects") }
     }
 
-    /// Waits until `condition` holds, failing after `timeout`.
+    /// Waits until `condition` holds of the server's state, failing after `timeout`.
     func wait(for what: String, timeout: Duration = .seconds(10), _ condition: (State) -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !state.withLock({ condition($0) }) {
-            guard ContinuousClock.now < deadline else { throw TestFailure("timed out waiting for \(what)") }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await waitUntil(what, timeout: timeout) { state.withLock { condition($0) } }
     }
 
     // MARK: routing

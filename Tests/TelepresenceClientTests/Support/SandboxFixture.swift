@@ -15,12 +15,16 @@ struct SandboxFixture {
     static func with<T>(_ body: (SandboxFixture) async throws -> T) async throws -> T {
         let folder = URL(fileURLWithPath: "/tmp/tpc-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer {
-            // The CLI's `connect` starts a root daemon in this folder's runtime dir; tests that
-            // stop their in-process user daemon directly leave it: stop it (nothing is left).
-            stopProcesses(mentioning: folder.path)
-            try? FileManager.default.removeItem(at: folder)
-        }
+        let result: Result<T, any Error>
+        do { result = .success(try await serve(in: folder, body)) } catch { result = .failure(error) }
+        // The CLI's `connect` starts a root daemon in this folder's runtime dir; tests that
+        // stop their in-process user daemon directly leave it: stop it (nothing is left).
+        await stopProcesses(mentioning: folder.path)
+        try? FileManager.default.removeItem(at: folder)
+        return try result.get()
+    }
+
+    private static func serve<T>(in folder: URL, _ body: (SandboxFixture) async throws -> T) async throws -> T {
         let server = try await APIServer.start()
         do {
             let kubeconfig = folder.appendingPathComponent("kubeconfig")
@@ -69,13 +73,14 @@ struct SandboxFixture {
     }
 }
 
-/// Ends every process whose command line names `marker` (SIGTERM, then SIGKILL after 5 s).
-func stopProcesses(mentioning marker: String) {
+/// Ends every process whose command line names `marker` (SIGTERM, then SIGKILL to those still
+/// running after 5 s).
+func stopProcesses(mentioning marker: String) async {
     func pids() -> [Int32] { ProcessTable.processes { $0.commandLine.contains(marker) } }
     let found = pids()
     guard !found.isEmpty else { return }
     for pid in found { kill(pid, SIGTERM) }
-    let deadline = Date().addingTimeInterval(5)
-    while !pids().isEmpty, Date() < deadline { usleep(10_000) }
-    for pid in pids() { kill(pid, SIGKILL) }
+    if (try? await waitUntil("the processes of \(marker) to end on SIGTERM", timeout: .seconds(5)) { pids().isEmpty }) == nil {
+        for pid in pids() { kill(pid, SIGKILL) }
+    }
 }

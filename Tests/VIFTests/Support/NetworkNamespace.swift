@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 /// A network namespace made for one test (`ip netns add`), deleted by ``delete()``. Work that
@@ -63,31 +64,21 @@ struct NamespaceError: Error, CustomStringConvertible {
     init(_ what: String) { description = what }
 }
 
+/// Runs `executable` (on ProcessRunner, blocking the calling thread: namespace work runs on
+/// threads of its own) and returns its standard output; a failure throws with its stderr.
 @discardableResult
 func runCommand(_ executable: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let output = out.fileHandleForReading.readDataToEndOfFile()
-    let errors = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw NamespaceError("\(executable) \(arguments.joined(separator: " ")): \(String(decoding: errors, as: UTF8.self))")
+    let output = try ProcessRunner.runBlocking([executable] + arguments)
+    guard output.status == 0 else {
+        throw NamespaceError("\(executable) \(arguments.joined(separator: " ")): \(output.stderr)")
     }
-    return String(decoding: output, as: UTF8.self)
+    return output.stdout
 }
 
-/// Whether this machine can run the kernel-peer tests, and what to do when it cannot: in CI
-/// (CI=true) a missing TUN or netns support is a failure, elsewhere the tests are skipped.
-enum NetworkTestEnvironment {
-    static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
-
-    static let unavailableReason: String? = {
+extension HostRequirement {
+    /// What the kernel-peer tests need: root, /dev/net/tun, iproute2 and a network namespace
+    /// made and deleted (`ip netns add`). Skipped without them, failing under CI=true.
+    static let kernelNetwork = HostRequirement("root, /dev/net/tun and ip netns") {
         if getuid() != 0 { return "not running as root" }
         if access("/dev/net/tun", R_OK | W_OK) != 0 { return "/dev/net/tun is not accessible" }
         if access("/usr/sbin/ip", X_OK) != 0 { return "the ip command (iproute2) is missing" }
@@ -98,17 +89,5 @@ enum NetworkTestEnvironment {
             return "cannot create a network namespace: \(error)"
         }
         return nil
-    }()
-
-    /// Run the test here: available, or CI (where the test then fails in ``check()``).
-    static var shouldRun: Bool { unavailableReason == nil || isCI }
-
-    /// Records a failure when the environment is missing; returns whether to proceed.
-    static func check() -> Bool {
-        if let reason = unavailableReason {
-            Issue.record("Kernel-peer tests cannot run: \(reason). Run as root on Linux with /dev/net/tun and iproute2.")
-            return false
-        }
-        return true
     }
 }

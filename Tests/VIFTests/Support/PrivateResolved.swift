@@ -22,23 +22,12 @@ final class PrivateResolved: Sendable {
         ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".build-deps/systemd-resolved").path
 
-    static var unavailableReason: String? {
-        if access("\(root)/lib/systemd/systemd-resolved", X_OK) != 0 {
-            return "systemd-resolved is not unpacked at \(root); run scripts/test (it calls fetch_deb systemd-resolved)"
-        }
-        for tool in ["/usr/bin/dbus-daemon", "/usr/bin/busctl", "/usr/bin/unshare", "/usr/bin/nsenter"] where access(tool, X_OK) != 0 {
-            return "\(tool) is missing (packages dbus-daemon, systemd, util-linux)"
-        }
-        return nil
-    }
-
     let namespace: NetworkNamespace
-    let process: Process
-    private let stdin: Pipe
+    let holder: ProcessRunner.Background
     let folder: URL
 
     /// The holder's PID on the host (its mount namespace is the private one).
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { holder.pid }
     /// The private system bus, reachable from the host through the holder's root.
     var busAddress: String { "unix:path=/proc/\(pid)/root/run/dbus/system_bus_socket" }
     /// A path inside the private mount namespace, seen from the host.
@@ -52,26 +41,22 @@ final class PrivateResolved: Sendable {
         try Self.busConfig(policy: "\(Self.root)/usr/share/dbus-1/system.d/org.freedesktop.resolve1.conf").write(to: busConfig, atomically: true, encoding: .utf8)
         let script = folder.appendingPathComponent("holder.sh")
         try Self.holderScript(busConfig: busConfig.path).write(to: script, atomically: true, encoding: .utf8)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = ["netns", "exec", namespace.name, "/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", script.path]
-        process.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "RESOLVED_ROOT": Self.root, "LOG": folder.path]
-        stdin = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        holder = try ProcessRunner.start(
+            ["/usr/sbin/ip", "netns", "exec", namespace.name, "/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", script.path],
+            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "RESOLVED_ROOT": Self.root, "LOG": folder.path],
+            inheritEnvironment: false, keepStandardInputOpen: true)
     }
 
     /// Waits until resolved owns its bus name.
     func waitUntilReady(timeout: Duration = .seconds(20)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            guard process.isRunning else { throw NamespaceError("the private resolved's holder ended early: \(logs())") }
-            if await ResolvedSplitDNS.isRunning(systemBusAddress: busAddress) { return }
-            try await Task.sleep(for: .milliseconds(50))
+        do {
+            try await waitUntil("systemd-resolved to own its bus name", timeout: timeout, pollingEvery: .milliseconds(50)) {
+                guard holder.isRunning else { throw NamespaceError("the private resolved's holder ended early: \(logs())") }
+                return await ResolvedSplitDNS.isRunning(systemBusAddress: busAddress)
+            }
+        } catch let timedOut as WaitTimedOut {
+            throw NamespaceError("\(timedOut): \(logs())")
         }
-        throw NamespaceError("systemd-resolved did not own its bus name within \(timeout): \(logs())")
     }
 
     func logs() -> String {
@@ -98,16 +83,16 @@ final class PrivateResolved: Sendable {
     /// Ends the holder (it kills what it started), then kills by PID anything still in the
     /// namespace, and waits for all of it (with deadlines).
     func stop() async {
-        try? stdin.fileHandleForWriting.close()
-        var deadline = ContinuousClock.now + .seconds(5)
-        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline {
+        holder.closeStandardInput()
+        try? await waitUntil("the resolved holder to end when its input closed", timeout: .seconds(5), pollingEvery: .milliseconds(20)) {
+            !holder.isRunning
+        }
+        try? await waitUntil("every process in \(namespace.name) to end on SIGKILL", timeout: .seconds(5), pollingEvery: .milliseconds(20)) {
             let pids = ((try? runCommand("/usr/sbin/ip", ["netns", "pids", namespace.name])) ?? "").split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }
-            if pids.isEmpty && !process.isRunning { break }
+            if pids.isEmpty && !holder.isRunning { return true }
             for pid in pids { kill(pid, SIGKILL) }
-            if process.isRunning { kill(pid, SIGKILL) }
-            try? await Task.sleep(for: .milliseconds(20))
+            if holder.isRunning { kill(self.pid, SIGKILL) }
+            return false
         }
         try? FileManager.default.removeItem(at: folder)
     }
@@ -157,5 +142,19 @@ final class PrivateResolved: Sendable {
         RESOLVED=$!
         read -r _ || true
         """
+    }
+}
+
+extension HostRequirement {
+    /// The split-DNS tests' own systemd-resolved: unpacked by scripts/test, with the bus and
+    /// namespace tools beside it. Skipped without them, failing under CI=true.
+    static let privateResolved = HostRequirement("systemd-resolved unpacked under .build-deps, dbus-daemon, busctl, unshare and nsenter") {
+        if access("\(PrivateResolved.root)/lib/systemd/systemd-resolved", X_OK) != 0 {
+            return "systemd-resolved is not unpacked at \(PrivateResolved.root); run scripts/test (it calls fetch_deb systemd-resolved)"
+        }
+        for tool in ["/usr/bin/dbus-daemon", "/usr/bin/busctl", "/usr/bin/unshare", "/usr/bin/nsenter"] where access(tool, X_OK) != 0 {
+            return "\(tool) is missing (packages dbus-daemon, systemd, util-linux)"
+        }
+        return nil
     }
 }

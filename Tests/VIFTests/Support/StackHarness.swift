@@ -3,6 +3,7 @@ import Glibc
 import LinuxNet
 import NetStack
 import NetworkAddress
+import TestSupport
 import VIF
 
 /// What the stack's owner does with a connection, chosen by destination port.
@@ -237,15 +238,9 @@ final class StackHarness: Sendable {
         return result.value!
     }
 
-    /// Waits until `condition` holds on the loop thread, at most `seconds`.
-    @discardableResult
-    func wait(seconds: Double = 20, until condition: @escaping @Sendable (StackLoop) -> Bool) -> Bool {
-        let deadline = monotonicNow() + UInt64(seconds * 1e9)
-        while monotonicNow() < deadline {
-            if sync(condition) { return true }
-            usleep(2000)
-        }
-        return sync(condition)
+    /// Waits until `condition` holds on the loop thread; throws naming `what` after `timeout`.
+    func waitUntil(_ what: String, timeout: Duration = .seconds(20), _ condition: @escaping @Sendable (StackLoop) -> Bool) throws {
+        try waitUntilBlocking(what, timeout: timeout) { sync(condition) }
     }
 }
 
