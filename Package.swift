@@ -354,7 +354,7 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "TelepresenceClientTests",
+            name: "ClientTests",
             dependencies: [
                 "ClientSupport", "UserDaemon", "RootDaemon", "ManagerInstall", "Diagnostics", "TrafficManager", "RPC", "KubeClient", "Sandbox",
                 "NetworkAddress", "telepresence", "traffic", "TestSupport",

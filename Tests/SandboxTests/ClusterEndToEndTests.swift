@@ -8,7 +8,7 @@ import Testing
 /// (process node, cluster network, DNS), kubectl and the Python client, workloads of the echo
 /// app and of the shell image. Each test has its own cluster and asserts after `down` that
 /// nothing of it is left. Needs root and network namespaces; under CI=true their absence fails.
-@Suite("Cluster end to end (sandbox-cluster up, process node, kubectl)", .serialized, .enabled(if: networkTestsShouldRun, "needs root, iproute2 and nftables"))
+@Suite("Cluster end to end (sandbox-cluster up, process node, kubectl)", .serialized, .enabled(where: .clusterNetwork))
 struct ClusterEndToEndTests {
     // MARK: Workloads
 

@@ -79,9 +79,9 @@ struct SandboxClusterCLITests {
     }
 
     @Test("up makes the network in under 3 s; run reaches the API server from the workstation; down leaves nothing",
-          .enabled(if: networkTestsShouldRun, "needs root, iproute2 and nftables"))
+          .enabled(where: .clusterNetwork))
     func upRunDown() async throws {
-        guard networkTestsCanRun() else { return }
+        try HostRequirement.clusterNetwork.require()
         let (runtime, env) = try temporaryRuntime()
         let name = testClusterName("cli")
         defer {
@@ -117,9 +117,9 @@ struct SandboxClusterCLITests {
     }
 
     @Test("after kill -9 of the server, a later up and a later down find and remove what it left",
-          .enabled(if: networkTestsShouldRun, "needs root, iproute2 and nftables"))
+          .enabled(where: .clusterNetwork))
     func downAfterKill() async throws {
-        guard networkTestsCanRun() else { return }
+        try HostRequirement.clusterNetwork.require()
         let (runtime, env) = try temporaryRuntime()
         let name = testClusterName("kill")
         defer {

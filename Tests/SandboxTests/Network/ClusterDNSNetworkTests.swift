@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Sandbox
 @testable import SandboxAPIMachinery
 @testable import SandboxAPIServer
@@ -8,11 +9,11 @@ import Sandbox
 
 /// Cluster DNS as a pod's resolver sees it: `dig` inside a test pod's namespace, with the
 /// pod's resolv.conf (search path, ndots 5) and the cluster DNS at 10.96.0.10.
-@Suite("Cluster network: DNS", .serialized, .enabled(if: networkTestsShouldRun, "needs root, iproute2 and nftables"))
+@Suite("Cluster network: DNS", .serialized, .enabled(where: .clusterNetwork))
 struct ClusterDNSNetworkTests {
     @Test("services, headless services, SRV, pods and PTR resolve from a pod; other names are NXDOMAIN")
     func namesFromAPod() async throws {
-        guard networkTestsCanRun() else { return }
+        try HostRequirement.clusterNetwork.require()
         try await NetworkedCluster.with("dns") { cluster in
             let pod = try await cluster.startPod("client", ip: "10.244.5.1")
             try cluster.addService("web", clusterIP: "10.96.5.10", ports: [("http", 80, 8080, "TCP")], endpoints: ["10.244.5.1"])
@@ -47,7 +48,7 @@ struct ClusterDNSNetworkTests {
 
     @Test("the workstation resolves through its own resolver at 192.0.2.1: outside.test only")
     func workstationResolver() async throws {
-        guard networkTestsCanRun() else { return }
+        try HostRequirement.clusterNetwork.require()
         try await NetworkedCluster.with("wdns") { cluster in
             let ws = cluster.names.workstationNamespace
             let (_, conf) = try await runCommand(["ip", "netns", "exec", ws, "cat", "/etc/resolv.conf"])

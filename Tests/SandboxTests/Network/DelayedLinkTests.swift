@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Sandbox
 @testable import SandboxAPIMachinery
 @testable import SandboxAPIServer
@@ -8,11 +9,11 @@ import Sandbox
 
 /// The delayed workstation link (`up --link-delay-ms`): ping sees twice the delay, and a kernel
 /// TCP connection across it still carries well over 100 MB/s.
-@Suite("Cluster network: delayed link", .serialized, .enabled(if: networkTestsShouldRun, "needs root, iproute2 and nftables"))
+@Suite("Cluster network: delayed link", .serialized, .enabled(where: .clusterNetwork))
 struct DelayedLinkTests {
     @Test("ping from the workstation to the API server's address shows 2 x 10 ms")
     func pingShowsTheDelay() async throws {
-        guard networkTestsCanRun() else { return }
+        try HostRequirement.clusterNetwork.require()
         try await NetworkedCluster.with("dl", linkDelay: .milliseconds(10)) { cluster in
             let (status, output) = try await runCommand(
                 ["ip", "netns", "exec", cluster.names.workstationNamespace, "ping", "-c", "5", "-i", "0.2", "-q", "192.0.2.1"])
@@ -30,7 +31,7 @@ struct DelayedLinkTests {
 
     @Test("a kernel TCP connection across the link carries 512 MiB, with and without delay", arguments: [0, 10])
     func throughput(delay: Int) async throws {
-        guard networkTestsCanRun() else { return }
+        try HostRequirement.clusterNetwork.require()
         try await NetworkedCluster.with("tp\(delay)", linkDelay: .milliseconds(delay)) { cluster in
             let rate = try await measureThroughput(cluster, bytes: 512 << 20)
             // The rate is sandbox-bench's figure; here the transfer must complete.

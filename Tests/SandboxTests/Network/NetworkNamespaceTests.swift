@@ -29,9 +29,9 @@ struct NetworkNamespaceTests {
     }
 
     @Test("the code runs inside the namespace, and no thread of the process stays there afterwards",
-          .enabled(if: networkTestsShouldRun, "needs root and ip netns"))
+          .enabled(where: .clusterNetwork))
     func codeRunsInsideOnAThreadThatEnds() async throws {
-        guard networkTestsCanRun() else { return }
+        try HostRequirement.clusterNetwork.require()
         let name = ClusterNames(cluster: testClusterName("nsrun")).prefix + "probe"
         try #require(try await runCommand(["ip", "netns", "add", name]).status == 0)
         defer {

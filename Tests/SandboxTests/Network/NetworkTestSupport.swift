@@ -9,20 +9,12 @@ import Sandbox
 @testable import SandboxNetwork
 @testable import SandboxNode
 
-/// Whether this machine lets the tests make network namespaces; under CI=true a missing
-/// capability is a recorded failure (the network tests must run in CI), otherwise the tests
-/// return early.
-/// Whether a cluster network test runs: where it can, and always under CI (CI=true), where
-/// `networkTestsCanRun()` then fails it; elsewhere a run reports it as skipped.
-let networkTestsShouldRun = ClusterTopology.isSupported || ProcessInfo.processInfo.environment["CI"] == "true"
-
-/// Records a failure (CI) when the network tests cannot run; returns whether they can.
-func networkTestsCanRun() -> Bool {
-    if ClusterTopology.isSupported { return true }
-    if ProcessInfo.processInfo.environment["CI"] == "true" {
-        Issue.record("the cluster network tests need root, iproute2 and nftables (CI runs them as root with 'scripts/test')")
+extension HostRequirement {
+    /// What the cluster network's tests need: root, iproute2 and nftables (network namespaces,
+    /// veths, the services' table).
+    static let clusterNetwork = HostRequirement("root, iproute2 and nftables") {
+        ClusterTopology.isSupported ? nil : "network namespaces cannot be made here (not root, or no ip/nft); run the tests as root with ./scripts/test"
     }
-    return false
 }
 
 /// A unique, short cluster name per test (namespaces, /etc/netns entries carry it).

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Sandbox
 @testable import SandboxAPIMachinery
 @testable import SandboxAPIServer
@@ -8,11 +9,11 @@ import Sandbox
 
 /// Services made real in the node namespace, seen from test pods (kernel sockets in their own
 /// network namespaces on the bridge), as a workload on a real cluster sees them.
-@Suite("Cluster network: services", .serialized, .enabled(if: networkTestsShouldRun, "needs root, iproute2 and nftables"))
+@Suite("Cluster network: services", .serialized, .enabled(where: .clusterNetwork))
 struct ServiceNetworkTests {
     @Test("a ClusterIP service answers from its pod over TCP and UDP, and balances over two pods")
     func clusterIPBalances() async throws {
-        guard networkTestsCanRun() else { return }
+        try HostRequirement.clusterNetwork.require()
         try await NetworkedCluster.with("svc") { cluster in
             let one = try await cluster.startPod("one", ip: "10.244.1.1")
             let two = try await cluster.startPod("two", ip: "10.244.1.2")
@@ -33,7 +34,7 @@ struct ServiceNetworkTests {
 
     @Test("a pod reaches itself through its own service (hairpin)")
     func hairpin() async throws {
-        guard networkTestsCanRun() else { return }
+        try HostRequirement.clusterNetwork.require()
         try await NetworkedCluster.with("hp") { cluster in
             let pod = try await cluster.startPod("self", ip: "10.244.2.1")
             try cluster.addService("me", clusterIP: "10.96.2.10", ports: [("", 80, 8080, "TCP")], endpoints: [pod.ip])
@@ -48,7 +49,7 @@ struct ServiceNetworkTests {
 
     @Test("a service without endpoints refuses at once; the kubernetes service leads to the API server")
     func noEndpointsAndKubernetesService() async throws {
-        guard networkTestsCanRun() else { return }
+        try HostRequirement.clusterNetwork.require()
         try await NetworkedCluster.with("ke") { cluster in
             let pod = try await cluster.startPod("client", ip: "10.244.3.1")
             try cluster.addService("empty", clusterIP: "10.96.3.10", ports: [("", 80, 8080, "TCP")], endpoints: nil)
@@ -78,7 +79,7 @@ struct ServiceNetworkTests {
 
     @Test("the workstation reaches the API server at 192.0.2.1 but neither pods nor services, even with a route")
     func workstationIsolation() async throws {
-        guard networkTestsCanRun() else { return }
+        try HostRequirement.clusterNetwork.require()
         try await NetworkedCluster.with("ws") { cluster in
             let pod = try await cluster.startPod("target", ip: "10.244.4.1")
             try cluster.addService("web", clusterIP: "10.96.4.10", ports: [("", 80, 8080, "TCP")], endpoints: [pod.ip])
