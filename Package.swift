@@ -134,7 +134,7 @@ let package = Package(
         ),
         // Helpers shared by the test targets (deterministic randomness, running commands and built
         // executables, finding processes in /proc).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ChildProcess"], path: "Tests/TestSupport"),
         .testTarget(name: "NetStackTests", dependencies: ["NetStack", "NetworkAddress", "TestSupport"]),
         .testTarget(
             name: "VIFTests",
@@ -225,7 +225,7 @@ let package = Package(
         // as root, the process node's start-up, pod and throughput figures (issue 4).
         .executableTarget(
             name: "sandbox-bench",
-            dependencies: ["Sandbox", "KubeClient", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["Sandbox", "KubeClient", "ChildProcess", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             path: "Benchmarks/SandboxBench",
             exclude: ["README.md"]
         ),

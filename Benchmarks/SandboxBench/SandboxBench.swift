@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import KubeClient
 import NIOCore
@@ -191,21 +192,15 @@ struct SandboxBench {
     /// Runs `sandbox-cluster ARGUMENTS` to its end without blocking a thread of the cooperative
     /// pool (the in-process servers of the earlier figures share it).
     static func runAsync(_ executable: URL, _ arguments: [String], timeout: Duration = .seconds(60)) async throws {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                process.terminate()
-                throw BenchError(message: "sandbox-cluster \(arguments.joined(separator: " ")) did not finish within \(timeout)")
-            }
-            try await Task.sleep(for: .milliseconds(5))
+        let output: ChildProcess.Output
+        do {
+            output = try await ChildProcess.run(
+                executable: executable.path, arguments: arguments, environment: ProcessInfo.processInfo.environment, timeout: timeout)
+        } catch ChildProcess.RunError.timedOut {
+            throw BenchError(message: "sandbox-cluster \(arguments.joined(separator: " ")) did not finish within \(timeout)")
         }
-        guard process.terminationStatus == 0 else {
-            throw BenchError(message: "sandbox-cluster \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        guard output.status == 0 else {
+            throw BenchError(message: "sandbox-cluster \(arguments.joined(separator: " ")) exited \(output.status): \(String(decoding: output.stderr, as: UTF8.self))")
         }
     }
 

@@ -8,14 +8,14 @@ extension ChildProcess {
         case cannotStart(SpawnError)
         /// A pipe or temporary file could not be made.
         case system(operation: String, errno: Int32)
-        /// It outlived its deadline and was killed.
-        case timedOut(commandLine: String, timeout: Duration)
+        /// It outlived its deadline and was killed; what it had written by then is `partial`.
+        case timedOut(commandLine: String, timeout: Duration, partial: Output)
 
         public var description: String {
             switch self {
             case .cannotStart(let error): "\(error)"
             case .system(let operation, let errno): "cannot \(operation): \(String(cString: strerror(errno)))"
-            case .timedOut(let commandLine, let timeout): "\(commandLine) did not finish within \(timeout)"
+            case .timedOut(let commandLine, let timeout, _): "\(commandLine) did not finish within \(timeout)"
             }
         }
     }
@@ -75,8 +75,9 @@ extension ChildProcess {
         while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0, errno == EINTR {}
         exited()
         let status = blockingWait(pid)
-        if timedOut, let timeout { throw .timedOut(commandLine: launch.commandLine, timeout: timeout) }
-        return Output(status: status, stdout: Data(stdout), stderr: Data(stderr))
+        let output = Output(status: status, stdout: Data(stdout), stderr: Data(stderr))
+        if timedOut, let timeout { throw .timedOut(commandLine: launch.commandLine, timeout: timeout, partial: output) }
+        return output
     }
 
     /// Reads both descriptors (the second may be -1) until each reaches end of file or the

@@ -21,7 +21,12 @@ public enum ChildProcess {
     /// started (or the task was cancelled); a non-zero exit is in `Output.status`. Cancelling the
     /// calling task kills the program (SIGKILL: a program stuck waiting, a plugin for a browser,
     /// a call for a bus, must not outlive the request that needed it, and SIGTERM can be caught).
-    public static func run(executable: String, arguments: [String], environment: [String: String]) async throws -> Output {
+    ///
+    /// `input`, when given, is the program's stdin (else /dev/null); at `timeout` the program is
+    /// killed and ``RunError/timedOut(commandLine:timeout:partial:)`` thrown with what it wrote.
+    public static func run(
+        executable: String, arguments: [String], environment: [String: String], input: String? = nil, timeout: Duration? = nil
+    ) async throws -> Output {
         let child = RunningChild()
         let launch = Launch(executable: executable, arguments: arguments, environment: environment.map { "\($0.key)=\($0.value)" })
         return try await withTaskCancellationHandler {
@@ -30,7 +35,7 @@ public enum ChildProcess {
                     continuation.resume(with: Result {
                         guard !child.isCancelled else { throw CancellationError() }
                         let output = try capture(
-                            launch, input: nil, mergingStandardError: false, timeout: nil,
+                            launch, input: input, mergingStandardError: false, timeout: timeout,
                             started: child.started, exited: child.exited)
                         if child.isCancelled { throw CancellationError() }
                         return output

@@ -33,23 +33,15 @@ public struct ExternalCommand: Sendable {
         guard let path = Self.locate(executable) else { throw .notFound(executable) }
         let (arguments, timeout) = (arguments, timeout)
         let environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let finished: ChildProcess.Output?
+        let finished: ChildProcess.Output
         do {
-            // The program against the clock: whichever ends first cancels the other, and a
-            // cancelled ChildProcess kills its program.
-            finished = try await withThrowingTaskGroup(of: ChildProcess.Output?.self) { group in
-                group.addTask { try await ChildProcess.run(executable: path, arguments: arguments, environment: environment) }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                return try await group.next() ?? nil
-            }
+            // At its deadline ChildProcess kills the program.
+            finished = try await ChildProcess.run(executable: path, arguments: arguments, environment: environment, timeout: timeout)
+        } catch ChildProcess.RunError.timedOut {
+            throw .timedOut(commandLine, timeout)
         } catch {
             throw .couldNotStart(commandLine, "\(error)")
         }
-        guard let finished else { throw .timedOut(commandLine, timeout) }
         return Output(status: finished.status, stdout: String(decoding: finished.stdout, as: UTF8.self),
                       stderr: String(decoding: finished.stderr, as: UTF8.self))
     }

@@ -74,14 +74,14 @@ struct NetworkedCluster {
         } catch {
             await network?.stop()
             try? await server?.shutdown()
-            pods.stopAll()
+            await pods.stopAll()
             topology.destroy()
             expectNothingLeft(cluster: name, processes: pods.pids)
             throw error
         }
         await network?.stop()
         try? await server?.shutdown()
-        pods.stopAll()
+        await pods.stopAll()
         topology.destroy()
         expectNothingLeft(cluster: name, processes: pods.pids)
     }
@@ -136,13 +136,7 @@ struct NetworkedCluster {
             """)
         try FileManager.default.createDirectory(atPath: "/etc/netns/\(netns)", withIntermediateDirectories: true)
         try ClusterNetwork.podResolvConf(namespace: namespace).write(toFile: "/etc/netns/\(netns)/resolv.conf", atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = ["netns", "exec", netns, "python3", "-c", TestPod.serverScript, name, String(port)]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        pods.add(process)
+        pods.add(try ProcessRunner.start(["ip", "netns", "exec", netns, "python3", "-c", TestPod.serverScript, name, String(port)]))
         let pod = TestPod(name: name, ip: ip, netns: netns, port: port)
         let dialer = NodeDialer(namespace: names.nodeNamespace)
         let listening = await waitFor(10) {
@@ -157,14 +151,11 @@ struct NetworkedCluster {
 
 /// The processes the test pods run, stopped at the end.
 final class PodRegistry: Sendable {
-    private let processes = Mutex<[Process]>([])
-    func add(_ process: Process) { processes.withLock { $0.append(process) } }
-    var pids: [Int32] { processes.withLock { $0.map(\.processIdentifier) } }
-    func stopAll() {
-        for process in processes.withLock({ $0 }) where process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+    private let processes = Mutex<[ProcessRunner.Background]>([])
+    func add(_ process: ProcessRunner.Background) { processes.withLock { $0.append(process) } }
+    var pids: [Int32] { processes.withLock { $0.map(\.pid) } }
+    func stopAll() async {
+        for process in processes.withLock({ $0 }) { await process.stop() }
     }
 }
 

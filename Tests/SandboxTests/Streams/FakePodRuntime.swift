@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import KubeClient
 import NIOCore
@@ -45,28 +46,21 @@ final class FakePodRuntime: PodRuntime, Sendable {
         guard let executable = Self.find(request.command[0]) else {
             throw PodRuntimeError.executableNotFound(request.command[0])
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = Array(request.command.dropFirst())
-        let output = Pipe(), errors = Pipe()
-        let input = request.stdin ? Pipe() : nil
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = input ?? FileHandle.nullDevice
-        let exit = ExitWaiter()
-        process.terminationHandler = { exit.finish($0.terminationReason == .uncaughtSignal ? 128 + $0.terminationStatus : $0.terminationStatus) }
-        try process.run()
+        // Pipes close on exec: the child gets only the ends spawn maps to 0, 1 and 2.
+        let output = try ChildProcess.pipe(), errors = try ChildProcess.pipe()
+        let input = request.stdin ? try ChildProcess.pipe() : nil
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(null) }
+        let pid = try ChildProcess.spawn(ChildProcess.Launch(
+            executable: executable, arguments: Array(request.command.dropFirst()),
+            stdin: input?.read ?? null, stdout: output.write, stderr: errors.write))
         // Our copies of the child's ends must go, or the pipes never see EOF.
-        try output.fileHandleForWriting.close()
-        try errors.fileHandleForWriting.close()
-        try input?.fileHandleForReading.close()
-        let stdout = dup(output.fileHandleForReading.fileDescriptor)
-        let stderr = dup(errors.fileHandleForReading.fileDescriptor)
-        let stdin = input.map { dup($0.fileHandleForWriting.fileDescriptor) }
-        try output.fileHandleForReading.close()
-        try errors.fileHandleForReading.close()
-        try input?.fileHandleForWriting.close()
-        return ExecProcess(pid: process.processIdentifier, stdin: stdin, stdout: stdout, stderr: stderr, wait: { await exit.wait() })
+        close(output.write)
+        close(errors.write)
+        if let input { close(input.read) }
+        let exit = ExitWaiter()
+        Task { exit.finish(await ChildProcess.waitForExit(pid)) }
+        return ExecProcess(pid: pid, stdin: input?.write, stdout: output.read, stderr: errors.read, wait: { await exit.wait() })
     }
 
     func logFile(namespace: String, pod: String, container: String, previous: Bool) throws -> URL? {

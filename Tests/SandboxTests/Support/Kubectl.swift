@@ -59,20 +59,9 @@ struct Kubectl {
 
     /// Starts a long-running kubectl (`get -w`) whose output the test reads as it comes.
     func start(_ arguments: [String]) throws -> RunningKubectl {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments + ["--cache-dir", cacheDir.path]
-        var env = ProcessInfo.processInfo.environment
-        env["KUBECONFIG"] = kubeconfig.path
-        env["HOME"] = cacheDir.path
-        process.environment = env
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        let buffer = OutputBuffer()
-        out.fileHandleForReading.readabilityHandler = { buffer.append($0.availableData) }
-        try process.run()
-        return RunningKubectl(process: process, buffer: buffer)
+        RunningKubectl(background: try ProcessRunner.start(
+            [binary.path] + arguments + ["--cache-dir", cacheDir.path],
+            environment: ["KUBECONFIG": kubeconfig.path, "HOME": cacheDir.path], captureOutput: true))
     }
 }
 
@@ -82,31 +71,20 @@ struct KubectlTimedOut: Error, CustomStringConvertible {
     var description: String { "kubectl \(arguments.joined(separator: " ")) did not finish within \(Int(seconds)) s" }
 }
 
-final class OutputBuffer: Sendable {
-    private let data = Mutex(Data())
-    func append(_ more: Data) { data.withLock { $0.append(more) } }
-    var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
-}
-
 struct RunningKubectl {
-    let process: Process
-    let buffer: OutputBuffer
+    let background: ProcessRunner.Background
 
-    /// Waits until the output satisfies `condition` or the deadline passes; returns the output.
+    /// Waits until the output satisfies `condition` (failing at the deadline); returns it.
     @discardableResult
-    func waitForOutput(timeout: TimeInterval = 20, _ condition: (String) -> Bool) async throws -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition(buffer.text) { return buffer.text }
-            try await Task.sleep(for: .milliseconds(25))
+    func waitForOutput(timeout: TimeInterval = 20, _ condition: @escaping @Sendable (String) -> Bool) async throws -> String {
+        let background = background
+        try await waitUntil("kubectl's output to show what the test expects", timeout: .milliseconds(Int64(timeout * 1000))) {
+            condition(background.output)
         }
-        return buffer.text
+        return background.output
     }
 
-    func stop() {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-    }
+    func stop() { background.kill() }
 }
 
 /// Polls `condition` until it holds or `timeout` passes.
