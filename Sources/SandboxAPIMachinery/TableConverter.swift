@@ -93,6 +93,7 @@ public enum TableConverter {
         case "statefulsets": statefulSetPrinter
         case "services": servicePrinter
         case "endpoints": endpointsPrinter
+        case "endpointslices": endpointSlicePrinter
         case "namespaces": namespacePrinter
         case "nodes": nodePrinter
         case "configmaps": configMapPrinter
@@ -271,6 +272,32 @@ public enum TableConverter {
         }
         let joined = list.joined(separator: ",")
         return more ? "\(joined) + \(count - limit) more..." : joined
+    }
+
+    /// kubectl's EndpointSlice columns: the address type, the ports (at most three, then
+    /// `+ N more...`, `<unset>` for none) and the addresses (likewise).
+    static let endpointSlicePrinter = Printer(
+        columns: [
+            nameColumn,
+            Column("AddressType", "addressType specifies the type of address carried by this EndpointSlice."),
+            Column("Ports", "ports specifies the list of network ports exposed by each endpoint in this slice."),
+            Column("Endpoints", "endpoints is a list of unique endpoints in this slice."),
+            ageColumn,
+        ],
+        cells: { object, now in
+            let ports = (object["ports"]?.arrayValue ?? []).compactMap { $0["port"]?.intValue.map(String.init) }
+            let addresses = (object["endpoints"]?.arrayValue ?? []).flatMap { ($0["addresses"]?.arrayValue ?? []).compactMap(\.stringValue) }
+            return [
+                name(object), .string(object["addressType"]?.stringValue ?? ""),
+                .string(limited(ports, empty: "<unset>")), .string(limited(addresses, empty: "<unset>")), age(object, now),
+            ]
+        })
+
+    /// At most three items, comma-separated, then `+ N more...`.
+    static func limited(_ items: [String], empty: String) -> String {
+        if items.isEmpty { return empty }
+        let shown = items.prefix(3).joined(separator: ",")
+        return items.count > 3 ? "\(shown) + \(items.count - 3) more..." : shown
     }
 
     // MARK: Cluster objects

@@ -104,15 +104,14 @@ struct ClusterDNS: Sendable {
             let (addresses, _) = self.service(namespace: namespace, name: name, owner: serviceName) ?? ([], [])
             return ([record(owner, .srv(priority: 0, weight: 100, port: UInt16(number), target: serviceName))], addresses)
         }
-        // Headless: one SRV per Ready endpoint, each with its own name and the endpoint's port.
-        let endpoints = store.get(ResourceCatalog.endpoints, namespace: namespace, name: name)
+        // Headless: one SRV per ready endpoint, each with its own name and the endpoint's port.
         var records: [ResourceRecord] = []
         var additionals: [ResourceRecord] = []
-        for subset in endpoints?.value["subsets"]?.arrayValue ?? [] {
-            let target = (subset["ports"]?.arrayValue ?? []).first { $0["name"]?.stringValue == port }?["port"]?.intValue ?? number
-            for address in subset["addresses"]?.arrayValue ?? [] {
-                guard let ip = address["ip"]?.stringValue, let v4 = IPv4Address(ip) else { continue }
-                let host = address["hostname"]?.stringValue ?? ip.replacingOccurrences(of: ".", with: "-")
+        for slice in slices(namespace: namespace, service: name) {
+            let target = (slice.value["ports"]?.arrayValue ?? []).first { $0["name"]?.stringValue == port }?["port"]?.intValue ?? number
+            for (ip, hostname) in Self.readyAddresses(slice) {
+                guard let v4 = IPv4Address(ip) else { continue }
+                let host = hostname ?? ip.replacingOccurrences(of: ".", with: "-")
                 guard let hostName = try? DNSName(host).appending(serviceName) else { continue }
                 records.append(record(owner, .srv(priority: 0, weight: 100, port: UInt16(target), target: hostName)))
                 additionals.append(record(hostName, .a(v4)))
@@ -121,13 +120,23 @@ struct ClusterDNS: Sendable {
         return (records, additionals)
     }
 
-    /// The Ready addresses of a service's Endpoints, with their hostnames.
+    /// The ready addresses of a service's EndpointSlices (as CoreDNS reads them), with their
+    /// hostnames.
     private func readyAddresses(namespace: String, service: String) -> [(ip: String, hostname: String?)] {
-        let endpoints = store.get(ResourceCatalog.endpoints, namespace: namespace, name: service)
-        return (endpoints?.value["subsets"]?.arrayValue ?? []).flatMap { subset in
-            (subset["addresses"]?.arrayValue ?? []).compactMap { address in
-                address["ip"]?.stringValue.map { ($0, address["hostname"]?.stringValue) }
-            }
+        slices(namespace: namespace, service: service).flatMap(Self.readyAddresses)
+    }
+
+    private func slices(namespace: String, service: String) -> [StoredObject] {
+        store.list(ResourceCatalog.endpointSlices, namespace: namespace).items.map(\.object)
+            .filter { $0.labels["kubernetes.io/service-name"] == service }
+            .sorted { $0.name < $1.name }
+    }
+
+    /// A slice's ready endpoints (an unknown readiness counts as ready).
+    private static func readyAddresses(_ slice: StoredObject) -> [(ip: String, hostname: String?)] {
+        (slice.value["endpoints"]?.arrayValue ?? []).flatMap { endpoint -> [(ip: String, hostname: String?)] in
+            guard endpoint["conditions"]?["ready"]?.boolValue ?? true else { return [] }
+            return (endpoint["addresses"]?.arrayValue ?? []).compactMap(\.stringValue).map { ($0, endpoint["hostname"]?.stringValue) }
         }
     }
 

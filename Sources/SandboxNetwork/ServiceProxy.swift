@@ -3,7 +3,7 @@ import KubeClient
 import SandboxAPIServer
 import Synchronization
 
-/// Keeps the node namespace's nftables table in step with the store's Services and Endpoints:
+/// Keeps the node namespace's nftables table in step with the store's Services and EndpointSlices:
 /// each change (debounced, so a rollout's burst of updates costs one write) rebuilds
 /// ``ServiceRules`` and, when they differ from what is loaded, applies them with one atomic
 /// `nft -f`.
@@ -37,7 +37,7 @@ final class ServiceProxy: Sendable {
                     pending = false
                 }
                 guard let event = await iterator.next() else { break }
-                if ["Service", "Endpoints"].contains(event.resource.kind) { pending = true }
+                if ["Service", "EndpointSlice"].contains(event.resource.kind) { pending = true }
             }
         }
         task.withLock { $0 = loop }
@@ -58,7 +58,7 @@ final class ServiceProxy: Sendable {
     func reconcile() async throws {
         let rules = ServiceRules(
             services: store.list(ResourceCatalog.services, namespace: nil).items.map(\.object),
-            endpoints: store.list(ResourceCatalog.endpoints, namespace: nil).items.map(\.object))
+            endpointSlices: store.list(ResourceCatalog.endpointSlices, namespace: nil).items.map(\.object))
         if applied.withLock({ $0 == rules }) { return }
         let script = rules.script
         _ = try await ClusterNamespace.run(in: namespace) {
@@ -70,7 +70,7 @@ final class ServiceProxy: Sendable {
 }
 
 extension ServiceProxy: ServiceRouting {
-    /// Polls what was loaded: the Endpoints controller drops a terminating pod on the same store
+    /// Polls what was loaded: the EndpointSlice controller marks a terminating pod not ready on the same store
     /// event that tells the node, and the proxy loads the change within its debounce plus one
     /// `nft -f` (tens of milliseconds).
     func waitUntilUnrouted(_ podIP: String, timeout: Duration) async {

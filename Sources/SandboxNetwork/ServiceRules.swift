@@ -5,7 +5,8 @@ import SandboxAPIServer
 /// ClusterIP port DNATs to one of its Ready endpoints at random (`numgen random mod N map`),
 /// a pod reaching itself through its service is masqueraded (hairpin), ports without endpoints
 /// reject at once, and nothing from the workstation link reaches the pod or service subnets.
-/// Pure: built from the store's Services and Endpoints, applied by ``ServiceProxy``.
+/// Pure: built from the store's Services and EndpointSlices (as kube-proxy reads them), applied
+/// by ``ServiceProxy``.
 struct ServiceRules: Equatable, Sendable {
     /// One service port and where it leads.
     struct PortRule: Equatable, Sendable {
@@ -23,31 +24,39 @@ struct ServiceRules: Equatable, Sendable {
 
     var rules: [PortRule]
 
-    /// The rules for these Services and their Endpoints (as the Endpoints controller resolved
-    /// named target ports). Headless and ExternalName services get none; neither does the
-    /// cluster DNS address, which the node serves itself.
-    init(services: [StoredObject], endpoints: [StoredObject]) {
-        var endpointsByKey: [String: StoredObject] = [:]
-        for object in endpoints { endpointsByKey["\(object.namespace)/\(object.name)"] = object }
+    /// The rules for these Services and their EndpointSlices (which carry the named target
+    /// ports resolved per pod). Only ready endpoints get connections (a terminating pod's is not
+    /// ready). Headless and ExternalName services get none; neither does the cluster DNS
+    /// address, which the node serves itself.
+    init(services: [StoredObject], endpointSlices: [StoredObject]) {
+        var slicesByService: [String: [StoredObject]] = [:]
+        for slice in endpointSlices {
+            guard let service = slice.labels["kubernetes.io/service-name"] else { continue }
+            slicesByService["\(slice.namespace)/\(service)", default: []].append(slice)
+        }
         var rules: [PortRule] = []
         for service in services {
             let spec = service.value["spec"]
             guard let clusterIP = spec?["clusterIP"]?.stringValue, !clusterIP.isEmpty, clusterIP != "None",
                   clusterIP != ClusterAddresses.clusterDNS, spec?["type"]?.stringValue != "ExternalName"
             else { continue }
-            let subsets = endpointsByKey["\(service.namespace)/\(service.name)"]?.value["subsets"]?.arrayValue ?? []
+            let slices = slicesByService["\(service.namespace)/\(service.name)"] ?? []
             for port in spec?["ports"]?.arrayValue ?? [] {
                 let proto = (port["protocol"]?.stringValue ?? "TCP").lowercased()
                 guard proto == "tcp" || proto == "udp", let number = port["port"]?.intValue else { continue }
                 let name = port["name"]?.stringValue ?? ""
                 var targets: [Endpoint] = []
-                for subset in subsets {
-                    // The Endpoints port with the same name (and protocol) carries the resolved target port.
-                    guard let match = (subset["ports"]?.arrayValue ?? []).first(where: {
+                for slice in slices.sorted(by: { $0.name < $1.name }) {
+                    // The slice's port with the same name (and protocol) carries the resolved target port.
+                    guard let match = (slice.value["ports"]?.arrayValue ?? []).first(where: {
                         ($0["name"]?.stringValue ?? "") == name && ($0["protocol"]?.stringValue ?? "TCP").lowercased() == proto
                     }), let target = match["port"]?.intValue else { continue }
-                    for address in subset["addresses"]?.arrayValue ?? [] {
-                        if let ip = address["ip"]?.stringValue { targets.append(Endpoint(ip: ip, port: target)) }
+                    for endpoint in slice.value["endpoints"]?.arrayValue ?? [] {
+                        // An unknown readiness counts as ready, as kube-proxy reads it.
+                        guard endpoint["conditions"]?["ready"]?.boolValue ?? true else { continue }
+                        for ip in (endpoint["addresses"]?.arrayValue ?? []).compactMap(\.stringValue) {
+                            targets.append(Endpoint(ip: ip, port: target))
+                        }
                     }
                 }
                 rules.append(PortRule(clusterIP: clusterIP, proto: proto, port: number, endpoints: targets))

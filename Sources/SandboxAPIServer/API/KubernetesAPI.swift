@@ -178,5 +178,14 @@ public struct KubernetesAPI: Sendable {
                          "ports": [["name": "https", "port": .number(Double(port)), "protocol": "TCP"]]]],
         ]
         _ = try createObject(ResourceCatalog.endpoints, endpoints)
+        // Its EndpointSlice, kept by the API server itself as the real one does (no selector).
+        let slice: JSONValue = [
+            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": ["name": "kubernetes", "namespace": "default", "labels": ["kubernetes.io/service-name": "kubernetes"]],
+            "addressType": "IPv4",
+            "endpoints": [["addresses": [.string(host)], "conditions": ["ready": true, "serving": true, "terminating": false]]],
+            "ports": [["name": "https", "port": .number(Double(port)), "protocol": "TCP"]],
+        ]
+        _ = try createObject(ResourceCatalog.endpointSlices, slice)
     }
 }

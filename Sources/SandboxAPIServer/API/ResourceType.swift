@@ -89,6 +89,9 @@ public enum ResourceCatalog {
             namespaced: true, shortNames: ["sts"], categories: ["all"],
             subresources: [scale, status("apps", "StatefulSet")]),
         ResourceType(
+            group: "discovery.k8s.io", version: "v1", kind: "EndpointSlice", plural: "endpointslices", singular: "endpointslice",
+            namespaced: true, shortNames: [], categories: [], subresources: []),
+        ResourceType(
             group: "admissionregistration.k8s.io", version: "v1", kind: "MutatingWebhookConfiguration",
             plural: "mutatingwebhookconfigurations", singular: "mutatingwebhookconfiguration",
             namespaced: false, shortNames: [], categories: ["api-extensions"], subresources: []),
@@ -131,6 +134,7 @@ public enum ResourceCatalog {
     public static let nodes = lookup(apiVersion: "v1", plural: "nodes")!
     public static let services = lookup(apiVersion: "v1", plural: "services")!
     public static let endpoints = lookup(apiVersion: "v1", plural: "endpoints")!
+    public static let endpointSlices = lookup(apiVersion: "discovery.k8s.io/v1", plural: "endpointslices")!
     public static let serviceAccounts = lookup(apiVersion: "v1", plural: "serviceaccounts")!
     public static let events = lookup(apiVersion: "v1", plural: "events")!
     public static let mutatingWebhookConfigurations = lookup(apiVersion: "admissionregistration.k8s.io/v1", plural: "mutatingwebhookconfigurations")!

@@ -31,13 +31,17 @@ struct ControllerManager: Sendable {
         let store = api.store
         for (_, d) in store.list(ResourceCatalog.deployments, namespace: nil).items { deployments.reconcile(namespace: d.namespace, name: d.name) }
         for (_, rs) in store.list(ResourceCatalog.replicaSets, namespace: nil).items { await replicaSets.reconcile(namespace: rs.namespace, name: rs.name) }
-        for (_, s) in store.list(ResourceCatalog.services, namespace: nil).items { endpoints.reconcile(namespace: s.namespace, name: s.name) }
+        for (_, s) in store.list(ResourceCatalog.services, namespace: nil).items {
+            endpoints.reconcile(namespace: s.namespace, name: s.name)
+            endpointSlices.reconcile(namespace: s.namespace, name: s.name)
+        }
     }
 
     var deployments: DeploymentController { DeploymentController(api: api) }
     var replicaSets: ReplicaSetController { ReplicaSetController(api: api) }
     var statefulSets: StatefulSetController { StatefulSetController(api: api) }
     var endpoints: EndpointsController { EndpointsController(api: api) }
+    var endpointSlices: EndpointSliceController { EndpointSliceController(api: api) }
 
     func handle(_ event: StoreEvent) async {
         let object = event.object
@@ -58,8 +62,19 @@ struct ControllerManager: Sendable {
             for owner in owners(object, kind: "ReplicaSet") { await replicaSets.reconcile(namespace: object.namespace, name: owner) }
             for owner in owners(object, kind: "StatefulSet") { await statefulSets.reconcile(namespace: object.namespace, name: owner) }
             endpoints.reconcilePod(object, previous: event.previous)
+            endpointSlices.reconcilePod(object, previous: event.previous)
         case "Service":
             endpoints.reconcile(namespace: object.namespace, name: object.name)
+            endpointSlices.reconcile(namespace: object.namespace, name: object.name)
+        case "Endpoints":
+            // Hand-written Endpoints of a service without a selector are mirrored into slices.
+            endpointSlices.reconcile(namespace: object.namespace, name: object.name)
+        case "EndpointSlice" where event.kind == .deleted:
+            // A slice deleted by hand comes back, as the real controller restores it.
+            if let service = object.labels[EndpointSliceController.serviceNameLabel],
+               [EndpointSliceController.managedBy, EndpointSliceController.mirroringManagedBy].contains(object.labels[EndpointSliceController.managedByLabel] ?? "") {
+                endpointSlices.reconcile(namespace: object.namespace, name: service)
+            }
         default: break
         }
     }

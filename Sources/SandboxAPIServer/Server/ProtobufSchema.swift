@@ -4,7 +4,8 @@
 /// bytes, `B` bool, `i` integer, `d` double, `T` Time, `I` IntOrString, `Q` Quantity, `R` raw
 /// JSON, `D` Duration, `mName` message, `M<type>` map<string, type>, and `*` marks repeated.
 /// Derived from the field numbers in Kubernetes' published generated.proto files (core/v1,
-/// apps/v1, rbac/v1, admissionregistration/v1, meta/v1), limited to what the served kinds reach.
+/// apps/v1, rbac/v1, admissionregistration/v1, discovery/v1, meta/v1), limited to what the served
+/// kinds reach.
 enum ProtobufSchema {
     static let text = #"""
 Namespace|1 metadata mObjectMeta|2 spec mNamespaceSpec|3 status mNamespaceStatus
@@ -96,6 +97,13 @@ LoadBalancerStatus|1 ingress *mLoadBalancerIngress
 Condition|1 type s|2 status s|3 observedGeneration i|4 lastTransitionTime T|5 reason s|6 message s
 EndpointAddress|1 ip s|3 hostname s|4 nodeName s|2 targetRef mObjectReference
 EndpointPort|1 name s|2 port i|3 protocol s|4 appProtocol s
+EndpointSlice|1 metadata mObjectMeta|4 addressType s|2 endpoints *mSliceEndpoint|3 ports *mSliceEndpointPort
+SliceEndpoint|1 addresses *s|2 conditions mEndpointConditions|3 hostname s|4 targetRef mObjectReference|5 deprecatedTopology Ms|6 nodeName s|7 zone s|8 hints mEndpointHints
+EndpointConditions|1 ready B|2 serving B|3 terminating B
+SliceEndpointPort|1 name s|2 protocol s|3 port i|4 appProtocol s
+EndpointHints|1 forZones *mForZone|2 forNodes *mForNode
+ForZone|1 name s
+ForNode|1 name s
 LabelSelector|1 matchLabels Ms|2 matchExpressions *mLabelSelectorRequirement
 PodTemplateSpec|1 metadata mObjectMeta|2 spec mPodSpec
 DeploymentStrategy|1 type s|2 rollingUpdate mRollingUpdateDeployment

@@ -1,13 +1,13 @@
 import DNS
 import Foundation
 import KubeClient
-import Testing
+import NetworkAddress
 import Sandbox
 @testable import SandboxAPIMachinery
 @testable import SandboxAPIServer
 @testable import SandboxNetwork
 @testable import SandboxNode
-import NetworkAddress
+import Testing
 
 /// The service rules and the cluster DNS answers as pure functions of the store: no sockets,
 /// no root.
@@ -24,23 +24,27 @@ struct ServiceRulesTests {
                                     "spec": ["clusterIP": .string(ip), "ports": .array(ports)]])
     }
 
+    /// The service's EndpointSlice, as the controller writes it: ready and not-ready endpoints.
     func endpoints(_ name: String, ready: [String], notReady: [String] = [], ports: [JSONValue], hostnames: [String: String] = [:]) -> (ResourceType, JSONValue) {
-        let addresses: [JSONValue] = ready.map { ip in
-            var address: JSONValue = ["ip": .string(ip)]
-            if let host = hostnames[ip] { address["hostname"] = .string(host) }
-            return address
+        func endpoint(_ ip: String, ready: Bool) -> JSONValue {
+            var endpoint: JSONValue = ["addresses": [.string(ip)], "conditions": ["ready": .bool(ready), "serving": .bool(ready), "terminating": false]]
+            if let host = hostnames[ip] { endpoint["hostname"] = .string(host) }
+            return endpoint
         }
-        return (ResourceCatalog.endpoints, ["metadata": ["name": .string(name), "namespace": "default"], "subsets": [[
-            "addresses": .array(addresses), "notReadyAddresses": .array(notReady.map { ["ip": .string($0)] }), "ports": .array(ports),
-        ]]])
+        return (ResourceCatalog.endpointSlices, [
+            "metadata": ["name": .string("\(name)-x7k2q"), "namespace": "default", "labels": ["kubernetes.io/service-name": .string(name)]],
+            "addressType": "IPv4",
+            "endpoints": .array(ready.map { endpoint($0, ready: true) } + notReady.map { endpoint($0, ready: false) }),
+            "ports": .array(ports),
+        ])
     }
 
     func rules(_ store: ObjectStore) -> ServiceRules {
         ServiceRules(services: store.list(ResourceCatalog.services, namespace: nil).items.map(\.object),
-                     endpoints: store.list(ResourceCatalog.endpoints, namespace: nil).items.map(\.object))
+                     endpointSlices: store.list(ResourceCatalog.endpointSlices, namespace: nil).items.map(\.object))
     }
 
-    @Test("ports lead to Ready endpoints at the port the Endpoints resolved, by name and protocol")
+    @Test("ports lead to ready endpoints at the port the EndpointSlice resolved, by name and protocol")
     func namedPorts() throws {
         let store = try store([
             service("web", "10.96.1.1", ports: [["name": "http", "port": 80, "targetPort": "web", "protocol": "TCP"],
@@ -53,8 +57,7 @@ struct ServiceRulesTests {
             .init(clusterIP: "10.96.1.1", proto: "tcp", port: 80, endpoints: [.init(ip: "10.244.0.5", port: 8080), .init(ip: "10.244.0.6", port: 8080)]),
             .init(clusterIP: "10.96.1.1", proto: "udp", port: 53, endpoints: [.init(ip: "10.244.0.5", port: 5353), .init(ip: "10.244.0.6", port: 5353)]),
         ])
-        let script = ServiceRules(services: store.list(ResourceCatalog.services, namespace: nil).items.map(\.object),
-                                  endpoints: store.list(ResourceCatalog.endpoints, namespace: nil).items.map(\.object)).script
+        let script = self.rules(store).script
         #expect(script.contains("ip daddr 10.96.1.1 tcp dport 80 dnat ip to numgen random mod 2 map { 0 : 10.244.0.5 . 8080, 1 : 10.244.0.6 . 8080 }"))
         #expect(script.contains("elements = { 10.244.0.5 . 10.244.0.5, 10.244.0.6 . 10.244.0.6 }"))
         #expect(!script.contains("10.244.0.9"))
