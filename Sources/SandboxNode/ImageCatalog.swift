@@ -43,6 +43,8 @@ public struct ImageCatalog: Sendable {
     public static let trafficRepository = "ghcr.io/telepresence-swift/traffic"
     /// The test app: HTTP, TCP and UDP echo.
     public static let echoRepository = "sandbox.local/echo"
+    /// Cluster DNS's pods (kube-system/coredns): `sandbox-cluster coredns` stands in.
+    public static let coreDNSRepository = "registry.k8s.io/coredns/coredns"
     /// Images whose containers run their command as given, from the host's PATH.
     static let shellImages: Set<String> = ["busybox", "alpine", "debian", "sandbox.local/shell"]
 
@@ -83,6 +85,9 @@ public struct ImageCatalog: Sendable {
         }
         if repository == Self.echoRepository {
             return builtIn("sandbox-echo", image: image, command: command, args: args)
+        }
+        if repository == Self.coreDNSRepository {
+            return builtIn("sandbox-cluster", image: image, command: ["coredns"] + command, args: args)
         }
         let name = repository.split(separator: "/").last.map(String.init) ?? repository
         if Self.shellImages.contains(repository) || Self.shellImages.contains(name) {

@@ -151,6 +151,22 @@ struct ClusterEndToEndTests {
                 #expect(answer?.pod == name, "http://\(ip):8080: \(result.combined)")
             }
 
+            // Cluster DNS is served by Ready coredns pods behind kube-dns, as in every cluster: the
+            // kube-dns slice lists them, and each answers a query sent to its own address.
+            let ready = try await cluster.kubectl(["wait", "--for=condition=Ready", "pod", "-l", "k8s-app=kube-dns", "-n", "kube-system", "--timeout=60s"],
+                                                  timeout: .seconds(70))
+            #expect(ready.status == 0, "\(ready.combined)")
+            let dnsPods = try await cluster.jsonpath(["pods", "-n", "kube-system", "-l", "k8s-app=kube-dns"], "{.items[*].status.podIP}")
+                .split(separator: " ").map(String.init)
+            #expect(dnsPods.count == 2, "\(dnsPods)")
+            let sliced = try await cluster.jsonpath(["endpointslices", "-n", "kube-system", "-l", "kubernetes.io/service-name=kube-dns"],
+                                                    "{.items[*].endpoints[*].addresses[0]}")
+            #expect(Set(sliced.split(separator: " ").map(String.init)) == Set(dnsPods), "\(sliced)")
+            for ip in dnsPods {
+                let answer = try await cluster.exec("client", ["dig", "+short", "+time=2", "@\(ip)", "echo.default.svc.cluster.local"])
+                #expect(answer.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == clusterIP, "dig @\(ip): \(answer.combined)")
+            }
+
             // TCP and UDP echo, through the service and to a pod IP.
             for host in ["echo", "echo.default.svc.cluster.local"] + pods.keys.sorted() {
                 for (proto, port) in [("tcp", 9000), ("udp", 9001)] {

@@ -142,7 +142,7 @@ public struct KubernetesAPI: Sendable {
     }
 
     /// The namespaces and objects every cluster has: default namespaces, their default service
-    /// accounts, the `kubernetes` service and the `kube-dns` service.
+    /// accounts, the `kubernetes` service and the cluster DNS add-on (`ClusterDNSAddon`).
     func bootstrap() throws {
         for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             _ = try createObject(ResourceCatalog.namespaces, ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(name)]])
@@ -154,18 +154,9 @@ public struct KubernetesAPI: Sendable {
             "spec": ["clusterIP": "10.96.0.1", "ports": [["name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443]]],
         ]
         _ = try createObject(ResourceCatalog.services, service)
-        // Cluster DNS, as every cluster has it; with a cluster network the node answers at
-        // this address itself (ClusterNetwork), so it has no selector and no endpoints.
-        let dns: JSONValue = [
-            "apiVersion": "v1", "kind": "Service",
-            "metadata": ["name": "kube-dns", "namespace": "kube-system",
-                         "labels": ["k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "CoreDNS"]],
-            "spec": ["clusterIP": .string(ClusterAddresses.clusterDNS), "ports": [
-                ["name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53],
-                ["name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53],
-            ]],
-        ]
-        _ = try createObject(ResourceCatalog.services, dns)
+        // Cluster DNS, as every cluster has it: the kube-dns Service and the coredns pods behind it.
+        _ = try createObject(ResourceCatalog.services, ClusterDNSAddon.service)
+        for (type, object) in ClusterDNSAddon.objects { _ = try createObject(type, object) }
     }
 
     /// The `kubernetes` Endpoints: where this API server listens (known once it is bound).

@@ -21,6 +21,11 @@ struct NodeFixture {
     var api: KubernetesAPI { server.api }
     var runtime: any PodRuntime { server.api.node.runtime }
 
+    /// The network namespaces the pods of `namespace` (nil: every namespace) should have.
+    func podNamespaces(in namespace: String?) -> Set<String> {
+        Set(api.store.list(ResourceCatalog.pods, namespace: namespace).items.map { names.podNamespace(uid: $0.object.uid) })
+    }
+
     /// Whether this machine can run the process node's tests (root, network namespaces, ip).
     static let canRun: Bool = {
         getuid() == 0 && ChildProcess.locate("ip") != nil
