@@ -68,7 +68,6 @@ class Cluster:
         self.ws(["kubectl", "rollout", "status", "deployment/echo", "--timeout=60s"])
         self.ws(["kubectl", "wait", "--for=condition=Ready", "pod/client", "--timeout=60s"])
         self.ws(["telepresence", "helm", "install"])
-        self.ws(["kubectl", "-n", "ambassador", "rollout", "status", "deployment/traffic-manager", "--timeout=60s"])
         self.pod_ip = self.ws(["kubectl", "get", "pods", "-l", "app=echo", "-o", "jsonpath={.items[0].status.podIP}"])
 
     def connect(self):

@@ -10,6 +10,8 @@ public enum InstallError: Error, Sendable, Equatable, CustomStringConvertible {
     case namespaceMissing(String)
     case apiFailed(what: String, reason: String)
     case timedOut(what: String, seconds: Int)
+    /// Installed, but the traffic-manager did not become ready.
+    case notReady(namespace: String, reason: String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,8 @@ public enum InstallError: Error, Sendable, Equatable, CustomStringConvertible {
             "namespace \(namespace) does not exist; create it or pass --create-namespace"
         case .apiFailed(let what, let reason):
             "\(what) failed: \(reason)"
+        case .notReady(let namespace, let reason):
+            "the traffic-manager in namespace \(namespace) is installed but not ready: \(reason); see 'kubectl -n \(namespace) describe pod -l \(ManagerManifests.selectorString)'"
         case .timedOut(let what, let seconds):
             "\(what) did not finish within \(seconds) s; check the cluster with 'kubectl get all -n <namespace>' and try again"
         }

@@ -12,6 +12,9 @@ public struct ManagerInstaller: Sendable {
     public let release = ManagerManifests.name
     /// How long uninstall waits for the objects to go, and install for the namespace.
     public var timeout: Duration = .seconds(60)
+    /// How long install and upgrade wait for the traffic-manager's rollout (Helm's `--wait`;
+    /// Telepresence's `timeouts.helm`).
+    public var rolloutTimeout: Duration = .seconds(30)
     /// Progress lines for a terminal (nil: quiet).
     public var progress: (@Sendable (String) -> Void)?
 
@@ -81,7 +84,48 @@ public struct ManagerInstaller: Sendable {
         }
         let secret = try record.secret()
         try await applyObject(secret, ref: ReleaseRecord.ObjectRef(secret)!)
+        try await waitForRollout()
         return record
+    }
+
+    /// Waits, as Helm's `--wait` does, until the traffic-manager's Deployment has rolled out, so
+    /// a `connect` right after finds it ready; says why when it does not within `rolloutTimeout`
+    /// (from its pods' state and the namespace's warning events, not "timed out").
+    public func waitForRollout() async throws {
+        let started = ContinuousClock.now
+        var said = ""
+        while true {
+            let deployment: Deployment
+            do {
+                deployment = try await client.get(.deployments, name: ManagerManifests.name, namespace: namespace)
+            } catch let error as KubeError {
+                throw InstallError.apiFailed(what: "reading the traffic-manager's Deployment", reason: "\(error)")
+            }
+            let status = deployment.rolloutStatus
+            switch status {
+            case .complete:
+                return
+            case .failed(let reason):
+                throw InstallError.notReady(namespace: namespace, reason: try await diagnosis() ?? reason)
+            case .waiting(let message):
+                if message != said {
+                    progress?(message)
+                    said = message
+                }
+            }
+            guard ContinuousClock.now - started < rolloutTimeout else {
+                let reason = try await diagnosis() ?? "the pods did not become ready within \(rolloutTimeout.components.seconds) s"
+                throw InstallError.notReady(namespace: namespace, reason: reason)
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// What keeps the manager's pods from being ready, if the cluster says.
+    private func diagnosis() async throws -> String? {
+        let pods: KubeList<Pod>? = try? await client.list(.pods, namespace: namespace, options: ListOptions(labelSelector: ManagerManifests.selectorString))
+        let events: KubeList<Event>? = try? await client.list(.events, namespace: namespace)
+        return PodTrouble.describe(pods: pods?.items ?? [], events: events?.items ?? [])
     }
 
     /// Removes every object of the release, waits until they are gone, then the record (and the

@@ -11,6 +11,9 @@ public struct ClientConfig: Codable, Sendable, Equatable {
         public var trafficManagerConnect: String?
         /// How long the CLI waits for the daemon to start.
         public var connectorStart: String?
+        /// How long `helm install|upgrade` waits for the traffic-manager's rollout (Telepresence:
+        /// `helm`, 30s).
+        public var helm: String?
     }
 
     public struct LogLevels: Codable, Sendable, Equatable {
@@ -71,6 +74,7 @@ public struct ClientConfig: Codable, Sendable, Equatable {
     public var clusterConnectTimeout: Duration { Self.duration(timeouts?.clusterConnect) ?? .seconds(20) }
     public var trafficManagerConnectTimeout: Duration { Self.duration(timeouts?.trafficManagerConnect) ?? .seconds(60) }
     public var connectorStartTimeout: Duration { Self.duration(timeouts?.connectorStart) ?? .seconds(10) }
+    public var helmTimeout: Duration { Self.duration(timeouts?.helm) ?? .seconds(30) }
     public var defaultManagerNamespace: String { cluster?.defaultManagerNamespace ?? "ambassador" }
     public var userDaemonLogLevel: String { logLevels?.userDaemon ?? "info" }
     /// 1 to 16; default 4 (`./scripts/bench`: 4 flows at once at 20 ms RTT).

@@ -8,7 +8,7 @@ public enum ConnectError: Error, Sendable, Equatable, CustomStringConvertible {
     case clusterUnreachable(server: String, reason: String)
     case clusterRefused(server: String, reason: String)
     case managerNotInstalled(namespace: String)
-    case managerNotReady(namespace: String, pods: [String])
+    case managerNotReady(namespace: String, pods: [String], reason: String?)
     case managerUnreachable(namespace: String, reason: String)
     case alreadyConnectedElsewhere(context: String, namespace: String)
     /// The root daemon could not join the workstation's network (a conflicting route, say).
@@ -24,8 +24,10 @@ public enum ConnectError: Error, Sendable, Equatable, CustomStringConvertible {
             "the Kubernetes API server at \(server) refused the request: \(reason)"
         case .managerNotInstalled(let namespace):
             "traffic manager not found in namespace \(namespace); if it is not installed, run 'telepresence helm install' (or pass --manager-namespace with the namespace it is in)"
-        case .managerNotReady(let namespace, let pods):
-            "the traffic-manager in namespace \(namespace) is not ready (pods: \(pods.joined(separator: ", "))); check them with 'kubectl -n \(namespace) describe pod -l app=traffic-manager'"
+        case .managerNotReady(let namespace, let pods, let reason):
+            "the traffic-manager in namespace \(namespace) is not ready"
+                + (reason.map { ": \($0)" } ?? (pods.isEmpty ? "" : " (pods: \(pods.joined(separator: ", ")))"))
+                + "; check it with 'kubectl -n \(namespace) describe pod -l app=traffic-manager'"
         case .managerUnreachable(let namespace, let reason):
             "the traffic-manager in namespace \(namespace) cannot be reached (\(reason)); check its pod's logs with 'kubectl -n \(namespace) logs deploy/traffic-manager'"
         case .alreadyConnectedElsewhere(let context, let namespace):
@@ -50,6 +52,9 @@ public enum ConnectError: Error, Sendable, Equatable, CustomStringConvertible {
 
     static func from(_ error: KubeError, server: ServerAddress) -> ConnectError {
         switch error {
+        case .timedOut(_, let after?):
+            // The daemon's own timeout (config.yml timeouts.clusterConnect), not kubectl's flag.
+            return .clusterUnreachable(server: server.description, reason: "no answer within \(after.components.seconds) s")
         case .connectionRefused, .unreachable, .timedOut, .connectionClosed, .proxyFailed:
             return .clusterUnreachable(server: server.description, reason: "\(error)")
         default:

@@ -73,9 +73,10 @@ public actor Connector {
         let client = KubeClient(configuration: configurationWithTimeout)
         do {
             logger.info("connecting to \(configuration.server) (context \(context)), manager namespace \(managerNamespace)")
-            let pod = try await withDeadline(config.clusterConnectTimeout) {
-                try await ManagerLocator(client: client).readyPod(namespace: managerNamespace)
-            }
+            // Each request has the cluster's timeout; a manager that is installed but still
+            // starting is waited for, as long as the manager's own timeout allows.
+            let pod = try await ManagerLocator(client: client).readyPod(
+                namespace: managerNamespace, patience: config.trafficManagerConnectTimeout, firstAnswer: config.clusterConnectTimeout)
             let identity = ClientIdentity(
                 name: "\(NSUserName())@\(ProcessInfo.processInfo.hostName)", installID: Self.installID(paths: paths),
                 version: ProductVersion.current, namespace: namespace, mappedNamespaces: request.mappedNamespaces)

@@ -48,9 +48,11 @@ struct Helm: AsyncParsableCommand {
 
     static func installer(kube: KubeFlags, namespace: String) throws -> ManagerInstaller {
         let configuration = try ClientConfigurationLoader.load(overrides: kube.overrides())
-        return ManagerInstaller(client: KubeClient(configuration: configuration), namespace: namespace) { line in
+        var installer = ManagerInstaller(client: KubeClient(configuration: configuration), namespace: namespace) { line in
             Terminal.progress(line)
         }
+        installer.rolloutTimeout = (try? Daemon.config().helmTimeout) ?? .seconds(30)
+        return installer
     }
 
     struct Install: AsyncParsableCommand {
