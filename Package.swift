@@ -148,7 +148,7 @@ let package = Package(
         // module per layer. It imports no product module but KubeClient, the pure codecs and the
         // leaf utilities (LinuxNet, ChildProcess, Diagnostics, PKI).
         // The pure rules of the Kubernetes API: patches, selectors, names, defaults, tables.
-        .target(name: "SandboxAPIMachinery", dependencies: ["KubeClient"]),
+        .target(name: "SandboxAPIMachinery", dependencies: ["KubeClient", .product(name: "Crypto", package: "swift-crypto")]),
         // The API server: HTTPS, REST, store, watches, controllers, streams, webhooks, and the
         // seams through which a node and a network plug in.
         .target(
