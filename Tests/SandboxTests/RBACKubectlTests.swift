@@ -102,7 +102,8 @@ struct RBACKubectlTests {
                 (["delete", "pods/web", "-n", "demo"], ["delete", "pod", "web", "-n", "demo"],
                  #"Error from server (Forbidden): pods "web" is forbidden: User "alice" cannot delete resource "pods" in API group "" in the namespace "demo""#),
                 (["create", "configmaps", "-n", "demo"], ["create", "configmap", "c", "--from-literal=a=1", "-n", "demo"],
-                 #"Error from server (Forbidden): configmaps is forbidden: User "alice" cannot create resource "configmaps" in API group "" in the namespace "demo""#),
+                 // `kubectl create` words its failures itself.
+                 #"error: failed to create configmap: configmaps is forbidden: User "alice" cannot create resource "configmaps" in API group "" in the namespace "demo""#),
                 (["list", "deployments.apps", "-n", "demo"], ["get", "deployments", "-n", "demo"],
                  #"Error from server (Forbidden): deployments.apps is forbidden: User "alice" cannot list resource "deployments" in API group "apps" in the namespace "demo""#),
                 (["list", "nodes"], ["get", "nodes"],

@@ -17,10 +17,13 @@ extension KubernetesAPI {
         guard tokenRequest.objectValue != nil else { throw APIError.badRequest("the request body must be a JSON object") }
         let account = try current(path, name: name)
         var spec = tokenRequest["spec"]?.objectValue ?? [:]
-        func invalid(_ field: String, _ message: String) -> APIError {
-            APIError.invalid(kind: "TokenRequest", group: "authentication.k8s.io", name: name, causes: [
-                .init(reason: "FieldValueInvalid", field: field, message: message),
+        func invalid(_ field: String, _ message: String, reason: String = "FieldValueInvalid") -> APIError {
+            // The real message qualifies the kind with its group: `TokenRequest.authentication.k8s.io "sa" is invalid: …`.
+            let error = APIError.invalid(kind: "TokenRequest", group: "authentication.k8s.io", name: name, causes: [
+                .init(reason: reason, field: field, message: message),
             ])
+            return APIError(code: 422, reason: "Invalid", message: "TokenRequest.authentication.k8s.io \"\(name)\" is invalid: \(field): \(message)",
+                            details: error.details)
         }
         let lifetime = spec["expirationSeconds"]?.intValue ?? Self.defaultTokenLifetime
         if lifetime < Self.minimumTokenLifetime {
@@ -38,9 +41,7 @@ extension KubernetesAPI {
             case "Pod": type = ResourceCatalog.pods
             case "Secret": type = ResourceCatalog.lookup(apiVersion: "v1", plural: "secrets")!
             default:
-                throw APIError.invalid(kind: "TokenRequest", group: "authentication.k8s.io", name: name, causes: [
-                    .init(reason: "FieldValueNotSupported", field: "spec.boundObjectRef.kind", message: "Unsupported value: \"\(kind)\": supported values: \"Pod\", \"Secret\""),
-                ])
+                throw invalid("spec.boundObjectRef.kind", "Unsupported value: \"\(kind)\": supported values: \"Pod\", \"Secret\"", reason: "FieldValueNotSupported")
             }
             guard let object = store.get(type, namespace: namespace, name: objectName) else { throw APIError.notFound(type, objectName) }
             if kind == "Pod", (object.value["spec"]?["serviceAccountName"]?.stringValue ?? "default") != name {

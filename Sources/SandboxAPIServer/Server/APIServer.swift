@@ -265,7 +265,7 @@ public final class APIServer: Sendable {
                     client-key-data: \(Data(cert.privateKeyPEM.utf8).base64EncodedString())
                 """
         } else {
-            user = "    token: \(token)"
+            user = "    token: \(self.token)"
         }
         let name = configuration.name
         return """
