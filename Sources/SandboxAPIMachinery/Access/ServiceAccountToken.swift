@@ -124,12 +124,6 @@ public struct ServiceAccountTokenSigner: Sendable {
         return ServiceAccountTokenClaims(json)
     }
 
-    /// Whether a bearer token looks like a JWT (three dot-separated parts), so that a token
-    /// of another kind is not mistaken for a broken service-account token.
-    public static func looksLikeJWT(_ token: String) -> Bool {
-        token.split(separator: ".", omittingEmptySubsequences: false).count == 3
-    }
-
     static func base64URL(_ bytes: [UInt8]) -> String {
         Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")

@@ -35,11 +35,15 @@ extension KubernetesAPI {
 
     /// The user the credentials prove (anonymous without any).
     func authenticatedUser(_ request: APIRequest) throws(APIError) -> UserInfo {
+        // Only bearer tokens are credentials here; another scheme or an empty token proves
+        // nothing, as with the real server's token authenticator (then the request is anonymous).
         var bearer: String?
         if let header = request.headers.first(name: "authorization") {
             let parts = header.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw APIError.unauthorized }
-            bearer = String(parts[1]).trimmingCharacters(in: .whitespaces)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                let token = parts[1].trimmingCharacters(in: .whitespaces)
+                if !token.isEmpty { bearer = token }
+            }
         }
         let certificate = request.user.isEmpty ? nil : CertificateSubject(commonName: request.user, organizations: request.groups)
         switch authenticate(certificate: certificate, bearerToken: bearer) {
@@ -70,12 +74,11 @@ extension KubernetesAPI {
     /// part of it; the requester itself without them.
     func impersonate(_ request: APIRequest, requester: UserInfo) throws(APIError) -> UserInfo {
         let impersonation: ImpersonationRequest?
-        do {
+        do throws(ImpersonationError) {
             impersonation = try ImpersonationRequest(headers: request.headers.map { ($0.name, $0.value) })
-        } catch let error as ImpersonationError {
-            throw APIError(code: 500, reason: "InternalError", message: "Internal Server Error: \"\(request.path)\": \(error.message)")
         } catch {
-            throw APIError(code: 500, reason: "InternalError", message: "\(error)")
+            // The real server answers this one with an internal error too.
+            throw APIError(code: 500, reason: "InternalError", message: "Internal Server Error: \"\(request.path)\": \(error.message)")
         }
         guard let impersonation else { return requester }
         if requester == .anonymous { throw APIError.unauthorized }

@@ -125,6 +125,24 @@ struct AccessEnforcementTests {
             #expect(podWhoami["status"]?["userInfo"]?["extra"]?["authentication.kubernetes.io/pod-name"] == ["web"], "\(podWhoami)")
             try cluster.api.store.delete(ResourceCatalog.pods, namespace: "default", name: "web")
             #expect(await send(cluster, .GET, "/apis", headers: podBearer).0 == 401)
+            // A TokenRequest bound to a pod: the token goes with the pod.
+            _ = try await cluster.runningPod("db")
+            let admin: HTTPHeaders = ["Authorization": "Bearer \(cluster.server.token)"]
+            let (created, bound) = await send(cluster, .POST, "/api/v1/namespaces/default/serviceaccounts/default/token", headers: admin,
+                                              body: ["apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                                                     "spec": ["boundObjectRef": ["kind": "Pod", "apiVersion": "v1", "name": "db"]]])
+            #expect(created == 201 && bound["spec"]?["expirationSeconds"] == 3600 && bound["status"]?["expirationTimestamp"]?.stringValue != nil, "\(bound)")
+            let boundBearer: HTTPHeaders = ["Authorization": "Bearer \(bound["status"]?["token"]?.stringValue ?? "")"]
+            #expect(await send(cluster, .GET, "/apis", headers: boundBearer).0 == 200)
+            try cluster.api.store.delete(ResourceCatalog.pods, namespace: "default", name: "db")
+            #expect(await send(cluster, .GET, "/apis", headers: boundBearer).0 == 401)
+            let (missing, notFound) = await send(cluster, .POST, "/api/v1/namespaces/default/serviceaccounts/default/token", headers: admin,
+                                                 body: ["apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                                                        "spec": ["boundObjectRef": ["kind": "Pod", "apiVersion": "v1", "name": "db"]]])
+            #expect(missing == 404 && notFound["message"] == #"pods "db" not found"#)
+            // Another scheme than Bearer, or an empty token, is no credential: health still answers.
+            #expect(await send(cluster, .GET, "/healthz", headers: ["Authorization": "Basic YTpi"]).0 == 200)
+            #expect(await send(cluster, .GET, "/api", headers: ["Authorization": "Basic YTpi"]).0 == 401)
             // Expiry below ten minutes is refused with the real message.
             let (short, invalid) = await send(cluster, .POST, "/api/v1/namespaces/default/serviceaccounts/default/token", headers: ["Authorization": "Bearer \(cluster.server.token)"],
                                               body: ["apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": ["expirationSeconds": 60]])
