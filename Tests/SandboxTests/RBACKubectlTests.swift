@@ -151,6 +151,12 @@ struct RBACKubectlTests {
             #expect(r.status == 0, "\(r.output)")
             r = try await admin.run(["auth", "can-i", "list", "deployments", "-n", "demo", "--as", "carol"])
             #expect(r.status == 1 && r.stdout == "no\n", "\(r.output)")
+            // view reads pods but may not exec into them or forward their ports: refused at the upgrade.
+            let viewer = ["--as", "carol", "--as-group", "viewers"]
+            r = try await admin.run(["exec", "web", "-n", "demo"] + viewer + ["--", "true"])
+            #expect(r.status == 1 && r.stderr.contains(#"Error from server (Forbidden): pods "web" is forbidden: User "carol" cannot create resource "pods/exec" in API group "" in the namespace "demo""#), "\(r.output)")
+            r = try await admin.run(["port-forward", "pod/web", ":80", "-n", "demo"] + viewer)
+            #expect(r.status == 1 && r.stderr.contains(#"error: error upgrading connection: pods "web" is forbidden: User "carol" cannot create resource "pods/portforward" in API group "" in the namespace "demo""#), "\(r.output)")
             r = try await admin.run(["auth", "can-i", "list", "pods", "-n", "demo", "--as", "system:serviceaccount:demo:robot"])
             #expect(r.status == 0 && r.stdout == "yes\n", "\(r.output)")
 
