@@ -147,8 +147,9 @@ let package = Package(
         // The sandbox cluster (test infrastructure: no real cluster runs on our machines), one
         // module per layer. It imports no product module but KubeClient, the pure codecs and the
         // leaf utilities (LinuxNet, ChildProcess, Diagnostics, PKI).
-        // The pure rules of the Kubernetes API: patches, selectors, names, defaults, tables.
-        .target(name: "SandboxAPIMachinery", dependencies: ["KubeClient"]),
+        // The pure rules of the Kubernetes API: patches, selectors, names, defaults, tables, and
+        // access (authentication, service-account tokens, RBAC, impersonation; Crypto for HMAC).
+        .target(name: "SandboxAPIMachinery", dependencies: ["KubeClient", .product(name: "Crypto", package: "swift-crypto")]),
         // The API server: HTTPS, REST, store, watches, controllers, streams, webhooks, and the
         // seams through which a node and a network plug in.
         .target(

@@ -16,7 +16,7 @@ struct PodVolumes {
     let podIP: String
     let hostIP: String
     let inputs: PodInputs
-    /// The bearer token in-cluster clients present (the API server's own).
+    /// The pod's service-account token (bound to the pod), which in-cluster clients present.
     let token: String
     let caPEM: String
 

@@ -122,7 +122,7 @@ actor PodWorker {
 
     func volumes() -> PodVolumes {
         PodVolumes(directory: directory.appendingPathComponent("volumes"), pod: pod, podIP: podIP ?? "",
-                   hostIP: ClusterAddresses.nodeBridge, inputs: node.inputs, token: node.api.token, caPEM: node.caPEM)
+                   hostIP: ClusterAddresses.nodeBridge, inputs: node.inputs, token: node.api.podServiceAccountToken(pod), caPEM: node.caPEM)
     }
 
     /// resolv.conf and hosts as the kubelet writes them for a ClusterFirst pod.

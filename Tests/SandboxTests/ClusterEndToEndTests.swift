@@ -489,6 +489,36 @@ struct ClusterEndToEndTests {
         }
     }
 
+    @Test("a pod's own service-account token works for what its account may do; 403 for the rest and for another account")
+    func podServiceAccountToken() async throws {
+        try await LiveCluster.with("sa") { cluster in
+            var reader = Self.shellPod("reader", labels: ["role": "reader"])
+            reader["spec"] = ["serviceAccountName": "reader", "terminationGracePeriodSeconds": 1,
+                              "containers": [["name": "shell", "image": "busybox", "command": ["sleep", "3600"]]]] as [String: Any]
+            try await cluster.apply(try Self.manifest([
+                ["apiVersion": "v1", "kind": "ServiceAccount", "metadata": ["name": "reader"]],
+                ["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": ["name": "pod-reader"],
+                 "rules": [["apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]]]] as [String: Any],
+                ["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": ["name": "reader"],
+                 "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-reader"],
+                 "subjects": [["kind": "ServiceAccount", "name": "reader"]]] as [String: Any],
+                reader, Self.shellPod("other", labels: ["role": "other"]),
+            ]))
+            try await cluster.waitReady("role=reader")
+            try await cluster.waitReady("role=other")
+            // What an in-cluster client does: the mounted token and CA, the kubernetes service.
+            let request = #"dir=/var/run/secrets/kubernetes.io/serviceaccount; curl -s --cacert $dir/ca.crt -H "Authorization: Bearer $(cat $dir/token)" -w ' %{http_code}' "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api/v1/namespaces/$(cat $dir/namespace)/$1""#
+            let pods = try await cluster.exec("reader", ["sh", "-c", request, "sh", "pods"])
+            #expect(pods.stdout.contains(#""kind":"PodList""#) && pods.stdout.hasSuffix(" 200"), "\(pods.combined)")
+            let secrets = try await cluster.exec("reader", ["sh", "-c", request, "sh", "secrets"])
+            #expect(secrets.stdout.contains(#"secrets is forbidden: User \"system:serviceaccount:default:reader\" cannot list resource \"secrets\" in API group \"\" in the namespace \"default\""#)
+                    && secrets.stdout.hasSuffix(" 403"), "\(secrets.combined)")
+            let other = try await cluster.exec("other", ["sh", "-c", request, "sh", "pods"])
+            #expect(other.stdout.contains(#"User \"system:serviceaccount:default:default\" cannot list resource \"pods\""#)
+                    && other.stdout.hasSuffix(" 403"), "\(other.combined)")
+        }
+    }
+
     @Test("kubectl exec passes the exit code and both streams through; kubectl logs, and logs -f ends with the container")
     func execAndLogs() async throws {
         try await LiveCluster.with("ex") { cluster in

@@ -56,7 +56,7 @@ enum Discovery {
         return ["kind": "APIGroup", "apiVersion": "v1", "name": .string(name), "versions": [gv], "preferredVersion": gv]
     }
 
-    static func verbs(_ type: ResourceType) -> JSONValue { .array(ResourceType.allVerbs.map { .string($0) }) }
+    static func verbs(_ type: ResourceType) -> JSONValue { .array(type.verbs.map { .string($0) }) }
 
     static func resourceList(groupVersion: String) -> JSONValue? {
         let types = ResourceCatalog.all.filter { $0.apiVersion == groupVersion }

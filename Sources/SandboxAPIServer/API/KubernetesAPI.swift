@@ -1,12 +1,17 @@
 import Foundation
 import KubeClient
 import NIOHTTP1
+import SandboxAPIMachinery
 
-/// The Kubernetes REST API over an `ObjectStore`: authentication, routing, discovery, OpenAPI
-/// and the verbs. Pure request -> response, no sockets, so it is testable without a server.
+/// The Kubernetes REST API over an `ObjectStore`: authentication, authorization, routing,
+/// discovery, OpenAPI and the verbs. Pure request -> response, no sockets, so it is testable
+/// without a server.
 public struct KubernetesAPI: Sendable {
     public let store: ObjectStore
+    /// The bootstrap token: `kubernetes-admin` in `system:masters`.
     package let token: String
+    /// Checks credentials; signs and verifies service-account tokens with a key of this API.
+    let authenticator: Authenticator
     let serverHost: String
     let serviceIPs = ServiceIPAllocator()
     package let podIPs = PodIPAllocator()
@@ -17,6 +22,7 @@ public struct KubernetesAPI: Sendable {
         self.store = store
         self.token = token
         self.serverHost = serverHost
+        self.authenticator = Authenticator(bootstrapToken: token, signer: ServiceAccountTokenSigner())
     }
 
     /// The path of a resource request, resolved against the catalog.
@@ -35,24 +41,9 @@ public struct KubernetesAPI: Sendable {
         }
     }
 
-    /// Paths anyone may read, as the real server's `system:public-info-viewer` role allows.
-    static let publicPaths: Set<String> = ["/healthz", "/readyz", "/livez", "/version"]
-
-    func authenticate(_ request: APIRequest) throws(APIError) {
-        if let header = request.headers.first(name: "authorization") {
-            let parts = header.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1] == token else {
-                throw APIError.unauthorized
-            }
-            return
-        }
-        if !request.user.isEmpty { return }
-        if Self.publicPaths.contains(request.path) { return }
-        throw APIError.unauthorized
-    }
-
     func route(_ request: APIRequest) async throws(APIError) -> APIResponse {
-        try authenticate(request)
+        var request = request
+        try admit(&request)
         var path = request.path
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         switch path {
@@ -113,6 +104,11 @@ public struct KubernetesAPI: Sendable {
         if let sub = path.subresource, path.type.subresource(sub) == nil {
             throw APIError.pathNotFound()
         }
+        // Reviews (access reviews, token reviews) are only ever created.
+        if path.type.verbs == ["create"], path.subresource == nil {
+            guard request.method == .POST, path.name == nil else { throw APIError.methodNotAllowed() }
+            return try review(request, path)
+        }
         if let sub = path.subresource, Self.streamSubresources.contains(sub), path.name != nil {
             // Only a WebSocket upgrade (taken before routing) reaches a stream.
             guard request.method == .GET || request.method == .POST else { throw APIError.methodNotAllowed() }
@@ -128,6 +124,8 @@ public struct KubernetesAPI: Sendable {
             return try await create(request, path)
         case (.POST, let name?) where path.subresource == "eviction":
             return try evict(path, name: name)
+        case (.POST, let name?) where path.subresource == "token" && path.type == ResourceCatalog.serviceAccounts:
+            return try tokenRequest(request, path, name: name)
         case (.PUT, let name?):
             return try replace(request, path, name: name)
         case (.PATCH, let name?):
@@ -157,6 +155,9 @@ public struct KubernetesAPI: Sendable {
         // Cluster DNS, as every cluster has it: the kube-dns Service and the coredns pods behind it.
         _ = try createObject(ResourceCatalog.services, ClusterDNSAddon.service)
         for (type, object) in ClusterDNSAddon.objects { _ = try createObject(type, object) }
+        // The RBAC policy a real API server reconciles at start-up.
+        for role in BootstrapPolicy.clusterRoles { _ = try createObject(StoreRBACPolicy.clusterRoles, role) }
+        for binding in BootstrapPolicy.clusterRoleBindings { _ = try createObject(StoreRBACPolicy.clusterRoleBindings, binding) }
     }
 
     /// The `kubernetes` Endpoints: where this API server listens (known once it is bound).

@@ -42,8 +42,9 @@ extension KubernetesAPI {
             if object["metadata"] == nil { object["metadata"] = [:] }
             object["metadata"]?["namespace"] = .string(pathNamespace)
         }
-        let username = request.user.isEmpty ? "kubernetes-admin" : request.user
-        let groups = ["system:masters", "system:authenticated"]
+        // Webhooks see who asks (AdmissionReview's userInfo).
+        let username = request.userInfo.name
+        let groups = request.userInfo.groups
         if isDryRun(request) {
             var copy = object
             if path.type.kind == "Pod" {

@@ -11,6 +11,8 @@ public struct ResourceType: Sendable, Hashable {
     public let categories: [String]
     /// Subresource name -> the kind its responses carry (group, version, kind).
     public let subresources: [Subresource]
+    /// What discovery lists and the API serves; `["create"]` for reviews, which are never stored.
+    public var verbs: [String] = ResourceType.allVerbs
 
     public struct Subresource: Sendable, Hashable {
         public let name: String
@@ -74,7 +76,9 @@ public enum ResourceCatalog {
         core("Endpoints", "endpoints", short: ["ep"]),
         core("ConfigMap", "configmaps", short: ["cm"]),
         core("Secret", "secrets"),
-        core("ServiceAccount", "serviceaccounts", short: ["sa"]),
+        core("ServiceAccount", "serviceaccounts", short: ["sa"], subresources: [
+            .init(name: "token", group: "authentication.k8s.io", version: "v1", kind: "TokenRequest", verbs: ["create"]),
+        ]),
         core("Event", "events", short: ["ev"]),
         ResourceType(
             group: "apps", version: "v1", kind: "Deployment", plural: "deployments", singular: "deployment",
@@ -99,7 +103,20 @@ public enum ResourceCatalog {
         rbac("RoleBinding", "rolebindings", namespaced: true),
         rbac("ClusterRole", "clusterroles", namespaced: false),
         rbac("ClusterRoleBinding", "clusterrolebindings", namespaced: false),
+        review("authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews"),
+        review("authentication.k8s.io", "TokenReview", "tokenreviews"),
+        review("authorization.k8s.io", "LocalSubjectAccessReview", "localsubjectaccessreviews", namespaced: true),
+        review("authorization.k8s.io", "SelfSubjectAccessReview", "selfsubjectaccessreviews"),
+        review("authorization.k8s.io", "SelfSubjectRulesReview", "selfsubjectrulesreviews"),
+        review("authorization.k8s.io", "SubjectAccessReview", "subjectaccessreviews"),
     ]
+
+    /// A kind that is only created, answered and never stored (see `AccessReviews.swift`).
+    static func review(_ group: String, _ kind: String, _ plural: String, namespaced: Bool = false) -> ResourceType {
+        ResourceType(
+            group: group, version: "v1", kind: kind, plural: plural, singular: kind.lowercased(), namespaced: namespaced,
+            shortNames: [], categories: [], subresources: [], verbs: ["create"])
+    }
 
     static func rbac(_ kind: String, _ plural: String, namespaced: Bool) -> ResourceType {
         ResourceType(

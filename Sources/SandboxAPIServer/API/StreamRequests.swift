@@ -2,7 +2,9 @@ import KubeClient
 import NIOHTTP1
 
 /// The API server's half of `pods/exec`, `pods/portforward` and `pods/attach` (the kubelet's
-/// half runs in `Streams/`): authentication, the pod and container checks with Kubernetes'
+/// half runs in `Streams/`): authentication and authorization (an upgrade is checked as
+/// `create` on `pods/exec`, `pods/portforward` or `pods/attach`: the verb SPDY's POST always
+/// needed and Kubernetes 1.35 checks for WebSocket upgrades too), the pod and container checks with Kubernetes'
 /// messages, the subprotocol, and for exec the start of the process, so that a failure to
 /// start is still an HTTP error the client prints.
 extension KubernetesAPI {
@@ -18,7 +20,8 @@ extension KubernetesAPI {
     }
 
     private func decideStream(_ request: APIRequest) async throws(APIError) -> StreamAnswer {
-        try authenticate(request)
+        var request = request
+        try admit(&request, verb: "create")
         let segments = request.path.split(separator: "/").map(String.init)
         guard segments.count == 7, segments[0] == "api", segments[1] == "v1", segments[2] == "namespaces",
               segments[4] == "pods", Self.streamSubresources.contains(segments[6]) else {

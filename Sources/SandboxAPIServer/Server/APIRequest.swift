@@ -1,24 +1,32 @@
 import Foundation
 import KubeClient
 import NIOHTTP1
+import SandboxAPIMachinery
 
-/// One HTTP request as the API layer sees it: decoded path and query, the authenticated user.
+/// One HTTP request as the API layer sees it: decoded path and query, the verified client
+/// certificate's user and groups, and (once admitted) the user it acts as.
 public struct APIRequest: Sendable {
     public var method: HTTPMethod
     public var path: String
     public var query: [String: String]
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// The common name of the client certificate the TLS handshake verified ("" without one).
     public var user: String
+    /// The organizations of that certificate: the user's groups.
+    public var groups: [String]
+    /// Who the request acts as, set by `admit` (authentication and impersonation).
+    var userInfo = UserInfo.anonymous
     /// The request target as sent (path and query), for parameters that may repeat.
     public var uri: String
 
-    public init(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: [UInt8], user: String) {
+    public init(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: [UInt8], user: String, groups: [String] = []) {
         self.method = method
         self.uri = uri
         self.headers = headers
         self.body = body
         self.user = user
+        self.groups = groups
         let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         self.path = String(parts[0]).removingPercentEncoding ?? String(parts[0])
         var query: [String: String] = [:]

@@ -143,13 +143,13 @@ public final class APIServer: Sendable {
         }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
-        // WebSocket upgrades (exec, port-forward) are decided by the API, with the user of the
-        // client certificate when there is no bearer token.
+        // WebSocket upgrades (exec, port-forward) are decided by the API, with the subject of
+        // the client certificate the handshake verified.
         let decideStream: @Sendable (APIRequest, any Channel) async -> StreamAnswer = { request, channel in
             var request = request
-            if request.headers.first(name: "authorization") == nil {
-                let certificate = try? await channel.nioSSL_peerCertificate().get()
-                request.user = certificate.flatMap(commonName) ?? ""
+            if let subject = (try? await channel.nioSSL_peerCertificate().get()).flatMap(certificateSubject) {
+                request.user = subject.user
+                request.groups = subject.groups
             }
             return await api.openStream(request)
         }
@@ -197,9 +197,9 @@ public final class APIServer: Sendable {
                             try await withThrowingDiscardingTaskGroup { tasks in
                                 for try await connection in connections {
                                     tasks.addTask {
-                                        let certificateUser: @Sendable () async -> String? = {
+                                        let certificateUser: @Sendable () async -> (user: String, groups: [String])? = {
                                             let certificate = try? await connection.channel.nioSSL_peerCertificate().get()
-                                            return certificate.flatMap(commonName)
+                                            return certificate.flatMap(certificateSubject)
                                         }
                                         await HTTPConnection(channel: connection, certificateUser: certificateUser) {
                                             await api.handle($0)
@@ -247,19 +247,25 @@ public final class APIServer: Sendable {
         configuration.clusterListener.map { "https://\($0.host):\($0.port)" }
     }
 
-    /// A kubeconfig (YAML) for this server: its CA, and the bearer token (the default) or a
-    /// fresh client certificate for `user` in `groups` when `clientCertificateUser` is given.
-    public func kubeconfig(server: String? = nil, clientCertificateUser: String? = nil, groups: [String] = ["system:masters"]) throws -> String {
+    /// A kubeconfig (YAML) for this server: its CA, and the bootstrap token (the default: the
+    /// user `kubernetes-admin` in `system:masters`), a fresh client certificate for
+    /// `clientCertificateUser` in `groups` (its organizations), or another bearer `token` (a
+    /// service account's, from ``requestToken(namespace:serviceAccount:expirationSeconds:)``).
+    public func kubeconfig(
+        server: String? = nil, clientCertificateUser: String? = nil, groups: [String] = ["system:masters"], token: String? = nil
+    ) throws -> String {
         let ca = Data(try certificateAuthority.certificatePEM.utf8).base64EncodedString()
         var user: String
-        if let clientCertificateUser {
+        if let token {
+            user = "    token: \(token)"
+        } else if let clientCertificateUser {
             let cert = try certificateAuthority.issueClientCertificate(commonName: clientCertificateUser, organizations: groups)
             user = """
                     client-certificate-data: \(Data(cert.certificatePEM.utf8).base64EncodedString())
                     client-key-data: \(Data(cert.privateKeyPEM.utf8).base64EncodedString())
                 """
         } else {
-            user = "    token: \(token)"
+            user = "    token: \(self.token)"
         }
         let name = configuration.name
         return """
@@ -292,6 +298,26 @@ public final class APIServer: Sendable {
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
     }
 
+    /// A token for a service account, made as `kubectl create token` makes one (a TokenRequest
+    /// through the API, as the admin): valid for `expirationSeconds` (default an hour) and for as
+    /// long as the service account exists.
+    public func requestToken(namespace: String, serviceAccount: String, expirationSeconds: Int? = nil) async throws -> String {
+        var spec: JSONValue = [:]
+        if let expirationSeconds { spec["expirationSeconds"] = .number(Double(expirationSeconds)) }
+        let body: JSONValue = ["apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec]
+        let request = APIRequest(
+            method: .POST, uri: "/api/v1/namespaces/\(namespace)/serviceaccounts/\(serviceAccount)/token",
+            headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"], body: JSONBytes.encode(body), user: "")
+        guard case .full(let status, _, let bytes) = await api.handle(request) else {
+            throw APIError(code: 500, reason: "InternalError", message: "the TokenRequest was answered with a stream")
+        }
+        let answer = try JSONBytes.decode(bytes)
+        guard status == 201, let token = answer["status"]?["token"]?.stringValue else {
+            throw APIError(code: status, reason: answer["reason"]?.stringValue ?? "", message: answer["message"]?.stringValue ?? "no token in the answer")
+        }
+        return token
+    }
+
     static func randomToken() -> String {
         (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
     }
@@ -304,15 +330,19 @@ final class DoneFlag: Sendable {
     func set() { done.withLock { $0 = true } }
 }
 
-/// The user a client certificate names: its subject's common name.
-private func commonName(_ certificate: NIOSSLCertificate) -> String? {
+/// The user a client certificate names: its subject's common name, and its organizations as
+/// the user's groups (as the real server reads them). nil without a common name.
+private func certificateSubject(_ certificate: NIOSSLCertificate) -> (user: String, groups: [String])? {
     guard let der = try? certificate.toDERBytes(), let parsed = try? X509.Certificate(derEncoded: der) else {
         return nil
     }
+    var user: String?
+    var groups: [String] = []
     for rdn in parsed.subject {
-        for attribute in rdn where attribute.type == .RDNAttributeType.commonName {
-            return attribute.value.description
+        for attribute in rdn {
+            if attribute.type == .RDNAttributeType.commonName, user == nil { user = attribute.value.description }
+            if attribute.type == .RDNAttributeType.organizationName { groups.append(attribute.value.description) }
         }
     }
-    return nil
+    return user.map { ($0, groups) }
 }

@@ -5,8 +5,9 @@ import NIOHTTP1
 /// API layer and writing its answer; a streamed answer (watch) ends when the client hangs up.
 struct HTTPConnection {
     let channel: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
-    /// The user of the client certificate, if the client presented one (read after the handshake).
-    let certificateUser: @Sendable () async -> String?
+    /// The user and groups of the client certificate, if the client presented one (read after
+    /// the handshake).
+    let certificateUser: @Sendable () async -> (user: String, groups: [String])?
     let handler: @Sendable (APIRequest) async -> APIResponse
 
     func run() async {
@@ -14,7 +15,7 @@ struct HTTPConnection {
         do {
             try await channel.executeThenClose { inbound, outbound in
                 var head: HTTPRequestHead?
-                var user: String?? = nil
+                var subject: (user: String, groups: [String])?? = nil
                 var body: [UInt8] = []
                 for try await part in inbound {
                     switch part {
@@ -25,10 +26,11 @@ struct HTTPConnection {
                         body.append(contentsOf: buffer.readableBytesView)
                     case .end:
                         guard let head else { continue }
-                        if user == nil { user = .some(await certificateUser()) }
+                        if subject == nil { subject = .some(await certificateUser()) }
+                        let certificate = subject ?? nil
                         let request = APIRequest(
                             method: head.method, uri: head.uri, headers: head.headers, body: body,
-                            user: (user ?? nil) ?? "")
+                            user: certificate?.user ?? "", groups: certificate?.groups ?? [])
                         let response = await handler(request)
                         let keepAlive = head.isKeepAlive
                         try await write(response, version: head.version, keepAlive: keepAlive, outbound: outbound, closed: closed)

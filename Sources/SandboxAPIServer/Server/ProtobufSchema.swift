@@ -4,8 +4,8 @@
 /// bytes, `B` bool, `i` integer, `d` double, `T` Time, `I` IntOrString, `Q` Quantity, `R` raw
 /// JSON, `D` Duration, `mName` message, `M<type>` map<string, type>, and `*` marks repeated.
 /// Derived from the field numbers in Kubernetes' published generated.proto files (core/v1,
-/// apps/v1, rbac/v1, admissionregistration/v1, discovery/v1, meta/v1), limited to what the served
-/// kinds reach.
+/// apps/v1, rbac/v1, admissionregistration/v1, authentication/v1, authorization/v1, discovery/v1,
+/// meta/v1), limited to what the served kinds reach.
 enum ProtobufSchema {
     static let text = #"""
 Namespace|1 metadata mObjectMeta|2 spec mNamespaceSpec|3 status mNamespaceStatus
@@ -25,6 +25,21 @@ Role|1 metadata mObjectMeta|2 rules *mPolicyRule
 RoleBinding|1 metadata mObjectMeta|2 subjects *mSubject|3 roleRef mRoleRef
 ClusterRole|1 metadata mObjectMeta|2 rules *mPolicyRule|3 aggregationRule mAggregationRule
 ClusterRoleBinding|1 metadata mObjectMeta|2 subjects *mSubject|3 roleRef mRoleRef
+TokenRequest|1 metadata mObjectMeta|2 spec mTokenRequestSpec
+TokenRequestSpec|1 audiences *s|4 expirationSeconds i|3 boundObjectRef mBoundObjectReference
+BoundObjectReference|1 kind s|2 apiVersion s|3 name s|4 uid s
+TokenReview|1 metadata mObjectMeta|2 spec mTokenReviewSpec
+TokenReviewSpec|1 token s|2 audiences *s
+SelfSubjectReview|1 metadata mObjectMeta
+SelfSubjectAccessReview|1 metadata mObjectMeta|2 spec mSelfSubjectAccessReviewSpec
+SelfSubjectAccessReviewSpec|1 resourceAttributes mResourceAttributes|2 nonResourceAttributes mNonResourceAttributes
+LocalSubjectAccessReview|1 metadata mObjectMeta|2 spec mSubjectAccessReviewSpec
+SubjectAccessReview|1 metadata mObjectMeta|2 spec mSubjectAccessReviewSpec
+SubjectAccessReviewSpec|1 resourceAttributes mResourceAttributes|2 nonResourceAttributes mNonResourceAttributes|3 user s|4 groups *s|6 uid s
+ResourceAttributes|1 namespace s|2 verb s|3 group s|4 version s|5 resource s|6 subresource s|7 name s
+NonResourceAttributes|1 path s|2 verb s
+SelfSubjectRulesReview|1 metadata mObjectMeta|2 spec mSelfSubjectRulesReviewSpec
+SelfSubjectRulesReviewSpec|1 namespace s
 DeleteOptions|1 gracePeriodSeconds i|2 preconditions mPreconditions|3 orphanDependents B|4 propagationPolicy s|5 dryRun *s|6 ignoreStoreReadErrorWithClusterBreakingPotential B
 ObjectMeta|1 name s|2 generateName s|3 namespace s|4 selfLink s|5 uid s|6 resourceVersion s|7 generation i|8 creationTimestamp T|9 deletionTimestamp T|10 deletionGracePeriodSeconds i|11 labels Ms|12 annotations Ms|13 ownerReferences *mOwnerReference|14 finalizers *s|17 managedFields *mManagedFieldsEntry
 NamespaceSpec|1 finalizers *s

@@ -127,13 +127,21 @@ struct ProcessNodeTests {
                 "COMBINED=fast-env-$(MODE)-$(UNDEFINED)", "CFG_mode=fast",
                 "KUBERNETES_SERVICE_HOST=10.96.0.1", "KUBERNETES_SERVICE_PORT=443",
                 "MY_SVC_SERVICE_PORT=80", "MY_SVC_SERVICE_PORT_WEB=80", "HOSTNAME=env",
-                "from-configmap", "s3cret", "default", "-----BEGIN CERTIFICATE-----", node.api.token,
+                "from-configmap", "s3cret", "default", "-----BEGIN CERTIFICATE-----",
                 "tier=\"test\"", "nameserver 10.96.0.10", "search default.svc.cluster.local svc.cluster.local cluster.local",
                 "/work/dir", "env", "read-only",
             ] {
                 #expect(lines.contains(expected), "missing line \(expected) in:\n\(log)")
             }
             #expect(!lines.contains { $0.hasPrefix("MISSING=") })
+            // The service-account volume holds the pod's own token: its service account, bound to it.
+            let token = lines.first { $0.hasPrefix("eyJ") && $0.split(separator: ".").count == 3 } ?? ""
+            if case .user(let user) = node.api.authenticate(certificate: nil, bearerToken: token) {
+                #expect(user.name == "system:serviceaccount:default:default")
+                #expect(user.extra["authentication.kubernetes.io/pod-name"] == ["env"])
+            } else {
+                Issue.record("the mounted token does not authenticate: \(token)")
+            }
             // (envFrom's CFG_file.txt is set too, but sh drops names that are not identifiers.)
             let service = node.api.store.get(ResourceCatalog.services, namespace: "default", name: "my-svc")
             let clusterIP = service?.value["spec"]?["clusterIP"]?.stringValue ?? "?"
