@@ -25,7 +25,9 @@ extension KubernetesAPI {
             // Anonymous access reaches only what system:public-info-viewer grants (health and
             // version, like a cluster that limits anonymous auth to those endpoints).
             if requester == .anonymous { throw APIError.unauthorized }
-            throw APIError.forbidden(Forbidden(attributes, reason: decision.reason))
+            let forbidden = Forbidden(attributes, reason: decision.reason)
+            denials.record(attributes, message: forbidden.message)
+            throw APIError.forbidden(forbidden)
         }
     }
 

@@ -17,6 +17,8 @@ public struct KubernetesAPI: Sendable {
     package let podIPs = PodIPAllocator()
     /// The node's runtime (port-forward, exec, logs) and the cluster network (webhooks).
     public let node = NodeAccess()
+    /// Every request RBAC refused (the sandbox's audit log of denials).
+    public let denials = DenialLog()
 
     public init(store: ObjectStore, token: String, serverHost: String = "127.0.0.1") {
         self.store = store

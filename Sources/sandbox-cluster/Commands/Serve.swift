@@ -49,6 +49,9 @@ struct Serve: AsyncParsableCommand {
             let started = try await APIServer.start(.init(
                 name: options.name, host: address, port: port, clusterListener: listener, node: mode))
             server = started
+            // Every request RBAC refuses, one JSON object per line: what a test reads to prove a
+            // component needs no permission its install does not grant.
+            started.api.denials.write(to: dir.appendingPathComponent("audit.log"))
             if let topology { network = try await ClusterNetwork.start(server: started, topology: topology) }
             try started.writeKubeconfig(to: dir.appendingPathComponent("kubeconfig"))
             if let clusterURL = started.clusterURL {

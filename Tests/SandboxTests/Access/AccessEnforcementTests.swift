@@ -111,6 +111,10 @@ struct AccessEnforcementTests {
             // The default service account may do nothing but discover and review itself.
             let (denied, forbidden) = await send(cluster, .GET, "/api/v1/namespaces/default/pods", headers: bearer)
             #expect(denied == 403 && forbidden["message"] == #"pods is forbidden: User "system:serviceaccount:default:default" cannot list resource "pods" in API group "" in the namespace "default""#)
+            // The refusal is in the denial log (sandbox-cluster's audit.log), with who asked for what.
+            let denial = try #require(cluster.api.denials.entries.last)
+            #expect(denial.user == "system:serviceaccount:default:default" && denial.verb == "list" && denial.resource == "pods"
+                        && denial.namespace == "default" && denial.message == forbidden["message"]?.stringValue, "\(denial)")
             #expect(await send(cluster, .GET, "/apis", headers: bearer).0 == 200)
             let (_, review) = await send(cluster, .POST, "/apis/authentication.k8s.io/v1/tokenreviews", headers: ["Authorization": "Bearer \(cluster.server.token)"],
                                          body: ["apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": ["token": .string(token)]])
