@@ -271,10 +271,13 @@ let package = Package(
             exclude: ["README.md"]
         ),
         // The traffic-manager: client sessions, cluster facts, workloads, over gRPC.
+        // What the manager, its injector, the traffic-agent and its init container agree on: a
+        // workload's agent config and the names of containers, volumes, annotations and ports.
+        .target(name: "AgentConfig", exclude: ["README.md"]),
         .target(
             name: "TrafficManager",
             dependencies: nio + [
-                "RPC", "KubeClient", "Tunnel", "NetworkAddress", "DNS", "Diagnostics",
+                "AgentConfig", "RPC", "KubeClient", "Tunnel", "NetworkAddress", "DNS", "Diagnostics",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -349,7 +352,7 @@ let package = Package(
         .testTarget(
             name: "TrafficManagerTests",
             dependencies: [
-                "TrafficManager", "RPC", "KubeClient", "Sandbox", "NetworkAddress", "DNS", "Diagnostics", "TestSupport",
+                "TrafficManager", "AgentConfig", "RPC", "KubeClient", "Sandbox", "NetworkAddress", "DNS", "Diagnostics", "TestSupport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]

@@ -102,6 +102,58 @@ public enum Telepresence_Connector_Connector: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "CreateIntercept" metadata.
+        public enum CreateIntercept: Sendable {
+            /// Request type for "CreateIntercept".
+            public typealias Input = Telepresence_Connector_CreateInterceptRequest
+            /// Response type for "CreateIntercept".
+            public typealias Output = Telepresence_Connector_InterceptResult
+            /// Descriptor for "CreateIntercept".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "telepresence.connector.Connector"),
+                method: "CreateIntercept",
+                type: .unary
+            )
+        }
+        /// Namespace for "RemoveIntercept" metadata.
+        public enum RemoveIntercept: Sendable {
+            /// Request type for "RemoveIntercept".
+            public typealias Input = Telepresence_Connector_RemoveInterceptRequest
+            /// Response type for "RemoveIntercept".
+            public typealias Output = Telepresence_Connector_InterceptResult
+            /// Descriptor for "RemoveIntercept".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "telepresence.connector.Connector"),
+                method: "RemoveIntercept",
+                type: .unary
+            )
+        }
+        /// Namespace for "AddInterceptor" metadata.
+        public enum AddInterceptor: Sendable {
+            /// Request type for "AddInterceptor".
+            public typealias Input = Telepresence_Connector_Interceptor
+            /// Response type for "AddInterceptor".
+            public typealias Output = SwiftProtobuf.Google_Protobuf_Empty
+            /// Descriptor for "AddInterceptor".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "telepresence.connector.Connector"),
+                method: "AddInterceptor",
+                type: .unary
+            )
+        }
+        /// Namespace for "Uninstall" metadata.
+        public enum Uninstall: Sendable {
+            /// Request type for "Uninstall".
+            public typealias Input = Telepresence_Connector_UninstallRequest
+            /// Response type for "Uninstall".
+            public typealias Output = Telepresence_Connector_UninstallResult
+            /// Descriptor for "Uninstall".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "telepresence.connector.Connector"),
+                method: "Uninstall",
+                type: .unary
+            )
+        }
         /// Namespace for "Quit" metadata.
         public enum Quit: Sendable {
             /// Request type for "Quit".
@@ -123,6 +175,10 @@ public enum Telepresence_Connector_Connector: Sendable {
             Status.descriptor,
             List.descriptor,
             SetLogLevel.descriptor,
+            CreateIntercept.descriptor,
+            RemoveIntercept.descriptor,
+            AddInterceptor.descriptor,
+            Uninstall.descriptor,
             Quit.descriptor
         ]
     }
@@ -257,6 +313,79 @@ extension Telepresence_Connector_Connector {
             request: GRPCCore.StreamingServerRequest<Telepresence_Connector_LogLevelRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<SwiftProtobuf.Google_Protobuf_Empty>
+
+        /// Handle the "CreateIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Intercepts a workload's port: returns once the intercept is active, with the engaged
+        /// > container's environment, or with the reason it is not.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Telepresence_Connector_CreateInterceptRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Telepresence_Connector_InterceptResult` messages.
+        func createIntercept(
+            request: GRPCCore.StreamingServerRequest<Telepresence_Connector_CreateInterceptRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Telepresence_Connector_InterceptResult>
+
+        /// Handle the "RemoveIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends an intercept (`leave`).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Telepresence_Connector_RemoveInterceptRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Telepresence_Connector_InterceptResult` messages.
+        func removeIntercept(
+            request: GRPCCore.StreamingServerRequest<Telepresence_Connector_RemoveInterceptRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Telepresence_Connector_InterceptResult>
+
+        /// Handle the "AddInterceptor" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Registers the handler process of an intercept.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Telepresence_Connector_Interceptor` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `SwiftProtobuf.Google_Protobuf_Empty` messages.
+        func addInterceptor(
+            request: GRPCCore.StreamingServerRequest<Telepresence_Connector_Interceptor>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<SwiftProtobuf.Google_Protobuf_Empty>
+
+        /// Handle the "Uninstall" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Removes the agents of workloads (`uninstall`).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Telepresence_Connector_UninstallRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Telepresence_Connector_UninstallResult` messages.
+        func uninstall(
+            request: GRPCCore.StreamingServerRequest<Telepresence_Connector_UninstallRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Telepresence_Connector_UninstallResult>
 
         /// Handle the "Quit" method.
         ///
@@ -393,6 +522,79 @@ extension Telepresence_Connector_Connector {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<SwiftProtobuf.Google_Protobuf_Empty>
 
+        /// Handle the "CreateIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Intercepts a workload's port: returns once the intercept is active, with the engaged
+        /// > container's environment, or with the reason it is not.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Connector_CreateInterceptRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Telepresence_Connector_InterceptResult` message.
+        func createIntercept(
+            request: GRPCCore.ServerRequest<Telepresence_Connector_CreateInterceptRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Telepresence_Connector_InterceptResult>
+
+        /// Handle the "RemoveIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends an intercept (`leave`).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Connector_RemoveInterceptRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Telepresence_Connector_InterceptResult` message.
+        func removeIntercept(
+            request: GRPCCore.ServerRequest<Telepresence_Connector_RemoveInterceptRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Telepresence_Connector_InterceptResult>
+
+        /// Handle the "AddInterceptor" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Registers the handler process of an intercept.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Connector_Interceptor` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `SwiftProtobuf.Google_Protobuf_Empty` message.
+        func addInterceptor(
+            request: GRPCCore.ServerRequest<Telepresence_Connector_Interceptor>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<SwiftProtobuf.Google_Protobuf_Empty>
+
+        /// Handle the "Uninstall" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Removes the agents of workloads (`uninstall`).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Connector_UninstallRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Telepresence_Connector_UninstallResult` message.
+        func uninstall(
+            request: GRPCCore.ServerRequest<Telepresence_Connector_UninstallRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Telepresence_Connector_UninstallResult>
+
         /// Handle the "Quit" method.
         ///
         /// > Source IDL Documentation:
@@ -526,6 +728,79 @@ extension Telepresence_Connector_Connector {
             context: GRPCCore.ServerContext
         ) async throws -> SwiftProtobuf.Google_Protobuf_Empty
 
+        /// Handle the "CreateIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Intercepts a workload's port: returns once the intercept is active, with the engaged
+        /// > container's environment, or with the reason it is not.
+        ///
+        /// - Parameters:
+        ///   - request: A `Telepresence_Connector_CreateInterceptRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Telepresence_Connector_InterceptResult` to respond with.
+        func createIntercept(
+            request: Telepresence_Connector_CreateInterceptRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Telepresence_Connector_InterceptResult
+
+        /// Handle the "RemoveIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends an intercept (`leave`).
+        ///
+        /// - Parameters:
+        ///   - request: A `Telepresence_Connector_RemoveInterceptRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Telepresence_Connector_InterceptResult` to respond with.
+        func removeIntercept(
+            request: Telepresence_Connector_RemoveInterceptRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Telepresence_Connector_InterceptResult
+
+        /// Handle the "AddInterceptor" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Registers the handler process of an intercept.
+        ///
+        /// - Parameters:
+        ///   - request: A `Telepresence_Connector_Interceptor` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `SwiftProtobuf.Google_Protobuf_Empty` to respond with.
+        func addInterceptor(
+            request: Telepresence_Connector_Interceptor,
+            context: GRPCCore.ServerContext
+        ) async throws -> SwiftProtobuf.Google_Protobuf_Empty
+
+        /// Handle the "Uninstall" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Removes the agents of workloads (`uninstall`).
+        ///
+        /// - Parameters:
+        ///   - request: A `Telepresence_Connector_UninstallRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Telepresence_Connector_UninstallResult` to respond with.
+        func uninstall(
+            request: Telepresence_Connector_UninstallRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Telepresence_Connector_UninstallResult
+
         /// Handle the "Quit" method.
         ///
         /// > Source IDL Documentation:
@@ -617,6 +892,50 @@ extension Telepresence_Connector_Connector.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Telepresence_Connector_Connector.Method.CreateIntercept.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Telepresence_Connector_CreateInterceptRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Telepresence_Connector_InterceptResult>(),
+            handler: { request, context in
+                try await self.createIntercept(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Telepresence_Connector_Connector.Method.RemoveIntercept.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Telepresence_Connector_RemoveInterceptRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Telepresence_Connector_InterceptResult>(),
+            handler: { request, context in
+                try await self.removeIntercept(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Telepresence_Connector_Connector.Method.AddInterceptor.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Telepresence_Connector_Interceptor>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<SwiftProtobuf.Google_Protobuf_Empty>(),
+            handler: { request, context in
+                try await self.addInterceptor(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Telepresence_Connector_Connector.Method.Uninstall.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Telepresence_Connector_UninstallRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Telepresence_Connector_UninstallResult>(),
+            handler: { request, context in
+                try await self.uninstall(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Telepresence_Connector_Connector.Method.Quit.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<SwiftProtobuf.Google_Protobuf_Empty>(),
             serializer: GRPCProtobuf.ProtobufSerializer<SwiftProtobuf.Google_Protobuf_Empty>(),
@@ -693,6 +1012,50 @@ extension Telepresence_Connector_Connector.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<SwiftProtobuf.Google_Protobuf_Empty> {
         let response = try await self.setLogLevel(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func createIntercept(
+        request: GRPCCore.StreamingServerRequest<Telepresence_Connector_CreateInterceptRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Telepresence_Connector_InterceptResult> {
+        let response = try await self.createIntercept(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func removeIntercept(
+        request: GRPCCore.StreamingServerRequest<Telepresence_Connector_RemoveInterceptRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Telepresence_Connector_InterceptResult> {
+        let response = try await self.removeIntercept(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func addInterceptor(
+        request: GRPCCore.StreamingServerRequest<Telepresence_Connector_Interceptor>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<SwiftProtobuf.Google_Protobuf_Empty> {
+        let response = try await self.addInterceptor(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func uninstall(
+        request: GRPCCore.StreamingServerRequest<Telepresence_Connector_UninstallRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Telepresence_Connector_UninstallResult> {
+        let response = try await self.uninstall(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -785,6 +1148,58 @@ extension Telepresence_Connector_Connector.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<SwiftProtobuf.Google_Protobuf_Empty> {
         return GRPCCore.ServerResponse<SwiftProtobuf.Google_Protobuf_Empty>(
             message: try await self.setLogLevel(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func createIntercept(
+        request: GRPCCore.ServerRequest<Telepresence_Connector_CreateInterceptRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Telepresence_Connector_InterceptResult> {
+        return GRPCCore.ServerResponse<Telepresence_Connector_InterceptResult>(
+            message: try await self.createIntercept(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func removeIntercept(
+        request: GRPCCore.ServerRequest<Telepresence_Connector_RemoveInterceptRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Telepresence_Connector_InterceptResult> {
+        return GRPCCore.ServerResponse<Telepresence_Connector_InterceptResult>(
+            message: try await self.removeIntercept(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func addInterceptor(
+        request: GRPCCore.ServerRequest<Telepresence_Connector_Interceptor>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<SwiftProtobuf.Google_Protobuf_Empty> {
+        return GRPCCore.ServerResponse<SwiftProtobuf.Google_Protobuf_Empty>(
+            message: try await self.addInterceptor(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func uninstall(
+        request: GRPCCore.ServerRequest<Telepresence_Connector_UninstallRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Telepresence_Connector_UninstallResult> {
+        return GRPCCore.ServerResponse<Telepresence_Connector_UninstallResult>(
+            message: try await self.uninstall(
                 request: request.message,
                 context: context
             ),
@@ -951,6 +1366,99 @@ extension Telepresence_Connector_Connector {
             deserializer: some GRPCCore.MessageDeserializer<SwiftProtobuf.Google_Protobuf_Empty>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<SwiftProtobuf.Google_Protobuf_Empty>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CreateIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Intercepts a workload's port: returns once the intercept is active, with the engaged
+        /// > container's environment, or with the reason it is not.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Connector_CreateInterceptRequest` message.
+        ///   - serializer: A serializer for `Telepresence_Connector_CreateInterceptRequest` messages.
+        ///   - deserializer: A deserializer for `Telepresence_Connector_InterceptResult` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func createIntercept<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Connector_CreateInterceptRequest>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Connector_CreateInterceptRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Telepresence_Connector_InterceptResult>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Connector_InterceptResult>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RemoveIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends an intercept (`leave`).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Connector_RemoveInterceptRequest` message.
+        ///   - serializer: A serializer for `Telepresence_Connector_RemoveInterceptRequest` messages.
+        ///   - deserializer: A deserializer for `Telepresence_Connector_InterceptResult` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func removeIntercept<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Connector_RemoveInterceptRequest>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Connector_RemoveInterceptRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Telepresence_Connector_InterceptResult>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Connector_InterceptResult>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "AddInterceptor" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Registers the handler process of an intercept.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Connector_Interceptor` message.
+        ///   - serializer: A serializer for `Telepresence_Connector_Interceptor` messages.
+        ///   - deserializer: A deserializer for `SwiftProtobuf.Google_Protobuf_Empty` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func addInterceptor<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Connector_Interceptor>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Connector_Interceptor>,
+            deserializer: some GRPCCore.MessageDeserializer<SwiftProtobuf.Google_Protobuf_Empty>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<SwiftProtobuf.Google_Protobuf_Empty>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Uninstall" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Removes the agents of workloads (`uninstall`).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Connector_UninstallRequest` message.
+        ///   - serializer: A serializer for `Telepresence_Connector_UninstallRequest` messages.
+        ///   - deserializer: A deserializer for `Telepresence_Connector_UninstallResult` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func uninstall<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Connector_UninstallRequest>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Connector_UninstallRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Telepresence_Connector_UninstallResult>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Connector_UninstallResult>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Quit" method.
@@ -1197,6 +1705,143 @@ extension Telepresence_Connector_Connector {
             )
         }
 
+        /// Call the "CreateIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Intercepts a workload's port: returns once the intercept is active, with the engaged
+        /// > container's environment, or with the reason it is not.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Connector_CreateInterceptRequest` message.
+        ///   - serializer: A serializer for `Telepresence_Connector_CreateInterceptRequest` messages.
+        ///   - deserializer: A deserializer for `Telepresence_Connector_InterceptResult` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func createIntercept<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Connector_CreateInterceptRequest>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Connector_CreateInterceptRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Telepresence_Connector_InterceptResult>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Connector_InterceptResult>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Telepresence_Connector_Connector.Method.CreateIntercept.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RemoveIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends an intercept (`leave`).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Connector_RemoveInterceptRequest` message.
+        ///   - serializer: A serializer for `Telepresence_Connector_RemoveInterceptRequest` messages.
+        ///   - deserializer: A deserializer for `Telepresence_Connector_InterceptResult` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func removeIntercept<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Connector_RemoveInterceptRequest>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Connector_RemoveInterceptRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Telepresence_Connector_InterceptResult>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Connector_InterceptResult>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Telepresence_Connector_Connector.Method.RemoveIntercept.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "AddInterceptor" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Registers the handler process of an intercept.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Connector_Interceptor` message.
+        ///   - serializer: A serializer for `Telepresence_Connector_Interceptor` messages.
+        ///   - deserializer: A deserializer for `SwiftProtobuf.Google_Protobuf_Empty` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func addInterceptor<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Connector_Interceptor>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Connector_Interceptor>,
+            deserializer: some GRPCCore.MessageDeserializer<SwiftProtobuf.Google_Protobuf_Empty>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<SwiftProtobuf.Google_Protobuf_Empty>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Telepresence_Connector_Connector.Method.AddInterceptor.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "Uninstall" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Removes the agents of workloads (`uninstall`).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Connector_UninstallRequest` message.
+        ///   - serializer: A serializer for `Telepresence_Connector_UninstallRequest` messages.
+        ///   - deserializer: A deserializer for `Telepresence_Connector_UninstallResult` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func uninstall<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Connector_UninstallRequest>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Connector_UninstallRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Telepresence_Connector_UninstallResult>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Connector_UninstallResult>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Telepresence_Connector_Connector.Method.Uninstall.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Quit" method.
         ///
         /// > Source IDL Documentation:
@@ -1405,6 +2050,123 @@ extension Telepresence_Connector_Connector.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Telepresence_Connector_LogLevelRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<SwiftProtobuf.Google_Protobuf_Empty>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateIntercept" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Intercepts a workload's port: returns once the intercept is active, with the engaged
+    /// > container's environment, or with the reason it is not.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Telepresence_Connector_CreateInterceptRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createIntercept<Result>(
+        request: GRPCCore.ClientRequest<Telepresence_Connector_CreateInterceptRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Connector_InterceptResult>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.createIntercept(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Telepresence_Connector_CreateInterceptRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Telepresence_Connector_InterceptResult>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RemoveIntercept" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ends an intercept (`leave`).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Telepresence_Connector_RemoveInterceptRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func removeIntercept<Result>(
+        request: GRPCCore.ClientRequest<Telepresence_Connector_RemoveInterceptRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Connector_InterceptResult>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.removeIntercept(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Telepresence_Connector_RemoveInterceptRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Telepresence_Connector_InterceptResult>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "AddInterceptor" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Registers the handler process of an intercept.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Telepresence_Connector_Interceptor` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func addInterceptor<Result>(
+        request: GRPCCore.ClientRequest<Telepresence_Connector_Interceptor>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<SwiftProtobuf.Google_Protobuf_Empty>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.addInterceptor(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Telepresence_Connector_Interceptor>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<SwiftProtobuf.Google_Protobuf_Empty>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Uninstall" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Removes the agents of workloads (`uninstall`).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Telepresence_Connector_UninstallRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func uninstall<Result>(
+        request: GRPCCore.ClientRequest<Telepresence_Connector_UninstallRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Connector_UninstallResult>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.uninstall(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Telepresence_Connector_UninstallRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Telepresence_Connector_UninstallResult>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1635,6 +2397,139 @@ extension Telepresence_Connector_Connector.ClientProtocol {
             metadata: metadata
         )
         return try await self.setLogLevel(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateIntercept" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Intercepts a workload's port: returns once the intercept is active, with the engaged
+    /// > container's environment, or with the reason it is not.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createIntercept<Result>(
+        _ message: Telepresence_Connector_CreateInterceptRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Connector_InterceptResult>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Telepresence_Connector_CreateInterceptRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.createIntercept(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RemoveIntercept" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ends an intercept (`leave`).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func removeIntercept<Result>(
+        _ message: Telepresence_Connector_RemoveInterceptRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Connector_InterceptResult>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Telepresence_Connector_RemoveInterceptRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.removeIntercept(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "AddInterceptor" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Registers the handler process of an intercept.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func addInterceptor<Result>(
+        _ message: Telepresence_Connector_Interceptor,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<SwiftProtobuf.Google_Protobuf_Empty>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Telepresence_Connector_Interceptor>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.addInterceptor(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Uninstall" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Removes the agents of workloads (`uninstall`).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func uninstall<Result>(
+        _ message: Telepresence_Connector_UninstallRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Connector_UninstallResult>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Telepresence_Connector_UninstallRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.uninstall(
             request: request,
             options: options,
             onResponse: handleResponse

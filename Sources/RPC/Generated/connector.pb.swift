@@ -165,6 +165,19 @@ public nonisolated struct Telepresence_Connector_ConnectInfo: @unchecked Sendabl
   /// Clears the value of `network`. Subsequent reads from it will return its default value.
   public mutating func clearNetwork() {_uniqueStorage()._network = nil}
 
+  /// This client's engagements.
+  public var intercepts: [Telepresence_Manager_InterceptInfo] {
+    get {_storage._intercepts}
+    set {_uniqueStorage()._intercepts = newValue}
+  }
+
+  /// Things the user should know, said once and not as errors (e.g. "you may not list the
+  /// cluster's namespaces; svc.ns names resolve in default and ambassador only").
+  public var notes: [String] {
+    get {_storage._notes}
+    set {_uniqueStorage()._notes = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum ErrType: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -248,6 +261,125 @@ public nonisolated struct Telepresence_Connector_ConnectInfo: @unchecked Sendabl
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// What `telepresence intercept` asks for.
+public nonisolated struct Telepresence_Connector_CreateInterceptRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The manager's spec: name, agent (workload), namespace (empty: the connected one),
+  /// port_identifier, service_name, container_name, target_host, target_port, local_ports.
+  public var spec: Telepresence_Manager_InterceptSpec {
+    get {_spec ?? Telepresence_Manager_InterceptSpec()}
+    set {_spec = newValue}
+  }
+  /// Returns true if `spec` has been explicitly set.
+  public var hasSpec: Bool {self._spec != nil}
+  /// Clears the value of `spec`. Subsequent reads from it will return its default value.
+  public mutating func clearSpec() {self._spec = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _spec: Telepresence_Manager_InterceptSpec? = nil
+}
+
+/// The answer to CreateIntercept and RemoveIntercept.
+public nonisolated struct Telepresence_Connector_InterceptResult: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Set when it worked.
+  public var interceptInfo: Telepresence_Manager_InterceptInfo {
+    get {_interceptInfo ?? Telepresence_Manager_InterceptInfo()}
+    set {_interceptInfo = newValue}
+  }
+  /// Returns true if `interceptInfo` has been explicitly set.
+  public var hasInterceptInfo: Bool {self._interceptInfo != nil}
+  /// Clears the value of `interceptInfo`. Subsequent reads from it will return its default value.
+  public mutating func clearInterceptInfo() {self._interceptInfo = nil}
+
+  /// One sentence saying what went wrong and what to do; empty when it worked.
+  public var errorText: String = String()
+
+  /// NOT_CONNECTED, NO_MANAGER, NOT_FOUND (no such workload or intercept), BAD_ARGS (a port or
+  /// service that does not exist), CONFLICT (another client holds the port), AGENT_ERROR (the
+  /// agent did not arrive or refused), or empty.
+  public var errorCategory: String = String()
+
+  /// How intercepted connections reach the workstation: "agent port-forward" or "through the
+  /// traffic-manager".
+  public var path: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _interceptInfo: Telepresence_Manager_InterceptInfo? = nil
+}
+
+public nonisolated struct Telepresence_Connector_RemoveInterceptRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The intercept's name.
+  public var name: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The handler command a CLI runs for an intercept: the daemon signals it when the intercept ends
+/// some other way (quit, the manager removed it).
+public nonisolated struct Telepresence_Connector_Interceptor: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var interceptID: String = String()
+
+  public var pid: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Telepresence_Connector_UninstallRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var workloads: [String] = []
+
+  public var allAgents: Bool = false
+
+  /// Empty means the connected namespace.
+  public var namespace: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Telepresence_Connector_UninstallResult: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var removed: [String] = []
+
+  public var errorText: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// The daemon's version and whereabouts.
@@ -438,7 +570,7 @@ nonisolated extension Telepresence_Connector_ConnectRequest: SwiftProtobuf.Messa
 
 nonisolated extension Telepresence_Connector_ConnectInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ConnectInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}error\0\u{3}error_text\0\u{3}cluster_server\0\u{3}cluster_context\0\u{1}namespace\0\u{3}manager_namespace\0\u{3}mapped_namespaces\0\u{3}session_info\0\u{3}manager_version\0\u{3}cluster_info\0\u{3}session_state\0\u{3}connect_duration_ms\0\u{3}manager_pod\0\u{1}reconnects\0\u{1}network\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}error\0\u{3}error_text\0\u{3}cluster_server\0\u{3}cluster_context\0\u{1}namespace\0\u{3}manager_namespace\0\u{3}mapped_namespaces\0\u{3}session_info\0\u{3}manager_version\0\u{3}cluster_info\0\u{3}session_state\0\u{3}connect_duration_ms\0\u{3}manager_pod\0\u{1}reconnects\0\u{1}network\0\u{1}intercepts\0\u{1}notes\0")
 
   fileprivate class _StorageClass {
     var _error: Telepresence_Connector_ConnectInfo.ErrType = .unspecified
@@ -456,6 +588,8 @@ nonisolated extension Telepresence_Connector_ConnectInfo: SwiftProtobuf.Message,
     var _managerPod: String = String()
     var _reconnects: Int32 = 0
     var _network: Telepresence_Daemon_NetworkStatus? = nil
+    var _intercepts: [Telepresence_Manager_InterceptInfo] = []
+    var _notes: [String] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -481,6 +615,8 @@ nonisolated extension Telepresence_Connector_ConnectInfo: SwiftProtobuf.Message,
       _managerPod = source._managerPod
       _reconnects = source._reconnects
       _network = source._network
+      _intercepts = source._intercepts
+      _notes = source._notes
     }
   }
 
@@ -514,6 +650,8 @@ nonisolated extension Telepresence_Connector_ConnectInfo: SwiftProtobuf.Message,
         case 13: try { try decoder.decodeSingularStringField(value: &_storage._managerPod) }()
         case 14: try { try decoder.decodeSingularInt32Field(value: &_storage._reconnects) }()
         case 15: try { try decoder.decodeSingularMessageField(value: &_storage._network) }()
+        case 16: try { try decoder.decodeRepeatedMessageField(value: &_storage._intercepts) }()
+        case 17: try { try decoder.decodeRepeatedStringField(value: &_storage._notes) }()
         default: break
         }
       }
@@ -571,6 +709,12 @@ nonisolated extension Telepresence_Connector_ConnectInfo: SwiftProtobuf.Message,
       try { if let v = _storage._network {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
       } }()
+      if !_storage._intercepts.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._intercepts, fieldNumber: 16)
+      }
+      if !_storage._notes.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._notes, fieldNumber: 17)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -595,6 +739,8 @@ nonisolated extension Telepresence_Connector_ConnectInfo: SwiftProtobuf.Message,
         if _storage._managerPod != rhs_storage._managerPod {return false}
         if _storage._reconnects != rhs_storage._reconnects {return false}
         if _storage._network != rhs_storage._network {return false}
+        if _storage._intercepts != rhs_storage._intercepts {return false}
+        if _storage._notes != rhs_storage._notes {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -606,6 +752,229 @@ nonisolated extension Telepresence_Connector_ConnectInfo: SwiftProtobuf.Message,
 
 nonisolated extension Telepresence_Connector_ConnectInfo.ErrType: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}ALREADY_CONNECTED\0\u{1}MUST_RESTART\0\u{1}DISCONNECTED\0\u{1}CLUSTER_CONFIG\0\u{1}CLUSTER_FAILED\0\u{1}MANAGER_NOT_INSTALLED\0\u{1}TRAFFIC_MANAGER_FAILED\0\u{1}DAEMON_FAILED\0")
+}
+
+nonisolated extension Telepresence_Connector_CreateInterceptRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CreateInterceptRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}spec\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._spec) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._spec {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Connector_CreateInterceptRequest, rhs: Telepresence_Connector_CreateInterceptRequest) -> Bool {
+    if lhs._spec != rhs._spec {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Telepresence_Connector_InterceptResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InterceptResult"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}intercept_info\0\u{3}error_text\0\u{3}error_category\0\u{1}path\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._interceptInfo) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.errorText) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.errorCategory) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.path) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._interceptInfo {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.errorText.isEmpty {
+      try visitor.visitSingularStringField(value: self.errorText, fieldNumber: 2)
+    }
+    if !self.errorCategory.isEmpty {
+      try visitor.visitSingularStringField(value: self.errorCategory, fieldNumber: 3)
+    }
+    if !self.path.isEmpty {
+      try visitor.visitSingularStringField(value: self.path, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Connector_InterceptResult, rhs: Telepresence_Connector_InterceptResult) -> Bool {
+    if lhs._interceptInfo != rhs._interceptInfo {return false}
+    if lhs.errorText != rhs.errorText {return false}
+    if lhs.errorCategory != rhs.errorCategory {return false}
+    if lhs.path != rhs.path {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Telepresence_Connector_RemoveInterceptRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RemoveInterceptRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Connector_RemoveInterceptRequest, rhs: Telepresence_Connector_RemoveInterceptRequest) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Telepresence_Connector_Interceptor: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Interceptor"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}intercept_id\0\u{1}pid\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.interceptID) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.pid) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.interceptID.isEmpty {
+      try visitor.visitSingularStringField(value: self.interceptID, fieldNumber: 1)
+    }
+    if self.pid != 0 {
+      try visitor.visitSingularInt32Field(value: self.pid, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Connector_Interceptor, rhs: Telepresence_Connector_Interceptor) -> Bool {
+    if lhs.interceptID != rhs.interceptID {return false}
+    if lhs.pid != rhs.pid {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Telepresence_Connector_UninstallRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UninstallRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}workloads\0\u{3}all_agents\0\u{1}namespace\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.workloads) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.allAgents) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.workloads.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.workloads, fieldNumber: 1)
+    }
+    if self.allAgents != false {
+      try visitor.visitSingularBoolField(value: self.allAgents, fieldNumber: 2)
+    }
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Connector_UninstallRequest, rhs: Telepresence_Connector_UninstallRequest) -> Bool {
+    if lhs.workloads != rhs.workloads {return false}
+    if lhs.allAgents != rhs.allAgents {return false}
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Telepresence_Connector_UninstallResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UninstallResult"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}removed\0\u{3}error_text\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.removed) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.errorText) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.removed.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.removed, fieldNumber: 1)
+    }
+    if !self.errorText.isEmpty {
+      try visitor.visitSingularStringField(value: self.errorText, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Connector_UninstallResult, rhs: Telepresence_Connector_UninstallResult) -> Bool {
+    if lhs.removed != rhs.removed {return false}
+    if lhs.errorText != rhs.errorText {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Telepresence_Connector_VersionInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -1,4 +1,4 @@
-/// The traffic-manager's API: client sessions, cluster facts and workloads.
+/// The traffic-manager's API: client and agent sessions, cluster facts, workloads and engagements.
 /// Message names follow Telepresence's rpc/manager where they exist; the wire format is ours.
 
 // DO NOT EDIT.
@@ -115,6 +115,84 @@ public enum Telepresence_Manager_Manager: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ArriveAsAgent" metadata.
+        public enum ArriveAsAgent: Sendable {
+            /// Request type for "ArriveAsAgent".
+            public typealias Input = Telepresence_Manager_AgentInfo
+            /// Response type for "ArriveAsAgent".
+            public typealias Output = Telepresence_Manager_SessionInfo
+            /// Descriptor for "ArriveAsAgent".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "telepresence.manager.Manager"),
+                method: "ArriveAsAgent",
+                type: .unary
+            )
+        }
+        /// Namespace for "CreateIntercept" metadata.
+        public enum CreateIntercept: Sendable {
+            /// Request type for "CreateIntercept".
+            public typealias Input = Telepresence_Manager_CreateInterceptRequest
+            /// Response type for "CreateIntercept".
+            public typealias Output = Telepresence_Manager_InterceptInfo
+            /// Descriptor for "CreateIntercept".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "telepresence.manager.Manager"),
+                method: "CreateIntercept",
+                type: .unary
+            )
+        }
+        /// Namespace for "RemoveIntercept" metadata.
+        public enum RemoveIntercept: Sendable {
+            /// Request type for "RemoveIntercept".
+            public typealias Input = Telepresence_Manager_RemoveInterceptRequest
+            /// Response type for "RemoveIntercept".
+            public typealias Output = SwiftProtobuf.Google_Protobuf_Empty
+            /// Descriptor for "RemoveIntercept".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "telepresence.manager.Manager"),
+                method: "RemoveIntercept",
+                type: .unary
+            )
+        }
+        /// Namespace for "WatchIntercepts" metadata.
+        public enum WatchIntercepts: Sendable {
+            /// Request type for "WatchIntercepts".
+            public typealias Input = Telepresence_Manager_SessionInfo
+            /// Response type for "WatchIntercepts".
+            public typealias Output = Telepresence_Manager_InterceptInfoSnapshot
+            /// Descriptor for "WatchIntercepts".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "telepresence.manager.Manager"),
+                method: "WatchIntercepts",
+                type: .serverStreaming
+            )
+        }
+        /// Namespace for "ReviewIntercept" metadata.
+        public enum ReviewIntercept: Sendable {
+            /// Request type for "ReviewIntercept".
+            public typealias Input = Telepresence_Manager_ReviewInterceptRequest
+            /// Response type for "ReviewIntercept".
+            public typealias Output = SwiftProtobuf.Google_Protobuf_Empty
+            /// Descriptor for "ReviewIntercept".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "telepresence.manager.Manager"),
+                method: "ReviewIntercept",
+                type: .unary
+            )
+        }
+        /// Namespace for "UninstallAgents" metadata.
+        public enum UninstallAgents: Sendable {
+            /// Request type for "UninstallAgents".
+            public typealias Input = Telepresence_Manager_UninstallAgentsRequest
+            /// Response type for "UninstallAgents".
+            public typealias Output = Telepresence_Manager_UninstallAgentsResult
+            /// Descriptor for "UninstallAgents".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "telepresence.manager.Manager"),
+                method: "UninstallAgents",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "telepresence.manager.Manager" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Version.descriptor,
@@ -123,7 +201,13 @@ public enum Telepresence_Manager_Manager: Sendable {
             Depart.descriptor,
             WatchClusterInfo.descriptor,
             WatchWorkloads.descriptor,
-            SetLogLevel.descriptor
+            SetLogLevel.descriptor,
+            ArriveAsAgent.descriptor,
+            CreateIntercept.descriptor,
+            RemoveIntercept.descriptor,
+            WatchIntercepts.descriptor,
+            ReviewIntercept.descriptor,
+            UninstallAgents.descriptor
         ]
     }
 }
@@ -276,6 +360,121 @@ extension Telepresence_Manager_Manager {
             request: GRPCCore.StreamingServerRequest<Telepresence_Manager_LogLevelRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<SwiftProtobuf.Google_Protobuf_Empty>
+
+        /// Handle the "ArriveAsAgent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An agent arrives (once its pod runs) and gets a session ("agent:" prefixed), kept with
+        /// > Remain and ended with Depart like a client's.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Telepresence_Manager_AgentInfo` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Telepresence_Manager_SessionInfo` messages.
+        func arriveAsAgent(
+            request: GRPCCore.StreamingServerRequest<Telepresence_Manager_AgentInfo>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Telepresence_Manager_SessionInfo>
+
+        /// Handle the "CreateIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Intercepts a workload's port for the calling client. The first intercept of a workload
+        /// > writes its agent configuration and rolls it; the call returns once every agent of the
+        /// > workload carries the intercept (ACTIVE), or with the disposition and message saying why not
+        /// > (the pods' trouble, a port no Service has, a port another client holds, ...). Nothing is
+        /// > left in the cluster by a call that fails.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Telepresence_Manager_CreateInterceptRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Telepresence_Manager_InterceptInfo` messages.
+        func createIntercept(
+            request: GRPCCore.StreamingServerRequest<Telepresence_Manager_CreateInterceptRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Telepresence_Manager_InterceptInfo>
+
+        /// Handle the "RemoveIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends one of the calling client's intercepts. NOT_FOUND when it has none of that name.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Telepresence_Manager_RemoveInterceptRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `SwiftProtobuf.Google_Protobuf_Empty` messages.
+        func removeIntercept(
+            request: GRPCCore.StreamingServerRequest<Telepresence_Manager_RemoveInterceptRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<SwiftProtobuf.Google_Protobuf_Empty>
+
+        /// Handle the "WatchIntercepts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > For a client: its intercepts; for an agent: the intercepts of its workload. The whole set
+        /// > at once, then again after each change.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Telepresence_Manager_SessionInfo` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Telepresence_Manager_InterceptInfoSnapshot` messages.
+        func watchIntercepts(
+            request: GRPCCore.StreamingServerRequest<Telepresence_Manager_SessionInfo>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Telepresence_Manager_InterceptInfoSnapshot>
+
+        /// Handle the "ReviewIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An agent confirms (ACTIVE) or refuses (AGENT_ERROR) an intercept it was given.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Telepresence_Manager_ReviewInterceptRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `SwiftProtobuf.Google_Protobuf_Empty` messages.
+        func reviewIntercept(
+            request: GRPCCore.StreamingServerRequest<Telepresence_Manager_ReviewInterceptRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<SwiftProtobuf.Google_Protobuf_Empty>
+
+        /// Handle the "UninstallAgents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Removes agents from workloads (their intercepts end; the pods roll back to the template
+        /// > they had before).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Telepresence_Manager_UninstallAgentsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Telepresence_Manager_UninstallAgentsResult` messages.
+        func uninstallAgents(
+            request: GRPCCore.StreamingServerRequest<Telepresence_Manager_UninstallAgentsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Telepresence_Manager_UninstallAgentsResult>
     }
 
     /// Service protocol for the "telepresence.manager.Manager" service.
@@ -412,6 +611,121 @@ extension Telepresence_Manager_Manager {
             request: GRPCCore.ServerRequest<Telepresence_Manager_LogLevelRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<SwiftProtobuf.Google_Protobuf_Empty>
+
+        /// Handle the "ArriveAsAgent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An agent arrives (once its pod runs) and gets a session ("agent:" prefixed), kept with
+        /// > Remain and ended with Depart like a client's.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Manager_AgentInfo` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Telepresence_Manager_SessionInfo` message.
+        func arriveAsAgent(
+            request: GRPCCore.ServerRequest<Telepresence_Manager_AgentInfo>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Telepresence_Manager_SessionInfo>
+
+        /// Handle the "CreateIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Intercepts a workload's port for the calling client. The first intercept of a workload
+        /// > writes its agent configuration and rolls it; the call returns once every agent of the
+        /// > workload carries the intercept (ACTIVE), or with the disposition and message saying why not
+        /// > (the pods' trouble, a port no Service has, a port another client holds, ...). Nothing is
+        /// > left in the cluster by a call that fails.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Manager_CreateInterceptRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Telepresence_Manager_InterceptInfo` message.
+        func createIntercept(
+            request: GRPCCore.ServerRequest<Telepresence_Manager_CreateInterceptRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Telepresence_Manager_InterceptInfo>
+
+        /// Handle the "RemoveIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends one of the calling client's intercepts. NOT_FOUND when it has none of that name.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Manager_RemoveInterceptRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `SwiftProtobuf.Google_Protobuf_Empty` message.
+        func removeIntercept(
+            request: GRPCCore.ServerRequest<Telepresence_Manager_RemoveInterceptRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<SwiftProtobuf.Google_Protobuf_Empty>
+
+        /// Handle the "WatchIntercepts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > For a client: its intercepts; for an agent: the intercepts of its workload. The whole set
+        /// > at once, then again after each change.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Manager_SessionInfo` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Telepresence_Manager_InterceptInfoSnapshot` messages.
+        func watchIntercepts(
+            request: GRPCCore.ServerRequest<Telepresence_Manager_SessionInfo>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Telepresence_Manager_InterceptInfoSnapshot>
+
+        /// Handle the "ReviewIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An agent confirms (ACTIVE) or refuses (AGENT_ERROR) an intercept it was given.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Manager_ReviewInterceptRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `SwiftProtobuf.Google_Protobuf_Empty` message.
+        func reviewIntercept(
+            request: GRPCCore.ServerRequest<Telepresence_Manager_ReviewInterceptRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<SwiftProtobuf.Google_Protobuf_Empty>
+
+        /// Handle the "UninstallAgents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Removes agents from workloads (their intercepts end; the pods roll back to the template
+        /// > they had before).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Manager_UninstallAgentsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Telepresence_Manager_UninstallAgentsResult` message.
+        func uninstallAgents(
+            request: GRPCCore.ServerRequest<Telepresence_Manager_UninstallAgentsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Telepresence_Manager_UninstallAgentsResult>
     }
 
     /// Simple service protocol for the "telepresence.manager.Manager" service.
@@ -548,6 +862,122 @@ extension Telepresence_Manager_Manager {
             request: Telepresence_Manager_LogLevelRequest,
             context: GRPCCore.ServerContext
         ) async throws -> SwiftProtobuf.Google_Protobuf_Empty
+
+        /// Handle the "ArriveAsAgent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An agent arrives (once its pod runs) and gets a session ("agent:" prefixed), kept with
+        /// > Remain and ended with Depart like a client's.
+        ///
+        /// - Parameters:
+        ///   - request: A `Telepresence_Manager_AgentInfo` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Telepresence_Manager_SessionInfo` to respond with.
+        func arriveAsAgent(
+            request: Telepresence_Manager_AgentInfo,
+            context: GRPCCore.ServerContext
+        ) async throws -> Telepresence_Manager_SessionInfo
+
+        /// Handle the "CreateIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Intercepts a workload's port for the calling client. The first intercept of a workload
+        /// > writes its agent configuration and rolls it; the call returns once every agent of the
+        /// > workload carries the intercept (ACTIVE), or with the disposition and message saying why not
+        /// > (the pods' trouble, a port no Service has, a port another client holds, ...). Nothing is
+        /// > left in the cluster by a call that fails.
+        ///
+        /// - Parameters:
+        ///   - request: A `Telepresence_Manager_CreateInterceptRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Telepresence_Manager_InterceptInfo` to respond with.
+        func createIntercept(
+            request: Telepresence_Manager_CreateInterceptRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Telepresence_Manager_InterceptInfo
+
+        /// Handle the "RemoveIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends one of the calling client's intercepts. NOT_FOUND when it has none of that name.
+        ///
+        /// - Parameters:
+        ///   - request: A `Telepresence_Manager_RemoveInterceptRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `SwiftProtobuf.Google_Protobuf_Empty` to respond with.
+        func removeIntercept(
+            request: Telepresence_Manager_RemoveInterceptRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> SwiftProtobuf.Google_Protobuf_Empty
+
+        /// Handle the "WatchIntercepts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > For a client: its intercepts; for an agent: the intercepts of its workload. The whole set
+        /// > at once, then again after each change.
+        ///
+        /// - Parameters:
+        ///   - request: A `Telepresence_Manager_SessionInfo` message.
+        ///   - response: A response stream of `Telepresence_Manager_InterceptInfoSnapshot` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func watchIntercepts(
+            request: Telepresence_Manager_SessionInfo,
+            response: GRPCCore.RPCWriter<Telepresence_Manager_InterceptInfoSnapshot>,
+            context: GRPCCore.ServerContext
+        ) async throws
+
+        /// Handle the "ReviewIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An agent confirms (ACTIVE) or refuses (AGENT_ERROR) an intercept it was given.
+        ///
+        /// - Parameters:
+        ///   - request: A `Telepresence_Manager_ReviewInterceptRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `SwiftProtobuf.Google_Protobuf_Empty` to respond with.
+        func reviewIntercept(
+            request: Telepresence_Manager_ReviewInterceptRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> SwiftProtobuf.Google_Protobuf_Empty
+
+        /// Handle the "UninstallAgents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Removes agents from workloads (their intercepts end; the pods roll back to the template
+        /// > they had before).
+        ///
+        /// - Parameters:
+        ///   - request: A `Telepresence_Manager_UninstallAgentsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Telepresence_Manager_UninstallAgentsResult` to respond with.
+        func uninstallAgents(
+            request: Telepresence_Manager_UninstallAgentsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Telepresence_Manager_UninstallAgentsResult
     }
 }
 
@@ -632,6 +1062,72 @@ extension Telepresence_Manager_Manager.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Telepresence_Manager_Manager.Method.ArriveAsAgent.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Telepresence_Manager_AgentInfo>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Telepresence_Manager_SessionInfo>(),
+            handler: { request, context in
+                try await self.arriveAsAgent(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Telepresence_Manager_Manager.Method.CreateIntercept.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Telepresence_Manager_CreateInterceptRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Telepresence_Manager_InterceptInfo>(),
+            handler: { request, context in
+                try await self.createIntercept(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Telepresence_Manager_Manager.Method.RemoveIntercept.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Telepresence_Manager_RemoveInterceptRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<SwiftProtobuf.Google_Protobuf_Empty>(),
+            handler: { request, context in
+                try await self.removeIntercept(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Telepresence_Manager_Manager.Method.WatchIntercepts.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Telepresence_Manager_SessionInfo>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Telepresence_Manager_InterceptInfoSnapshot>(),
+            handler: { request, context in
+                try await self.watchIntercepts(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Telepresence_Manager_Manager.Method.ReviewIntercept.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Telepresence_Manager_ReviewInterceptRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<SwiftProtobuf.Google_Protobuf_Empty>(),
+            handler: { request, context in
+                try await self.reviewIntercept(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Telepresence_Manager_Manager.Method.UninstallAgents.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Telepresence_Manager_UninstallAgentsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Telepresence_Manager_UninstallAgentsResult>(),
+            handler: { request, context in
+                try await self.uninstallAgents(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -709,6 +1205,72 @@ extension Telepresence_Manager_Manager.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<SwiftProtobuf.Google_Protobuf_Empty> {
         let response = try await self.setLogLevel(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func arriveAsAgent(
+        request: GRPCCore.StreamingServerRequest<Telepresence_Manager_AgentInfo>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Telepresence_Manager_SessionInfo> {
+        let response = try await self.arriveAsAgent(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func createIntercept(
+        request: GRPCCore.StreamingServerRequest<Telepresence_Manager_CreateInterceptRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Telepresence_Manager_InterceptInfo> {
+        let response = try await self.createIntercept(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func removeIntercept(
+        request: GRPCCore.StreamingServerRequest<Telepresence_Manager_RemoveInterceptRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<SwiftProtobuf.Google_Protobuf_Empty> {
+        let response = try await self.removeIntercept(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func watchIntercepts(
+        request: GRPCCore.StreamingServerRequest<Telepresence_Manager_SessionInfo>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Telepresence_Manager_InterceptInfoSnapshot> {
+        let response = try await self.watchIntercepts(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
+    }
+
+    public func reviewIntercept(
+        request: GRPCCore.StreamingServerRequest<Telepresence_Manager_ReviewInterceptRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<SwiftProtobuf.Google_Protobuf_Empty> {
+        let response = try await self.reviewIntercept(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func uninstallAgents(
+        request: GRPCCore.StreamingServerRequest<Telepresence_Manager_UninstallAgentsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Telepresence_Manager_UninstallAgentsResult> {
+        let response = try await self.uninstallAgents(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -811,6 +1373,88 @@ extension Telepresence_Manager_Manager.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<SwiftProtobuf.Google_Protobuf_Empty> {
         return GRPCCore.ServerResponse<SwiftProtobuf.Google_Protobuf_Empty>(
             message: try await self.setLogLevel(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func arriveAsAgent(
+        request: GRPCCore.ServerRequest<Telepresence_Manager_AgentInfo>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Telepresence_Manager_SessionInfo> {
+        return GRPCCore.ServerResponse<Telepresence_Manager_SessionInfo>(
+            message: try await self.arriveAsAgent(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func createIntercept(
+        request: GRPCCore.ServerRequest<Telepresence_Manager_CreateInterceptRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Telepresence_Manager_InterceptInfo> {
+        return GRPCCore.ServerResponse<Telepresence_Manager_InterceptInfo>(
+            message: try await self.createIntercept(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func removeIntercept(
+        request: GRPCCore.ServerRequest<Telepresence_Manager_RemoveInterceptRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<SwiftProtobuf.Google_Protobuf_Empty> {
+        return GRPCCore.ServerResponse<SwiftProtobuf.Google_Protobuf_Empty>(
+            message: try await self.removeIntercept(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func watchIntercepts(
+        request: GRPCCore.ServerRequest<Telepresence_Manager_SessionInfo>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Telepresence_Manager_InterceptInfoSnapshot> {
+        return GRPCCore.StreamingServerResponse<Telepresence_Manager_InterceptInfoSnapshot>(
+            metadata: [:],
+            producer: { writer in
+                try await self.watchIntercepts(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+
+    public func reviewIntercept(
+        request: GRPCCore.ServerRequest<Telepresence_Manager_ReviewInterceptRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<SwiftProtobuf.Google_Protobuf_Empty> {
+        return GRPCCore.ServerResponse<SwiftProtobuf.Google_Protobuf_Empty>(
+            message: try await self.reviewIntercept(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func uninstallAgents(
+        request: GRPCCore.ServerRequest<Telepresence_Manager_UninstallAgentsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Telepresence_Manager_UninstallAgentsResult> {
+        return GRPCCore.ServerResponse<Telepresence_Manager_UninstallAgentsResult>(
+            message: try await self.uninstallAgents(
                 request: request.message,
                 context: context
             ),
@@ -988,6 +1632,151 @@ extension Telepresence_Manager_Manager {
             deserializer: some GRPCCore.MessageDeserializer<SwiftProtobuf.Google_Protobuf_Empty>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<SwiftProtobuf.Google_Protobuf_Empty>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ArriveAsAgent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An agent arrives (once its pod runs) and gets a session ("agent:" prefixed), kept with
+        /// > Remain and ended with Depart like a client's.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Manager_AgentInfo` message.
+        ///   - serializer: A serializer for `Telepresence_Manager_AgentInfo` messages.
+        ///   - deserializer: A deserializer for `Telepresence_Manager_SessionInfo` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func arriveAsAgent<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Manager_AgentInfo>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Manager_AgentInfo>,
+            deserializer: some GRPCCore.MessageDeserializer<Telepresence_Manager_SessionInfo>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Manager_SessionInfo>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CreateIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Intercepts a workload's port for the calling client. The first intercept of a workload
+        /// > writes its agent configuration and rolls it; the call returns once every agent of the
+        /// > workload carries the intercept (ACTIVE), or with the disposition and message saying why not
+        /// > (the pods' trouble, a port no Service has, a port another client holds, ...). Nothing is
+        /// > left in the cluster by a call that fails.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Manager_CreateInterceptRequest` message.
+        ///   - serializer: A serializer for `Telepresence_Manager_CreateInterceptRequest` messages.
+        ///   - deserializer: A deserializer for `Telepresence_Manager_InterceptInfo` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func createIntercept<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Manager_CreateInterceptRequest>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Manager_CreateInterceptRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Telepresence_Manager_InterceptInfo>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Manager_InterceptInfo>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RemoveIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends one of the calling client's intercepts. NOT_FOUND when it has none of that name.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Manager_RemoveInterceptRequest` message.
+        ///   - serializer: A serializer for `Telepresence_Manager_RemoveInterceptRequest` messages.
+        ///   - deserializer: A deserializer for `SwiftProtobuf.Google_Protobuf_Empty` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func removeIntercept<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Manager_RemoveInterceptRequest>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Manager_RemoveInterceptRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<SwiftProtobuf.Google_Protobuf_Empty>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<SwiftProtobuf.Google_Protobuf_Empty>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "WatchIntercepts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > For a client: its intercepts; for an agent: the intercepts of its workload. The whole set
+        /// > at once, then again after each change.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Manager_SessionInfo` message.
+        ///   - serializer: A serializer for `Telepresence_Manager_SessionInfo` messages.
+        ///   - deserializer: A deserializer for `Telepresence_Manager_InterceptInfoSnapshot` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func watchIntercepts<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Manager_SessionInfo>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Manager_SessionInfo>,
+            deserializer: some GRPCCore.MessageDeserializer<Telepresence_Manager_InterceptInfoSnapshot>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Telepresence_Manager_InterceptInfoSnapshot>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ReviewIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An agent confirms (ACTIVE) or refuses (AGENT_ERROR) an intercept it was given.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Manager_ReviewInterceptRequest` message.
+        ///   - serializer: A serializer for `Telepresence_Manager_ReviewInterceptRequest` messages.
+        ///   - deserializer: A deserializer for `SwiftProtobuf.Google_Protobuf_Empty` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func reviewIntercept<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Manager_ReviewInterceptRequest>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Manager_ReviewInterceptRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<SwiftProtobuf.Google_Protobuf_Empty>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<SwiftProtobuf.Google_Protobuf_Empty>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "UninstallAgents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Removes agents from workloads (their intercepts end; the pods roll back to the template
+        /// > they had before).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Manager_UninstallAgentsRequest` message.
+        ///   - serializer: A serializer for `Telepresence_Manager_UninstallAgentsRequest` messages.
+        ///   - deserializer: A deserializer for `Telepresence_Manager_UninstallAgentsResult` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func uninstallAgents<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Manager_UninstallAgentsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Manager_UninstallAgentsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Telepresence_Manager_UninstallAgentsResult>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Manager_UninstallAgentsResult>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1241,6 +2030,215 @@ extension Telepresence_Manager_Manager {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "ArriveAsAgent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An agent arrives (once its pod runs) and gets a session ("agent:" prefixed), kept with
+        /// > Remain and ended with Depart like a client's.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Manager_AgentInfo` message.
+        ///   - serializer: A serializer for `Telepresence_Manager_AgentInfo` messages.
+        ///   - deserializer: A deserializer for `Telepresence_Manager_SessionInfo` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func arriveAsAgent<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Manager_AgentInfo>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Manager_AgentInfo>,
+            deserializer: some GRPCCore.MessageDeserializer<Telepresence_Manager_SessionInfo>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Manager_SessionInfo>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Telepresence_Manager_Manager.Method.ArriveAsAgent.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "CreateIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Intercepts a workload's port for the calling client. The first intercept of a workload
+        /// > writes its agent configuration and rolls it; the call returns once every agent of the
+        /// > workload carries the intercept (ACTIVE), or with the disposition and message saying why not
+        /// > (the pods' trouble, a port no Service has, a port another client holds, ...). Nothing is
+        /// > left in the cluster by a call that fails.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Manager_CreateInterceptRequest` message.
+        ///   - serializer: A serializer for `Telepresence_Manager_CreateInterceptRequest` messages.
+        ///   - deserializer: A deserializer for `Telepresence_Manager_InterceptInfo` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func createIntercept<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Manager_CreateInterceptRequest>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Manager_CreateInterceptRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Telepresence_Manager_InterceptInfo>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Manager_InterceptInfo>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Telepresence_Manager_Manager.Method.CreateIntercept.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RemoveIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends one of the calling client's intercepts. NOT_FOUND when it has none of that name.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Manager_RemoveInterceptRequest` message.
+        ///   - serializer: A serializer for `Telepresence_Manager_RemoveInterceptRequest` messages.
+        ///   - deserializer: A deserializer for `SwiftProtobuf.Google_Protobuf_Empty` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func removeIntercept<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Manager_RemoveInterceptRequest>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Manager_RemoveInterceptRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<SwiftProtobuf.Google_Protobuf_Empty>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<SwiftProtobuf.Google_Protobuf_Empty>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Telepresence_Manager_Manager.Method.RemoveIntercept.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "WatchIntercepts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > For a client: its intercepts; for an agent: the intercepts of its workload. The whole set
+        /// > at once, then again after each change.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Manager_SessionInfo` message.
+        ///   - serializer: A serializer for `Telepresence_Manager_SessionInfo` messages.
+        ///   - deserializer: A deserializer for `Telepresence_Manager_InterceptInfoSnapshot` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func watchIntercepts<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Manager_SessionInfo>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Manager_SessionInfo>,
+            deserializer: some GRPCCore.MessageDeserializer<Telepresence_Manager_InterceptInfoSnapshot>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Telepresence_Manager_InterceptInfoSnapshot>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: Telepresence_Manager_Manager.Method.WatchIntercepts.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ReviewIntercept" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An agent confirms (ACTIVE) or refuses (AGENT_ERROR) an intercept it was given.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Manager_ReviewInterceptRequest` message.
+        ///   - serializer: A serializer for `Telepresence_Manager_ReviewInterceptRequest` messages.
+        ///   - deserializer: A deserializer for `SwiftProtobuf.Google_Protobuf_Empty` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func reviewIntercept<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Manager_ReviewInterceptRequest>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Manager_ReviewInterceptRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<SwiftProtobuf.Google_Protobuf_Empty>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<SwiftProtobuf.Google_Protobuf_Empty>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Telepresence_Manager_Manager.Method.ReviewIntercept.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "UninstallAgents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Removes agents from workloads (their intercepts end; the pods roll back to the template
+        /// > they had before).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Telepresence_Manager_UninstallAgentsRequest` message.
+        ///   - serializer: A serializer for `Telepresence_Manager_UninstallAgentsRequest` messages.
+        ///   - deserializer: A deserializer for `Telepresence_Manager_UninstallAgentsResult` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func uninstallAgents<Result>(
+            request: GRPCCore.ClientRequest<Telepresence_Manager_UninstallAgentsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Telepresence_Manager_UninstallAgentsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Telepresence_Manager_UninstallAgentsResult>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Manager_UninstallAgentsResult>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Telepresence_Manager_Manager.Method.UninstallAgents.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1442,6 +2440,185 @@ extension Telepresence_Manager_Manager.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Telepresence_Manager_LogLevelRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<SwiftProtobuf.Google_Protobuf_Empty>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ArriveAsAgent" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > An agent arrives (once its pod runs) and gets a session ("agent:" prefixed), kept with
+    /// > Remain and ended with Depart like a client's.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Telepresence_Manager_AgentInfo` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func arriveAsAgent<Result>(
+        request: GRPCCore.ClientRequest<Telepresence_Manager_AgentInfo>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Manager_SessionInfo>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.arriveAsAgent(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Telepresence_Manager_AgentInfo>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Telepresence_Manager_SessionInfo>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateIntercept" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Intercepts a workload's port for the calling client. The first intercept of a workload
+    /// > writes its agent configuration and rolls it; the call returns once every agent of the
+    /// > workload carries the intercept (ACTIVE), or with the disposition and message saying why not
+    /// > (the pods' trouble, a port no Service has, a port another client holds, ...). Nothing is
+    /// > left in the cluster by a call that fails.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Telepresence_Manager_CreateInterceptRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createIntercept<Result>(
+        request: GRPCCore.ClientRequest<Telepresence_Manager_CreateInterceptRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Manager_InterceptInfo>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.createIntercept(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Telepresence_Manager_CreateInterceptRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Telepresence_Manager_InterceptInfo>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RemoveIntercept" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ends one of the calling client's intercepts. NOT_FOUND when it has none of that name.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Telepresence_Manager_RemoveInterceptRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func removeIntercept<Result>(
+        request: GRPCCore.ClientRequest<Telepresence_Manager_RemoveInterceptRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<SwiftProtobuf.Google_Protobuf_Empty>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.removeIntercept(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Telepresence_Manager_RemoveInterceptRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<SwiftProtobuf.Google_Protobuf_Empty>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "WatchIntercepts" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > For a client: its intercepts; for an agent: the intercepts of its workload. The whole set
+    /// > at once, then again after each change.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Telepresence_Manager_SessionInfo` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func watchIntercepts<Result>(
+        request: GRPCCore.ClientRequest<Telepresence_Manager_SessionInfo>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Telepresence_Manager_InterceptInfoSnapshot>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.watchIntercepts(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Telepresence_Manager_SessionInfo>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Telepresence_Manager_InterceptInfoSnapshot>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ReviewIntercept" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > An agent confirms (ACTIVE) or refuses (AGENT_ERROR) an intercept it was given.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Telepresence_Manager_ReviewInterceptRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func reviewIntercept<Result>(
+        request: GRPCCore.ClientRequest<Telepresence_Manager_ReviewInterceptRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<SwiftProtobuf.Google_Protobuf_Empty>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.reviewIntercept(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Telepresence_Manager_ReviewInterceptRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<SwiftProtobuf.Google_Protobuf_Empty>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UninstallAgents" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Removes agents from workloads (their intercepts end; the pods roll back to the template
+    /// > they had before).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Telepresence_Manager_UninstallAgentsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func uninstallAgents<Result>(
+        request: GRPCCore.ClientRequest<Telepresence_Manager_UninstallAgentsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Manager_UninstallAgentsResult>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.uninstallAgents(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Telepresence_Manager_UninstallAgentsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Telepresence_Manager_UninstallAgentsResult>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1673,6 +2850,209 @@ extension Telepresence_Manager_Manager.ClientProtocol {
             metadata: metadata
         )
         return try await self.setLogLevel(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ArriveAsAgent" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > An agent arrives (once its pod runs) and gets a session ("agent:" prefixed), kept with
+    /// > Remain and ended with Depart like a client's.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func arriveAsAgent<Result>(
+        _ message: Telepresence_Manager_AgentInfo,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Manager_SessionInfo>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Telepresence_Manager_AgentInfo>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.arriveAsAgent(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateIntercept" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Intercepts a workload's port for the calling client. The first intercept of a workload
+    /// > writes its agent configuration and rolls it; the call returns once every agent of the
+    /// > workload carries the intercept (ACTIVE), or with the disposition and message saying why not
+    /// > (the pods' trouble, a port no Service has, a port another client holds, ...). Nothing is
+    /// > left in the cluster by a call that fails.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createIntercept<Result>(
+        _ message: Telepresence_Manager_CreateInterceptRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Manager_InterceptInfo>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Telepresence_Manager_CreateInterceptRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.createIntercept(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RemoveIntercept" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ends one of the calling client's intercepts. NOT_FOUND when it has none of that name.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func removeIntercept<Result>(
+        _ message: Telepresence_Manager_RemoveInterceptRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<SwiftProtobuf.Google_Protobuf_Empty>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Telepresence_Manager_RemoveInterceptRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.removeIntercept(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "WatchIntercepts" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > For a client: its intercepts; for an agent: the intercepts of its workload. The whole set
+    /// > at once, then again after each change.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func watchIntercepts<Result>(
+        _ message: Telepresence_Manager_SessionInfo,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Telepresence_Manager_InterceptInfoSnapshot>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Telepresence_Manager_SessionInfo>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.watchIntercepts(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ReviewIntercept" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > An agent confirms (ACTIVE) or refuses (AGENT_ERROR) an intercept it was given.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func reviewIntercept<Result>(
+        _ message: Telepresence_Manager_ReviewInterceptRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<SwiftProtobuf.Google_Protobuf_Empty>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Telepresence_Manager_ReviewInterceptRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.reviewIntercept(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UninstallAgents" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Removes agents from workloads (their intercepts end; the pods roll back to the template
+    /// > they had before).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func uninstallAgents<Result>(
+        _ message: Telepresence_Manager_UninstallAgentsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Telepresence_Manager_UninstallAgentsResult>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Telepresence_Manager_UninstallAgentsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.uninstallAgents(
             request: request,
             options: options,
             onResponse: handleResponse

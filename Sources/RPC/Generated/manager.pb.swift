@@ -8,7 +8,7 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// The traffic-manager's API: client sessions, cluster facts and workloads.
+/// The traffic-manager's API: client and agent sessions, cluster facts, workloads and engagements.
 /// Message names follow Telepresence's rpc/manager where they exist; the wire format is ours.
 
 #if canImport(FoundationEssentials)
@@ -26,6 +26,76 @@ import SwiftProtobuf
 fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobuf.ProtobufAPIVersionCheck {
   struct _2: SwiftProtobuf.ProtobufAPIVersion_2 {}
   typealias Version = _2
+}
+
+public nonisolated enum Telepresence_Manager_InterceptDispositionType: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// Every agent of the workload carries it.
+  case active // = 1
+
+  /// Created; agents have not all confirmed it.
+  case waiting // = 2
+  case noClient // = 3
+  case noAgent // = 4
+  case noMechanism // = 5
+  case noPorts // = 6
+  case agentError // = 7
+  case badArgs // = 8
+  case removed // = 9
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .active
+    case 2: self = .waiting
+    case 3: self = .noClient
+    case 4: self = .noAgent
+    case 5: self = .noMechanism
+    case 6: self = .noPorts
+    case 7: self = .agentError
+    case 8: self = .badArgs
+    case 9: self = .removed
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .active: return 1
+    case .waiting: return 2
+    case .noClient: return 3
+    case .noAgent: return 4
+    case .noMechanism: return 5
+    case .noPorts: return 6
+    case .agentError: return 7
+    case .badArgs: return 8
+    case .removed: return 9
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Telepresence_Manager_InterceptDispositionType] = [
+    .unspecified,
+    .active,
+    .waiting,
+    .noClient,
+    .noAgent,
+    .noMechanism,
+    .noPorts,
+    .agentError,
+    .badArgs,
+    .removed,
+  ]
+
 }
 
 /// Who a client is when it arrives.
@@ -65,7 +135,8 @@ public nonisolated struct Telepresence_Manager_SessionInfo: Sendable {
 
   public var sessionID: String = String()
 
-  /// The uid of the kube-system namespace, which identifies the cluster.
+  /// The uid of the default namespace, which identifies the cluster (Telepresence's choice); the
+  /// zero UUID when the manager may not read it (a namespaced install).
   public var clusterID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -216,6 +287,13 @@ public nonisolated struct Telepresence_Manager_WorkloadInfo: Sendable {
   public var readyReplicas: Int32 = 0
 
   public var replicas: Int32 = 0
+
+  /// Why the workload cannot be engaged (no Service selects it, its Services have no ports that
+  /// map to a container port, injection disabled by annotation, ...); empty when it can.
+  public var notEngageableReason: String = String()
+
+  /// The intercepts on it now (any client's).
+  public var intercepts: [Telepresence_Manager_InterceptInfo] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -406,9 +484,395 @@ public nonisolated struct Telepresence_Manager_LogLevelRequest: Sendable {
   fileprivate var _duration: SwiftProtobuf.Google_Protobuf_Duration? = nil
 }
 
+/// Who an agent is when it arrives: one per pod of an engaged workload.
+public nonisolated struct Telepresence_Manager_AgentInfo: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The workload's name (the agent's name).
+  public var name: String = String()
+
+  public var namespace: String = String()
+
+  /// Deployment, ReplicaSet or StatefulSet.
+  public var kind: String = String()
+
+  public var podName: String = String()
+
+  public var podIp: String = String()
+
+  /// The port of the agent's tunnel in its pod: clients port-forward to it (or dial pod_ip:port
+  /// through the manager) and claim their session on it (see Tunnel's README, "Claims").
+  public var tunnelPort: Int32 = 0
+
+  public var product: String = String()
+
+  public var version: String = String()
+
+  /// The app containers, with their environment as Kubernetes resolved it.
+  public var containers: [Telepresence_Manager_AgentContainer] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// An app container as its agent sees it.
+public nonisolated struct Telepresence_Manager_AgentContainer: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  /// The container's environment as Kubernetes resolved it (configMap and secret refs, $(VAR),
+  /// service links), plus TELEPRESENCE_CONTAINER and TELEPRESENCE_MOUNTS.
+  public var environment: Dictionary<String,String> = [:]
+
+  /// The container's volume mount paths (in the app container).
+  public var mounts: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// What a client asks to intercept.
+public nonisolated struct Telepresence_Manager_InterceptSpec: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The intercept's name (the workload's name unless given), unique per client.
+  public var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
+
+  /// user@host of the client; filled in by the manager.
+  public var client: String {
+    get {_storage._client}
+    set {_uniqueStorage()._client = newValue}
+  }
+
+  /// The workload (the agent's name).
+  public var agent: String {
+    get {_storage._agent}
+    set {_uniqueStorage()._agent = newValue}
+  }
+
+  /// Deployment, ReplicaSet or StatefulSet; filled in by the manager.
+  public var workloadKind: String {
+    get {_storage._workloadKind}
+    set {_uniqueStorage()._workloadKind = newValue}
+  }
+
+  public var namespace: String {
+    get {_storage._namespace}
+    set {_uniqueStorage()._namespace = newValue}
+  }
+
+  /// "tcp": every connection to the port.
+  public var mechanism: String {
+    get {_storage._mechanism}
+    set {_uniqueStorage()._mechanism = newValue}
+  }
+
+  public var mechanismArgs: [String] {
+    get {_storage._mechanismArgs}
+    set {_uniqueStorage()._mechanismArgs = newValue}
+  }
+
+  /// Where the user daemon dials on the workstation: --address and the local port of --port.
+  public var targetHost: String {
+    get {_storage._targetHost}
+    set {_uniqueStorage()._targetHost = newValue}
+  }
+
+  public var targetPort: Int32 {
+    get {_storage._targetPort}
+    set {_uniqueStorage()._targetPort = newValue}
+  }
+
+  /// --port's identifier: a service port name or number, optionally with /TCP or /UDP; empty
+  /// means the only port.
+  public var portIdentifier: String {
+    get {_storage._portIdentifier}
+    set {_uniqueStorage()._portIdentifier = newValue}
+  }
+
+  /// --service; empty means the only Service that selects the workload.
+  public var serviceName: String {
+    get {_storage._serviceName}
+    set {_uniqueStorage()._serviceName = newValue}
+  }
+
+  /// --container; empty means the container that owns the port.
+  public var containerName: String {
+    get {_storage._containerName}
+    set {_uniqueStorage()._containerName = newValue}
+  }
+
+  /// Resolved by the manager: the service port, its container port and the agent's port.
+  public var serviceUid: String {
+    get {_storage._serviceUid}
+    set {_uniqueStorage()._serviceUid = newValue}
+  }
+
+  public var servicePortName: String {
+    get {_storage._servicePortName}
+    set {_uniqueStorage()._servicePortName = newValue}
+  }
+
+  public var servicePort: Int32 {
+    get {_storage._servicePort}
+    set {_uniqueStorage()._servicePort = newValue}
+  }
+
+  /// TCP or UDP.
+  public var `protocol`: String {
+    get {_storage._protocol}
+    set {_uniqueStorage()._protocol = newValue}
+  }
+
+  public var containerPortName: String {
+    get {_storage._containerPortName}
+    set {_uniqueStorage()._containerPortName = newValue}
+  }
+
+  public var containerPort: Int32 {
+    get {_storage._containerPort}
+    set {_uniqueStorage()._containerPort = newValue}
+  }
+
+  public var agentPort: Int32 {
+    get {_storage._agentPort}
+    set {_uniqueStorage()._agentPort = newValue}
+  }
+
+  /// --to-pod ports ("8081/TCP") the client forwards to the engaged pod.
+  public var localPorts: [String] {
+    get {_storage._localPorts}
+    set {_uniqueStorage()._localPorts = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// One pod that carries an intercept: where the client finds its agent.
+public nonisolated struct Telepresence_Manager_AgentPod: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var podName: String = String()
+
+  public var namespace: String = String()
+
+  public var podIp: String = String()
+
+  public var tunnelPort: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// An intercept as the manager holds it.
+public nonisolated struct Telepresence_Manager_InterceptInfo: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var spec: Telepresence_Manager_InterceptSpec {
+    get {_spec ?? Telepresence_Manager_InterceptSpec()}
+    set {_spec = newValue}
+  }
+  /// Returns true if `spec` has been explicitly set.
+  public var hasSpec: Bool {self._spec != nil}
+  /// Clears the value of `spec`. Subsequent reads from it will return its default value.
+  public mutating func clearSpec() {self._spec = nil}
+
+  /// "<client session id>:<name>".
+  public var id: String = String()
+
+  /// The session of the client that holds it.
+  public var clientSessionID: String = String()
+
+  public var disposition: Telepresence_Manager_InterceptDispositionType = .unspecified
+
+  /// Why, when the disposition is not ACTIVE or WAITING.
+  public var message: String = String()
+
+  /// The agents that carry it now (changes as pods roll).
+  public var agents: [Telepresence_Manager_AgentPod] = []
+
+  /// The engaged container's environment (from its agent).
+  public var environment: Dictionary<String,String> = [:]
+
+  /// The engaged container's volume mount paths.
+  public var mounts: [String] = []
+
+  /// When the intercept was created, Unix milliseconds.
+  public var createdMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _spec: Telepresence_Manager_InterceptSpec? = nil
+}
+
+/// The intercepts a session sees, whole, each time one changes.
+public nonisolated struct Telepresence_Manager_InterceptInfoSnapshot: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var intercepts: [Telepresence_Manager_InterceptInfo] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Telepresence_Manager_CreateInterceptRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var session: Telepresence_Manager_SessionInfo {
+    get {_session ?? Telepresence_Manager_SessionInfo()}
+    set {_session = newValue}
+  }
+  /// Returns true if `session` has been explicitly set.
+  public var hasSession: Bool {self._session != nil}
+  /// Clears the value of `session`. Subsequent reads from it will return its default value.
+  public mutating func clearSession() {self._session = nil}
+
+  public var spec: Telepresence_Manager_InterceptSpec {
+    get {_spec ?? Telepresence_Manager_InterceptSpec()}
+    set {_spec = newValue}
+  }
+  /// Returns true if `spec` has been explicitly set.
+  public var hasSpec: Bool {self._spec != nil}
+  /// Clears the value of `spec`. Subsequent reads from it will return its default value.
+  public mutating func clearSpec() {self._spec = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _session: Telepresence_Manager_SessionInfo? = nil
+  fileprivate var _spec: Telepresence_Manager_InterceptSpec? = nil
+}
+
+public nonisolated struct Telepresence_Manager_RemoveInterceptRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var session: Telepresence_Manager_SessionInfo {
+    get {_session ?? Telepresence_Manager_SessionInfo()}
+    set {_session = newValue}
+  }
+  /// Returns true if `session` has been explicitly set.
+  public var hasSession: Bool {self._session != nil}
+  /// Clears the value of `session`. Subsequent reads from it will return its default value.
+  public mutating func clearSession() {self._session = nil}
+
+  /// The intercept's name.
+  public var name: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _session: Telepresence_Manager_SessionInfo? = nil
+}
+
+/// An agent's verdict on an intercept it was given.
+public nonisolated struct Telepresence_Manager_ReviewInterceptRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var session: Telepresence_Manager_SessionInfo {
+    get {_session ?? Telepresence_Manager_SessionInfo()}
+    set {_session = newValue}
+  }
+  /// Returns true if `session` has been explicitly set.
+  public var hasSession: Bool {self._session != nil}
+  /// Clears the value of `session`. Subsequent reads from it will return its default value.
+  public mutating func clearSession() {self._session = nil}
+
+  public var interceptID: String = String()
+
+  /// ACTIVE, or AGENT_ERROR with a message.
+  public var disposition: Telepresence_Manager_InterceptDispositionType = .unspecified
+
+  public var message: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _session: Telepresence_Manager_SessionInfo? = nil
+}
+
+/// Removes agents: the named workloads', or every agent in the namespace.
+public nonisolated struct Telepresence_Manager_UninstallAgentsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var session: Telepresence_Manager_SessionInfo {
+    get {_session ?? Telepresence_Manager_SessionInfo()}
+    set {_session = newValue}
+  }
+  /// Returns true if `session` has been explicitly set.
+  public var hasSession: Bool {self._session != nil}
+  /// Clears the value of `session`. Subsequent reads from it will return its default value.
+  public mutating func clearSession() {self._session = nil}
+
+  public var namespace: String = String()
+
+  public var workloads: [String] = []
+
+  public var allAgents: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _session: Telepresence_Manager_SessionInfo? = nil
+}
+
+public nonisolated struct Telepresence_Manager_UninstallAgentsResult: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The workloads whose agents were removed (they roll back to their template).
+  public var removed: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "telepresence.manager"
+
+nonisolated extension Telepresence_Manager_InterceptDispositionType: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}ACTIVE\0\u{1}WAITING\0\u{1}NO_CLIENT\0\u{1}NO_AGENT\0\u{1}NO_MECHANISM\0\u{1}NO_PORTS\0\u{1}AGENT_ERROR\0\u{1}BAD_ARGS\0\u{1}REMOVED\0")
+}
 
 nonisolated extension Telepresence_Manager_ClientInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClientInfo"
@@ -714,7 +1178,7 @@ nonisolated extension Telepresence_Manager_WorkloadEventsRequest: SwiftProtobuf.
 
 nonisolated extension Telepresence_Manager_WorkloadInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WorkloadInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}name\0\u{1}namespace\0\u{1}uid\0\u{1}state\0\u{3}agent_state\0\u{3}ready_replicas\0\u{1}replicas\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}name\0\u{1}namespace\0\u{1}uid\0\u{1}state\0\u{3}agent_state\0\u{3}ready_replicas\0\u{1}replicas\0\u{3}not_engageable_reason\0\u{1}intercepts\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -730,6 +1194,8 @@ nonisolated extension Telepresence_Manager_WorkloadInfo: SwiftProtobuf.Message, 
       case 6: try { try decoder.decodeSingularEnumField(value: &self.agentState) }()
       case 7: try { try decoder.decodeSingularInt32Field(value: &self.readyReplicas) }()
       case 8: try { try decoder.decodeSingularInt32Field(value: &self.replicas) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.notEngageableReason) }()
+      case 10: try { try decoder.decodeRepeatedMessageField(value: &self.intercepts) }()
       default: break
       }
     }
@@ -760,6 +1226,12 @@ nonisolated extension Telepresence_Manager_WorkloadInfo: SwiftProtobuf.Message, 
     if self.replicas != 0 {
       try visitor.visitSingularInt32Field(value: self.replicas, fieldNumber: 8)
     }
+    if !self.notEngageableReason.isEmpty {
+      try visitor.visitSingularStringField(value: self.notEngageableReason, fieldNumber: 9)
+    }
+    if !self.intercepts.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.intercepts, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -772,6 +1244,8 @@ nonisolated extension Telepresence_Manager_WorkloadInfo: SwiftProtobuf.Message, 
     if lhs.agentState != rhs.agentState {return false}
     if lhs.readyReplicas != rhs.readyReplicas {return false}
     if lhs.replicas != rhs.replicas {return false}
+    if lhs.notEngageableReason != rhs.notEngageableReason {return false}
+    if lhs.intercepts != rhs.intercepts {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -897,6 +1371,670 @@ nonisolated extension Telepresence_Manager_LogLevelRequest: SwiftProtobuf.Messag
   public static func ==(lhs: Telepresence_Manager_LogLevelRequest, rhs: Telepresence_Manager_LogLevelRequest) -> Bool {
     if lhs.logLevel != rhs.logLevel {return false}
     if lhs._duration != rhs._duration {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Telepresence_Manager_AgentInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AgentInfo"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}namespace\0\u{1}kind\0\u{3}pod_name\0\u{3}pod_ip\0\u{3}tunnel_port\0\u{1}product\0\u{1}version\0\u{1}containers\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.kind) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.podName) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.podIp) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.tunnelPort) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.product) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.version) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.containers) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 2)
+    }
+    if !self.kind.isEmpty {
+      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 3)
+    }
+    if !self.podName.isEmpty {
+      try visitor.visitSingularStringField(value: self.podName, fieldNumber: 4)
+    }
+    if !self.podIp.isEmpty {
+      try visitor.visitSingularStringField(value: self.podIp, fieldNumber: 5)
+    }
+    if self.tunnelPort != 0 {
+      try visitor.visitSingularInt32Field(value: self.tunnelPort, fieldNumber: 6)
+    }
+    if !self.product.isEmpty {
+      try visitor.visitSingularStringField(value: self.product, fieldNumber: 7)
+    }
+    if !self.version.isEmpty {
+      try visitor.visitSingularStringField(value: self.version, fieldNumber: 8)
+    }
+    if !self.containers.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.containers, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Manager_AgentInfo, rhs: Telepresence_Manager_AgentInfo) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs.podName != rhs.podName {return false}
+    if lhs.podIp != rhs.podIp {return false}
+    if lhs.tunnelPort != rhs.tunnelPort {return false}
+    if lhs.product != rhs.product {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.containers != rhs.containers {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Telepresence_Manager_AgentContainer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AgentContainer"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}environment\0\u{1}mounts\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.environment) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.mounts) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.environment.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.environment, fieldNumber: 2)
+    }
+    if !self.mounts.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.mounts, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Manager_AgentContainer, rhs: Telepresence_Manager_AgentContainer) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.environment != rhs.environment {return false}
+    if lhs.mounts != rhs.mounts {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Telepresence_Manager_InterceptSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InterceptSpec"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}client\0\u{1}agent\0\u{3}workload_kind\0\u{1}namespace\0\u{1}mechanism\0\u{3}mechanism_args\0\u{3}target_host\0\u{3}target_port\0\u{3}port_identifier\0\u{3}service_name\0\u{3}container_name\0\u{3}service_uid\0\u{3}service_port_name\0\u{3}service_port\0\u{1}protocol\0\u{3}container_port_name\0\u{3}container_port\0\u{3}agent_port\0\u{3}local_ports\0")
+
+  fileprivate class _StorageClass {
+    var _name: String = String()
+    var _client: String = String()
+    var _agent: String = String()
+    var _workloadKind: String = String()
+    var _namespace: String = String()
+    var _mechanism: String = String()
+    var _mechanismArgs: [String] = []
+    var _targetHost: String = String()
+    var _targetPort: Int32 = 0
+    var _portIdentifier: String = String()
+    var _serviceName: String = String()
+    var _containerName: String = String()
+    var _serviceUid: String = String()
+    var _servicePortName: String = String()
+    var _servicePort: Int32 = 0
+    var _protocol: String = String()
+    var _containerPortName: String = String()
+    var _containerPort: Int32 = 0
+    var _agentPort: Int32 = 0
+    var _localPorts: [String] = []
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _name = source._name
+      _client = source._client
+      _agent = source._agent
+      _workloadKind = source._workloadKind
+      _namespace = source._namespace
+      _mechanism = source._mechanism
+      _mechanismArgs = source._mechanismArgs
+      _targetHost = source._targetHost
+      _targetPort = source._targetPort
+      _portIdentifier = source._portIdentifier
+      _serviceName = source._serviceName
+      _containerName = source._containerName
+      _serviceUid = source._serviceUid
+      _servicePortName = source._servicePortName
+      _servicePort = source._servicePort
+      _protocol = source._protocol
+      _containerPortName = source._containerPortName
+      _containerPort = source._containerPort
+      _agentPort = source._agentPort
+      _localPorts = source._localPorts
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._client) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._agent) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._workloadKind) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._namespace) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._mechanism) }()
+        case 7: try { try decoder.decodeRepeatedStringField(value: &_storage._mechanismArgs) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._targetHost) }()
+        case 9: try { try decoder.decodeSingularInt32Field(value: &_storage._targetPort) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._portIdentifier) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._serviceName) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._containerName) }()
+        case 13: try { try decoder.decodeSingularStringField(value: &_storage._serviceUid) }()
+        case 14: try { try decoder.decodeSingularStringField(value: &_storage._servicePortName) }()
+        case 15: try { try decoder.decodeSingularInt32Field(value: &_storage._servicePort) }()
+        case 16: try { try decoder.decodeSingularStringField(value: &_storage._protocol) }()
+        case 17: try { try decoder.decodeSingularStringField(value: &_storage._containerPortName) }()
+        case 18: try { try decoder.decodeSingularInt32Field(value: &_storage._containerPort) }()
+        case 19: try { try decoder.decodeSingularInt32Field(value: &_storage._agentPort) }()
+        case 20: try { try decoder.decodeRepeatedStringField(value: &_storage._localPorts) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 1)
+      }
+      if !_storage._client.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._client, fieldNumber: 2)
+      }
+      if !_storage._agent.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._agent, fieldNumber: 3)
+      }
+      if !_storage._workloadKind.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._workloadKind, fieldNumber: 4)
+      }
+      if !_storage._namespace.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._namespace, fieldNumber: 5)
+      }
+      if !_storage._mechanism.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._mechanism, fieldNumber: 6)
+      }
+      if !_storage._mechanismArgs.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._mechanismArgs, fieldNumber: 7)
+      }
+      if !_storage._targetHost.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._targetHost, fieldNumber: 8)
+      }
+      if _storage._targetPort != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._targetPort, fieldNumber: 9)
+      }
+      if !_storage._portIdentifier.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._portIdentifier, fieldNumber: 10)
+      }
+      if !_storage._serviceName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._serviceName, fieldNumber: 11)
+      }
+      if !_storage._containerName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._containerName, fieldNumber: 12)
+      }
+      if !_storage._serviceUid.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._serviceUid, fieldNumber: 13)
+      }
+      if !_storage._servicePortName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._servicePortName, fieldNumber: 14)
+      }
+      if _storage._servicePort != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._servicePort, fieldNumber: 15)
+      }
+      if !_storage._protocol.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._protocol, fieldNumber: 16)
+      }
+      if !_storage._containerPortName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._containerPortName, fieldNumber: 17)
+      }
+      if _storage._containerPort != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._containerPort, fieldNumber: 18)
+      }
+      if _storage._agentPort != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._agentPort, fieldNumber: 19)
+      }
+      if !_storage._localPorts.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._localPorts, fieldNumber: 20)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Manager_InterceptSpec, rhs: Telepresence_Manager_InterceptSpec) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._client != rhs_storage._client {return false}
+        if _storage._agent != rhs_storage._agent {return false}
+        if _storage._workloadKind != rhs_storage._workloadKind {return false}
+        if _storage._namespace != rhs_storage._namespace {return false}
+        if _storage._mechanism != rhs_storage._mechanism {return false}
+        if _storage._mechanismArgs != rhs_storage._mechanismArgs {return false}
+        if _storage._targetHost != rhs_storage._targetHost {return false}
+        if _storage._targetPort != rhs_storage._targetPort {return false}
+        if _storage._portIdentifier != rhs_storage._portIdentifier {return false}
+        if _storage._serviceName != rhs_storage._serviceName {return false}
+        if _storage._containerName != rhs_storage._containerName {return false}
+        if _storage._serviceUid != rhs_storage._serviceUid {return false}
+        if _storage._servicePortName != rhs_storage._servicePortName {return false}
+        if _storage._servicePort != rhs_storage._servicePort {return false}
+        if _storage._protocol != rhs_storage._protocol {return false}
+        if _storage._containerPortName != rhs_storage._containerPortName {return false}
+        if _storage._containerPort != rhs_storage._containerPort {return false}
+        if _storage._agentPort != rhs_storage._agentPort {return false}
+        if _storage._localPorts != rhs_storage._localPorts {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Telepresence_Manager_AgentPod: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AgentPod"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}pod_name\0\u{1}namespace\0\u{3}pod_ip\0\u{3}tunnel_port\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.podName) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.podIp) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.tunnelPort) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.podName.isEmpty {
+      try visitor.visitSingularStringField(value: self.podName, fieldNumber: 1)
+    }
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 2)
+    }
+    if !self.podIp.isEmpty {
+      try visitor.visitSingularStringField(value: self.podIp, fieldNumber: 3)
+    }
+    if self.tunnelPort != 0 {
+      try visitor.visitSingularInt32Field(value: self.tunnelPort, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Manager_AgentPod, rhs: Telepresence_Manager_AgentPod) -> Bool {
+    if lhs.podName != rhs.podName {return false}
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.podIp != rhs.podIp {return false}
+    if lhs.tunnelPort != rhs.tunnelPort {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Telepresence_Manager_InterceptInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InterceptInfo"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}spec\0\u{1}id\0\u{3}client_session_id\0\u{1}disposition\0\u{1}message\0\u{1}agents\0\u{1}environment\0\u{1}mounts\0\u{3}created_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._spec) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.clientSessionID) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.disposition) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.agents) }()
+      case 7: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.environment) }()
+      case 8: try { try decoder.decodeRepeatedStringField(value: &self.mounts) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self.createdMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._spec {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 2)
+    }
+    if !self.clientSessionID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clientSessionID, fieldNumber: 3)
+    }
+    if self.disposition != .unspecified {
+      try visitor.visitSingularEnumField(value: self.disposition, fieldNumber: 4)
+    }
+    if !self.message.isEmpty {
+      try visitor.visitSingularStringField(value: self.message, fieldNumber: 5)
+    }
+    if !self.agents.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.agents, fieldNumber: 6)
+    }
+    if !self.environment.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.environment, fieldNumber: 7)
+    }
+    if !self.mounts.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.mounts, fieldNumber: 8)
+    }
+    if self.createdMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.createdMs, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Manager_InterceptInfo, rhs: Telepresence_Manager_InterceptInfo) -> Bool {
+    if lhs._spec != rhs._spec {return false}
+    if lhs.id != rhs.id {return false}
+    if lhs.clientSessionID != rhs.clientSessionID {return false}
+    if lhs.disposition != rhs.disposition {return false}
+    if lhs.message != rhs.message {return false}
+    if lhs.agents != rhs.agents {return false}
+    if lhs.environment != rhs.environment {return false}
+    if lhs.mounts != rhs.mounts {return false}
+    if lhs.createdMs != rhs.createdMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Telepresence_Manager_InterceptInfoSnapshot: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InterceptInfoSnapshot"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}intercepts\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.intercepts) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.intercepts.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.intercepts, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Manager_InterceptInfoSnapshot, rhs: Telepresence_Manager_InterceptInfoSnapshot) -> Bool {
+    if lhs.intercepts != rhs.intercepts {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Telepresence_Manager_CreateInterceptRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CreateInterceptRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}session\0\u{1}spec\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._session) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._spec) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._session {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._spec {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Manager_CreateInterceptRequest, rhs: Telepresence_Manager_CreateInterceptRequest) -> Bool {
+    if lhs._session != rhs._session {return false}
+    if lhs._spec != rhs._spec {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Telepresence_Manager_RemoveInterceptRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RemoveInterceptRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}session\0\u{1}name\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._session) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._session {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Manager_RemoveInterceptRequest, rhs: Telepresence_Manager_RemoveInterceptRequest) -> Bool {
+    if lhs._session != rhs._session {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Telepresence_Manager_ReviewInterceptRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReviewInterceptRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}session\0\u{3}intercept_id\0\u{1}disposition\0\u{1}message\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._session) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.interceptID) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.disposition) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._session {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.interceptID.isEmpty {
+      try visitor.visitSingularStringField(value: self.interceptID, fieldNumber: 2)
+    }
+    if self.disposition != .unspecified {
+      try visitor.visitSingularEnumField(value: self.disposition, fieldNumber: 3)
+    }
+    if !self.message.isEmpty {
+      try visitor.visitSingularStringField(value: self.message, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Manager_ReviewInterceptRequest, rhs: Telepresence_Manager_ReviewInterceptRequest) -> Bool {
+    if lhs._session != rhs._session {return false}
+    if lhs.interceptID != rhs.interceptID {return false}
+    if lhs.disposition != rhs.disposition {return false}
+    if lhs.message != rhs.message {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Telepresence_Manager_UninstallAgentsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UninstallAgentsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}session\0\u{1}namespace\0\u{1}workloads\0\u{3}all_agents\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._session) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.workloads) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.allAgents) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._session {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 2)
+    }
+    if !self.workloads.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.workloads, fieldNumber: 3)
+    }
+    if self.allAgents != false {
+      try visitor.visitSingularBoolField(value: self.allAgents, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Manager_UninstallAgentsRequest, rhs: Telepresence_Manager_UninstallAgentsRequest) -> Bool {
+    if lhs._session != rhs._session {return false}
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.workloads != rhs.workloads {return false}
+    if lhs.allAgents != rhs.allAgents {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Telepresence_Manager_UninstallAgentsResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UninstallAgentsResult"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}removed\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.removed) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.removed.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.removed, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Manager_UninstallAgentsResult, rhs: Telepresence_Manager_UninstallAgentsResult) -> Bool {
+    if lhs.removed != rhs.removed {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
