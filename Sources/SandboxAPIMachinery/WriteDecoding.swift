@@ -16,7 +16,7 @@ import KubeClient
 /// Unknown and duplicate fields are dropped; with `Warn` (the default) they come back as
 /// warnings for the response's `Warning` headers.
 public enum WriteDecoding {
-    public struct Decoded: Sendable {
+    public struct Decoded: Sendable, Equatable {
         public var object: JSONValue
         public var warnings: [String]
     }
