@@ -91,11 +91,13 @@ public enum ObjectValidation {
         return errors
     }
 
-    /// `ValidateObjectMetaUpdate`: what may not change once the object exists.
+    /// `ValidateObjectMetaUpdate`: what may not change once the object exists. An update without
+    /// a uid keeps the stored one (the server fills it in), so only a different one is refused.
     public static func objectMetaUpdate(_ meta: JSONValue?, old: JSONValue?) -> [FieldError] {
         var errors: [FieldError] = []
         for key in ["name", "namespace", "uid"] {
             let now = string(meta?[key]), before = string(old?[key])
+            if key == "uid" && now.isEmpty { continue }
             if !before.isEmpty, now != before {
                 errors.append(.invalid("metadata.\(key)", now, "field is immutable"))
             }
