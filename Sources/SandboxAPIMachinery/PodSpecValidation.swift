@@ -141,7 +141,7 @@ public enum PodSpecValidation {
             let problems = rules.relaxedEnvVarNames ? relaxedEnvVarNameErrors(name) : envVarNameErrors(name)
             errors += problems.map { .invalid(path + ".name", name, $0) }
             if let from = variable["valueFrom"] {
-                let sources = ["fieldRef", "resourceFieldRef", "configMapKeyRef", "secretKeyRef", "fileKeyRef"].filter { from[$0] != nil }
+                let sources = ["fieldRef", "resourceFieldRef", "configMapKeyRef", "secretKeyRef"].filter { from[$0] != nil }
                 if sources.isEmpty {
                     errors.append(.invalid(path + ".valueFrom", "", "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`"))
                 } else if sources.count > 1 {

@@ -166,4 +166,27 @@ struct TypedWritesKubectlTests {
                 #"Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 7"#), "\(r.output)")
         }
     }
+
+    @Test("kubectl 1.33's create subcommands send protobuf: decoded with the same schema, embedded structs inlined",
+          .enabled(if: Kubectl.runnable("1.33")))
+    func protobufCreates() async throws {
+        try await TestCluster.with { cluster in
+            let k = try cluster.kubectl("1.33")
+            var r = try await k.run(["create", "deployment", "pb", "--image=nginx", "--replicas=3", "--port=8080"])
+            #expect(r.status == 0, "\(r.output)")
+            r = try await k.run(["create", "secret", "generic", "s", "--from-literal=p=q"])
+            #expect(r.status == 0, "\(r.output)")
+            r = try await k.run(["create", "configmap", "c", "--from-literal=a=1"])
+            #expect(r.status == 0, "\(r.output)")
+            let deployment = try json(try await k.run(["get", "deployment", "pb", "-o", "json"]).stdout)
+            #expect(deployment["spec"]?["replicas"] == 3)
+            #expect(deployment["spec"]?["template"]?["spec"]?["containers"]?[0]?["ports"] == [["containerPort": 8080, "protocol": "TCP"]])
+            // Go leaves empty non-pointer fields out of its JSON; protobuf carries them as zeros.
+            #expect(deployment["spec"]?["paused"] == nil && deployment["spec"]?["minReadySeconds"] == nil)
+            let secret = try json(try await k.run(["get", "secret", "s", "-o", "json"]).stdout)
+            #expect(secret["data"] == ["p": "cQ=="] && secret["type"] == "Opaque")
+            let configMap = try json(try await k.run(["get", "configmap", "c", "-o", "json"]).stdout)
+            #expect(configMap["data"] == ["a": "1"])
+        }
+    }
 }
