@@ -72,21 +72,21 @@ public enum ObjectValidation {
 
     static func ownerReferences(_ references: [JSONValue]) -> [FieldError] {
         var errors: [FieldError] = []
-        var controllers: [String] = []
+        var firstController: String?
+        let field = "metadata.ownerReferences"
         for reference in references {
-            let field = "metadata.ownerReferences"
             if string(reference["apiVersion"]).isEmpty { errors.append(.invalid(field + ".apiVersion", "", "version must not be empty")) }
             if string(reference["kind"]).isEmpty { errors.append(.invalid(field + ".kind", "", "kind must not be empty")) }
             if string(reference["name"]).isEmpty { errors.append(.invalid(field + ".name", "", "name must not be empty")) }
             if string(reference["uid"]).isEmpty { errors.append(.invalid(field + ".uid", "", "uid must not be empty")) }
-            if reference["controller"]?.boolValue == true {
-                controllers.append("\(string(reference["kind"]))/\(string(reference["name"]))")
+            guard reference["controller"]?.boolValue == true else { continue }
+            let controller = "\(string(reference["kind"]))/\(string(reference["name"]))"
+            if let firstController {
+                errors.append(.invalid(field, printed: "[]v1.OwnerReference{...}",
+                                       "Only one reference can have Controller set to true. Found \"true\" in references for \(firstController) and \(controller)"))
+            } else {
+                firstController = controller
             }
-        }
-        if controllers.count > 1 {
-            errors.append(FieldError(
-                field: "metadata.ownerReferences", kind: .invalid, rawValue: "[]v1.OwnerReference{...}",
-                detail: "Only one reference can have Controller set to true. Found \"true\" in references for \(controllers.joined(separator: " and "))"))
         }
         return errors
     }
