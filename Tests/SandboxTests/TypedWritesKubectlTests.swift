@@ -50,6 +50,13 @@ struct TypedWritesKubectlTests {
           ports: [{port: 70000, targetPort: 8080}]
         """
 
+    static let roleWithoutVerbs = """
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: Role
+        metadata: {name: reader}
+        rules: [{apiGroups: [""], resources: [pods]}]
+        """
+
     static let deploymentWithUnknownFields = """
         apiVersion: apps/v1
         kind: Deployment
@@ -82,12 +89,18 @@ struct TypedWritesKubectlTests {
                  #"The Service "web" is invalid: spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive"#),
                 (Self.deployment.replacingOccurrences(of: "REPLICAS", with: "-1"),
                  #"The Deployment "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0"#),
+                (Self.deployment.replacingOccurrences(of: "REPLICAS", with: "1").replacingOccurrences(of: "matchLabels: {app: web}", with: "matchLabels: {app: api}"),
+                 #"The Deployment "web" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{"app":"web"}: `selector` does not match template `labels`"#),
+                (Self.podWithBoolEnvName.replacingOccurrences(of: "name: true", with: "name: \"A=B\""),
+                 #"The Pod "p" is invalid: spec.containers[0].env[0].name: Invalid value: "A=B": a valid environment variable name must consist only of printable ASCII characters other than '='"#),
+                (Self.roleWithoutVerbs,
+                 #"The Role "reader" is invalid: rules[0].verbs: Required value: verbs must contain at least one value"#),
             ]
             for (manifest, message) in cases {
                 let r = try await k.run(["apply", "-f", "-"] + k.validateFlags, stdin: manifest)
                 #expect(r.status == 1 && r.stderr.contains(message), "\(r.output)")
             }
-            let r = try await k.run(["get", "deployments,pods,services", "-o", "name"])
+            let r = try await k.run(["get", "deployments,pods,services,roles", "-o", "name"])
             #expect(r.status == 0 && r.stdout.split(separator: "\n") == ["service/kubernetes"], "\(r.output)")
         }
     }
