@@ -5,6 +5,7 @@ import Sandbox
 @testable import SandboxAPIMachinery
 @testable import SandboxAPIServer
 import Testing
+import TestSupport
 
 /// Typed writes through the REST API without sockets: which verbs and subresources decode and
 /// validate what, the warnings a response carries, and the options' own 422.
@@ -121,5 +122,37 @@ struct TypedWritesAPITests {
         (status, body, _) = try await send(api, request(.PATCH, uri, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: \"1\"}\n",
                                                         contentType: "application/apply-patch+yaml"))
         #expect(status == 201 && body["data"] == ["x": "1"])
+    }
+
+    @Test("what the sandbox stores itself (defaults, controllers' objects, the node's status) has no field outside the kinds' types, so a client's patch of it warns of nothing")
+    func storedObjectsAreTyped() async throws {
+        try await TestCluster.with { cluster in
+            let api = cluster.server.api
+            _ = try api.createObject(ResourceCatalog.deployments, try JSONValue(data: Data(Self.deployment.utf8)).merging(namespace: "default"))
+            _ = try api.createObject(ResourceCatalog.services, [
+                "apiVersion": "v1", "kind": "Service", "metadata": ["name": "web", "namespace": "default"],
+                "spec": ["selector": ["app": "web"], "ports": [["port": 80]]],
+            ])
+            try await waitUntil("the deployment's pod to be ready and its endpoints published", timeout: .seconds(20)) {
+                let pods = api.store.list(ResourceCatalog.pods, namespace: "default").items
+                let endpoints = api.store.get(ResourceCatalog.endpoints, namespace: "default", name: "web")
+                return pods.contains { $0.object.value["status"]?["podIP"] != nil } && endpoints?.value["subsets"] != nil
+            }
+            for type in ResourceCatalog.all {
+                for item in api.store.list(type, namespace: nil).items {
+                    let object = item.object.value
+                    let result = try TypedDecoder.decode(object, as: type.kind)
+                    #expect(result.strictErrors.isEmpty, "\(type.kind) \(item.object.name): \(result.strictErrors)")
+                }
+            }
+        }
+    }
+}
+
+extension JSONValue {
+    fileprivate func merging(namespace: String) -> JSONValue {
+        var copy = self
+        copy["metadata"]?["namespace"] = .string(namespace)
+        return copy
     }
 }
