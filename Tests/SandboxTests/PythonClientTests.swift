@@ -58,4 +58,59 @@ struct PythonClientTests {
             }
         }
     }
+
+    /// Writes a real server refuses, and what it answers the client: the status, reason, message
+    /// and the causes' fields the ApiException carries.
+    static let typedWritesScript = #"""
+        import json, sys
+        from kubernetes import client, config
+        config.load_kube_config(sys.argv[1])
+        v1 = client.CoreV1Api(); apps = client.AppsV1Api()
+        def attempt(label, call):
+            try:
+                call()
+                print(label, "accepted")
+            except client.ApiException as e:
+                body = json.loads(e.body)
+                causes = [c.get("field") for c in (body.get("details") or {}).get("causes", [])]
+                print(label, e.status, body["reason"], body["message"], causes)
+        template = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "nginx"}]}}
+        attempt("replicas", lambda: apps.create_namespaced_deployment("default", {
+            "metadata": {"name": "web"}, "spec": {"replicas": "two", "selector": {"matchLabels": {"app": "web"}}, "template": template}}))
+        attempt("port", lambda: v1.create_namespaced_service("default", {
+            "metadata": {"name": "web"}, "spec": {"ports": [{"port": 70000, "targetPort": 8080}]}}))
+        attempt("selector", lambda: apps.create_namespaced_deployment("default", {
+            "metadata": {"name": "web"}, "spec": {"selector": {"matchLabels": {"app": "api"}}, "template": template}}))
+        extra = {"metadata": {"name": "extra"}, "data": {"a": "1"}, "colour": "red"}
+        attempt("strict", lambda: v1.create_namespaced_config_map("default", extra, field_validation="Strict"))
+        attempt("warn", lambda: v1.create_namespaced_config_map("default", extra))
+        raw = json.loads(v1.read_namespaced_config_map("extra", "default", _preload_content=False).data)
+        print("stored colour", "colour" in raw, "data", raw["data"])
+        attempt("bogus", lambda: v1.create_namespaced_config_map("default", extra, field_validation="Bogus"))
+        apps.create_namespaced_deployment("default", {"metadata": {"name": "ok"}, "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": template}})
+        attempt("scale", lambda: apps.patch_namespaced_deployment_scale("ok", "default", {"spec": {"replicas": -1}}))
+        """#
+
+    @Test("refused writes: the status, reason, message and field paths of the real server", .enabled(if: available || Kubectl.isCI))
+    func typedWrites() async throws {
+        try #require(Self.available, "the Python kubernetes client is not importable by \(Self.python); pip install kubernetes==33.1.0")
+        try await TestCluster.with { cluster in
+            let scriptFile = cluster.directory.appendingPathComponent("typed.py")
+            try Self.typedWritesScript.write(to: scriptFile, atomically: true, encoding: .utf8)
+            let result = try await ProcessRunner.run([Self.python, scriptFile.path, cluster.kubeconfig.path])
+            let output = result.combined
+            #expect(result.status == 0, "\(output)")
+            for line in [
+                #"replicas 400 BadRequest Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32 []"#,
+                #"port 422 Invalid Service "web" is invalid: spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive ['spec.ports[0].port']"#,
+                #"selector 422 Invalid Deployment.apps "web" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{"app":"web"}: `selector` does not match template `labels` ['spec.template.metadata.labels']"#,
+                #"strict 400 BadRequest ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "colour" []"#,
+                "warn accepted", "stored colour False data {'a': '1'}",
+                #"bogus 422 Invalid CreateOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "Bogus": supported values: "", "Ignore", "Strict", "Warn" ['fieldValidation']"#,
+                #"scale 422 Invalid Scale.autoscaling "ok" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0 ['spec.replicas']"#,
+            ] {
+                #expect(output.contains(line), "\(output)")
+            }
+        }
+    }
 }

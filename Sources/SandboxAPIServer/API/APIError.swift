@@ -1,4 +1,5 @@
 import KubeClient
+import SandboxAPIMachinery
 
 /// A failed API request as Kubernetes reports it: an HTTP code and a `Status` object whose
 /// reason and message match what the real API server says, so clients print the same errors.
@@ -63,18 +64,23 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A 422 as `errors.NewInvalid` makes it: `Deployment.apps "web" is invalid: spec.replicas: ...`
+    /// (the kind qualified by its group; several causes in brackets; a message given twice once).
     public static func invalid(kind: String, group: String, name: String, causes: [Cause]) -> APIError {
-        let summary = causes.map { "\($0.field): \($0.message)" }
+        var seen: Set<String> = []
+        let summary = causes.map { "\($0.field): \($0.message)" }.filter { seen.insert($0).inserted }
         let joined = summary.count == 1 ? summary[0] : "[" + summary.joined(separator: ", ") + "]"
+        let qualifiedKind = group.isEmpty ? kind : "\(kind).\(group)"
         var d: JSONValue = [
-            "name": .string(name), "kind": .string(kind),
             "causes": .array(causes.map {
                 ["reason": .string($0.reason), "message": .string($0.message), "field": .string($0.field)]
             }),
         ]
+        if !name.isEmpty { d["name"] = .string(name) }
+        if !kind.isEmpty { d["kind"] = .string(kind) }
         if !group.isEmpty { d["group"] = .string(group) }
         return APIError(
-            code: 422, reason: "Invalid", message: "\(kind) \"\(name)\" is invalid: \(joined)", details: d)
+            code: 422, reason: "Invalid", message: "\(qualifiedKind) \(GoQuote.quote(name)) is invalid: \(joined)", details: d)
     }
 
     public static func badRequest(_ message: String) -> APIError {

@@ -2,8 +2,8 @@ import Foundation
 import KubeClient
 import Synchronization
 
-/// What the API server does to an object before storing it: defaults, server-set fields and
-/// validation with Kubernetes' own 422 messages.
+/// What the API server does to an object before storing it: defaults and server-set fields
+/// (validation is `SandboxAPIMachinery`'s, through `Machinery.validate`).
 extension KubernetesAPI {
     func invalid(_ type: ResourceType, _ object: JSONValue, _ causes: [APIError.Cause]) -> APIError {
         APIError.invalid(kind: type.kind, group: type.group, name: object["metadata"]?["name"]?.stringValue ?? "", causes: causes)
@@ -31,66 +31,6 @@ extension KubernetesAPI {
             object["status"] = [:]
         default: break
         }
-    }
-
-    func validate(_ type: ResourceType, _ object: JSONValue) throws(APIError) {
-        var causes: [APIError.Cause] = []
-        let name = object["metadata"]?["name"]?.stringValue ?? ""
-        for message in Machinery.nameErrors(type, name: name) {
-            causes.append(.init(reason: "FieldValueInvalid", field: "metadata.name", message: "Invalid value: \"\(name)\": \(message)"))
-        }
-        switch type.kind {
-        case "Pod":
-            causes += podSpecErrors(object["spec"], field: "spec")
-        case "Deployment", "ReplicaSet", "StatefulSet":
-            let spec = object["spec"]
-            if let replicas = spec?["replicas"]?.intValue, replicas < 0 {
-                causes.append(.init(reason: "FieldValueInvalid", field: "spec.replicas", message: "Invalid value: \(replicas): must be greater than or equal to 0"))
-            }
-            let selector = spec?["selector"]?["matchLabels"]?.objectValue ?? [:]
-            if spec?["selector"] == nil {
-                causes.append(.init(reason: "FieldValueRequired", field: "spec.selector", message: "Required value"))
-            }
-            let labels = spec?["template"]?["metadata"]?["labels"]?.objectValue ?? [:]
-            if spec?["selector"] != nil, !selector.allSatisfy({ labels[$0.key] == $0.value }) {
-                let shown = labels.keys.sorted().map { "\"\($0)\":\"\(labels[$0]?.stringValue ?? "")\"" }.joined(separator: ", ")
-                causes.append(.init(reason: "FieldValueInvalid", field: "spec.template.metadata.labels", message: "Invalid value: map[string]string{\(shown)}: `selector` does not match template `labels`"))
-            }
-            causes += podSpecErrors(spec?["template"]?["spec"], field: "spec.template.spec")
-        case "Service":
-            let ports = object["spec"]?["ports"]?.arrayValue ?? []
-            if ports.isEmpty, object["spec"]?["clusterIP"]?.stringValue != "None" {
-                causes.append(.init(reason: "FieldValueRequired", field: "spec.ports", message: "Required value"))
-            }
-            if ports.count > 1 {
-                for (i, p) in ports.enumerated() where (p["name"]?.stringValue ?? "").isEmpty {
-                    causes.append(.init(reason: "FieldValueRequired", field: "spec.ports[\(i)].name", message: "Required value"))
-                }
-            }
-        case "ConfigMap", "Secret":
-            for key in (object["data"]?.objectValue ?? [:]).keys where key.isEmpty || !key.allSatisfy({ $0.isLetter || $0.isNumber || "-._".contains($0) }) {
-                causes.append(.init(reason: "FieldValueInvalid", field: "data[\(key)]", message: "Invalid value: \"\(key)\": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"))
-            }
-        default: break
-        }
-        if !causes.isEmpty { throw invalid(type, object, causes) }
-    }
-
-    func podSpecErrors(_ spec: JSONValue?, field: String) -> [APIError.Cause] {
-        var causes: [APIError.Cause] = []
-        let containers = spec?["containers"]?.arrayValue ?? []
-        if containers.isEmpty {
-            causes.append(.init(reason: "FieldValueRequired", field: "\(field).containers", message: "Required value"))
-        }
-        for (i, c) in containers.enumerated() {
-            if (c["name"]?.stringValue ?? "").isEmpty {
-                causes.append(.init(reason: "FieldValueRequired", field: "\(field).containers[\(i)].name", message: "Required value"))
-            }
-            if (c["image"]?.stringValue ?? "").isEmpty {
-                causes.append(.init(reason: "FieldValueRequired", field: "\(field).containers[\(i)].image", message: "Required value"))
-            }
-        }
-        return causes
     }
 
     func allocateClusterIP(_ service: inout JSONValue) throws(APIError) {

@@ -123,10 +123,13 @@ extension KubernetesAPI {
             result.events.append(EventNote(type: "Warning", reason: "AdmissionWebhookDenied", message: denial.message))
             throw denial
         }
-        guard let patched else {
+        guard var patched else {
             result.events.append(EventNote(type: "Normal", reason: "AdmissionWebhookAllowed", message: "admission webhook \"\(webhook.name)\" allowed the request\(again)"))
             return false
         }
+        // The patched object is decoded into the Pod type as the real server decodes it: a value
+        // of the wrong type is its 500, fields a Pod lacks are dropped.
+        patched = try Machinery.decodeAdmissionPatched(patched, kind: "Pod")
         let changed = patched != result.object
         result.object = patched
         result.events.append(EventNote(type: "Normal", reason: "AdmissionWebhookPatched", message: "admission webhook \"\(webhook.name)\" patched the pod with \(operations) operation\(operations == 1 ? "" : "s")\(again)"))

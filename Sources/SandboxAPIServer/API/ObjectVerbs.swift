@@ -1,5 +1,6 @@
 import Foundation
 import KubeClient
+import SandboxAPIMachinery
 
 /// get, create, update (PUT), patch and the status/scale/log/eviction subresources.
 extension KubernetesAPI {
@@ -28,8 +29,11 @@ extension KubernetesAPI {
     }
 
     func create(_ request: APIRequest, _ path: ResourcePath) async throws(APIError) -> APIResponse {
-        var object = try request.decodedBody()
-        guard object.objectValue != nil else { throw APIError.badRequest("the request body must be a JSON object") }
+        // Decoded into the kind's types first, as the real server does: a value of the wrong
+        // type is a 400, unknown fields are dropped (and warned about, or refused).
+        let directive = try Machinery.fieldValidation(request, options: "CreateOptions")
+        let decoded = try Machinery.decodeBody(request, kind: path.type.kind, version: path.type.version, directive: directive)
+        var object = decoded.object
         if let kind = object["kind"]?.stringValue, kind != path.type.kind {
             throw APIError.badRequest("the API version in the data (\(object["apiVersion"]?.stringValue ?? "")) does not match the expected API version (\(path.type.apiVersion))")
         }
@@ -53,12 +57,13 @@ extension KubernetesAPI {
                     copy, operation: "CREATE", namespace: path.namespace ?? "", username: username, groups: groups, dryRun: true).object
             }
             try admitCreate(path.type, &copy)
-            return .json(copy, status: 201)
+            try Machinery.validate(path.type, copy)
+            return APIResponse.json(copy, status: 201).withWarnings(decoded.warnings)
         }
         let stored = path.type.kind == "Pod"
             ? try await createPod(object, username: username, groups: groups)
             : try createObject(path.type, object)
-        return .full(status: 201, contentType: "application/json", body: stored.bytes)
+        return APIResponse.full(status: 201, contentType: "application/json", body: stored.bytes).withWarnings(decoded.warnings)
     }
 
     func isDryRun(_ request: APIRequest) -> Bool { request.query["dryRun"] == "All" }
@@ -86,11 +91,17 @@ extension KubernetesAPI {
                 throw APIError(code: 403, reason: "Forbidden", message: "\(type.qualifiedName) \"\(name.isEmpty ? generateName : name)\" is forbidden: unable to create new content in namespace \(namespace) because it is being terminated")
             }
         }
-        // Validate the name it will get: generateName plus a valid suffix.
+        // Defaults first, as the real server validates a defaulted object; the name it will get
+        // is generateName plus a valid suffix.
+        try admitCreate(type, &object)
         var probe = object
         if name.isEmpty { probe["metadata"]?["name"] = .string(generateName + "bcdfg") }
-        try validate(type, probe)
-        try admitCreate(type, &object)
+        do {
+            try Machinery.validate(type, probe)
+        } catch {
+            if type.kind == "Service", let ip = object["spec"]?["clusterIP"]?.stringValue { serviceIPs.release(ip) }
+            throw error
+        }
         let stored: StoredObject
         do {
             stored = try store.create(type, object)
@@ -107,7 +118,11 @@ extension KubernetesAPI {
     }
 
     func replace(_ request: APIRequest, _ path: ResourcePath, name: String) throws(APIError) -> APIResponse {
-        let body = try request.decodedBody()
+        let directive = try Machinery.fieldValidation(request, options: "UpdateOptions")
+        let scale = path.subresource == "scale"
+        let decoded = try Machinery.decodeBody(
+            request, kind: scale ? "Scale" : path.type.kind, version: scale ? "v1" : path.type.version, directive: directive)
+        let body = decoded.object
         if let bodyName = body["metadata"]?["name"]?.stringValue, bodyName != name {
             throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
         }
@@ -115,51 +130,65 @@ extension KubernetesAPI {
             if let rv = body["metadata"]?["resourceVersion"]?.stringValue, !rv.isEmpty, rv != String(current.resourceVersion) {
                 throw APIError.conflict(path.type, name)
             }
-            if path.subresource == "scale" {
+            if scale {
+                try Machinery.validateScale(body, name: name)
                 var object = current.value
                 object["spec"]?["replicas"] = body["spec"]?["replicas"] ?? 0
                 return object
             }
             return body
         }
-        return response(for: stored, path: path)
+        return response(for: stored, path: path).withWarnings(decoded.warnings)
     }
 
     func patch(_ request: APIRequest, _ path: ResourcePath, name: String) throws(APIError) -> APIResponse {
         let contentType = request.contentType.split(separator: ";")[0].trimmingCharacters(in: .whitespaces)
+        let directive = try Machinery.fieldValidation(request, options: "PatchOptions")
         let body = try request.decodedBody()
         if contentType == "application/apply-patch+yaml" {
             guard let manager = request.query["fieldManager"], !manager.isEmpty else {
                 throw APIError.badRequest("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch")
             }
             if store.get(path.type, namespace: namespaceOf(path), name: name) == nil, path.subresource == nil {
-                var object = body
+                let decoded = try Machinery.decodeBody(request, kind: path.type.kind, version: path.type.version, directive: directive)
+                var object = decoded.object
                 if path.type.namespaced { object["metadata"]?["namespace"] = .string(path.namespace ?? "") }
                 let stored = try createObject(path.type, object)
-                return .full(status: 201, contentType: "application/json", body: stored.bytes)
+                return APIResponse.full(status: 201, contentType: "application/json", body: stored.bytes).withWarnings(decoded.warnings)
             }
         }
+        let jsonPatch = contentType == "application/json-patch+json"
+        let patchErrors = try Machinery.patchDocumentErrors(request, jsonPatch: jsonPatch, directive: directive)
+        let scale = path.subresource == "scale"
+        let kind = scale ? "Scale" : path.type.kind
+        // Warnings of the last attempt (an update may be retried on a conflict).
+        var warnings: [String] = []
         let stored = try updateObject(path, name: name, dryRun: isDryRun(request)) { (current: StoredObject) throws(APIError) -> JSONValue in
-            let base = path.subresource == "scale" ? scale(of: current.value, type: path.type) : current.value
-            var patched: JSONValue
+            let base = scale ? self.scale(of: current.value, type: path.type) : current.value
+            let decoded: WriteDecoding.Decoded
             switch contentType {
-            case "application/json-patch+json": patched = try Machinery.jsonPatch(body, to: base)
-            case "application/merge-patch+json": patched = Machinery.mergePatch(patch: body, into: base)
+            case "application/json-patch+json", "application/merge-patch+json":
+                let patched = jsonPatch ? try Machinery.jsonPatch(body, to: base) : Machinery.mergePatch(patch: body, into: base)
+                decoded = try Machinery.decodeJSONPatched(patched, kind: kind, directive: directive, patchErrors: patchErrors)
             case "application/strategic-merge-patch+json", "application/apply-patch+yaml":
-                patched = try Machinery.strategicMerge(patch: body, into: base, type: path.type)
+                let patched = try Machinery.strategicMerge(patch: body, into: base, type: path.type)
+                decoded = try Machinery.decodeStrategicPatched(patched, patch: body, kind: kind, directive: directive, patchErrors: patchErrors)
             default: throw APIError.unsupportedMediaType(contentType)
             }
+            warnings = decoded.warnings
+            let patched = decoded.object
             if let rv = patched["metadata"]?["resourceVersion"]?.stringValue, !rv.isEmpty, rv != String(current.resourceVersion) {
                 throw APIError.conflict(path.type, name)
             }
-            if path.subresource == "scale" {
+            if scale {
+                try Machinery.validateScale(patched, name: name)
                 var object = current.value
                 object["spec"]?["replicas"] = patched["spec"]?["replicas"] ?? 0
                 return object
             }
             return patched
         }
-        return response(for: stored, path: path)
+        return response(for: stored, path: path).withWarnings(warnings)
     }
 
     func response(for stored: StoredObject, path: ResourcePath) -> APIResponse {
@@ -181,6 +210,7 @@ extension KubernetesAPI {
             if path.subresource == "status" {
                 var kept = current.value
                 kept["status"] = object["status"]
+                try Machinery.validateStatus(type, kept, old: current.value)
                 return kept
             }
             if hasStatus { object["status"] = current.value["status"] }
@@ -201,7 +231,7 @@ extension KubernetesAPI {
                     object["spec"]?[field] = current.value["spec"]?[field]
                 }
             }
-            try self.validate(type, object)
+            try Machinery.validate(type, object, old: current.value)
             return object
         }
         if dryRun {

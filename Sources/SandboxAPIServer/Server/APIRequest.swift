@@ -67,6 +67,22 @@ public struct APIRequest: Sendable {
         return value
     }
 
+    /// A body as the typed decoder takes it: JSON as its bytes (order and duplicates count), other
+    /// encodings as the tree they decode to.
+    enum BodyForm {
+        case json([UInt8])
+        case tree(JSONValue)
+    }
+
+    func bodyForm() throws(APIError) -> BodyForm {
+        if body.isEmpty { throw .badRequest("the request body is empty") }
+        let json = body.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "{")
+        if contentType.contains("application/vnd.kubernetes.protobuf") || contentType.contains("cbor") || (contentType.contains("yaml") && !json) {
+            return .tree(try decodedBody())
+        }
+        return .json(body)
+    }
+
     func decodedBody() throws(APIError) -> JSONValue {
         if body.isEmpty { throw .badRequest("the request body is empty") }
         if contentType.contains("application/vnd.kubernetes.protobuf") {
@@ -93,6 +109,14 @@ public struct APIRequest: Sendable {
 public enum APIResponse: Sendable {
     case full(status: Int, contentType: String, body: [UInt8])
     case stream(contentType: String, producer: @Sendable (StreamWriter) async -> Void)
+    /// A response with warnings for the client (`Warning: 299 - "unknown field \"spec.foo\""`
+    /// headers, which kubectl prints as `Warning: unknown field "spec.foo"`).
+    indirect case warned(APIResponse, warnings: [String])
+
+    /// This response with `warnings` added (itself when there are none).
+    func withWarnings(_ warnings: [String]) -> APIResponse {
+        warnings.isEmpty ? self : .warned(self, warnings: warnings)
+    }
 
     static func json(_ value: JSONValue, status: Int = 200) -> APIResponse {
         .full(status: status, contentType: "application/json", body: JSONBytes.encode(value))

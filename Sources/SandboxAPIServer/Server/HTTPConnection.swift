@@ -45,11 +45,15 @@ struct HTTPConnection {
 
     private func write(
         _ response: APIResponse, version: HTTPVersion, keepAlive: Bool,
-        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, closed: EventLoopFuture<Void>
+        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, closed: EventLoopFuture<Void>,
+        warnings: [String] = []
     ) async throws {
         switch response {
+        case .warned(let inner, let more):
+            try await write(inner, version: version, keepAlive: keepAlive, outbound: outbound, closed: closed, warnings: warnings + more)
         case .full(let status, let contentType, let body):
             var headers = HTTPHeaders()
+            Self.addWarnings(warnings, to: &headers)
             headers.add(name: "Content-Type", value: contentType)
             headers.add(name: "Content-Length", value: String(body.count))
             headers.add(name: "Cache-Control", value: "no-cache, private")
@@ -60,6 +64,7 @@ struct HTTPConnection {
             try await outbound.write(.end(nil))
         case .stream(let contentType, let producer):
             var headers = HTTPHeaders()
+            Self.addWarnings(warnings, to: &headers)
             headers.add(name: "Content-Type", value: contentType)
             headers.add(name: "Transfer-Encoding", value: "chunked")
             headers.add(name: "Cache-Control", value: "no-cache, private")
@@ -77,6 +82,20 @@ struct HTTPConnection {
                 production.cancel()
             }
             try await outbound.write(.end(nil))
+        }
+    }
+
+    /// One `Warning` header per distinct warning, as RFC 7234 and the real server write them:
+    /// code 299, no agent, the text quoted with `"` and `\` escaped.
+    static func addWarnings(_ warnings: [String], to headers: inout HTTPHeaders) {
+        var seen: Set<String> = []
+        for warning in warnings where seen.insert(warning).inserted {
+            var quoted = "\""
+            for character in warning {
+                if character == "\"" || character == "\\" { quoted.append("\\") }
+                quoted.append(character)
+            }
+            headers.add(name: "Warning", value: "299 - " + quoted + "\"")
         }
     }
 }

@@ -1,46 +1,18 @@
 import Foundation
 import KubeClient
+import SandboxAPIMachinery
 
 /// Decodes Kubernetes' protobuf encoding (`k8s\0` + runtime.Unknown wrapping the object) into
-/// the same JSON tree a JSON body would give, guided by `ProtobufSchema`. Fields the schema does
-/// not know are skipped; empty strings, lists and maps are dropped like Go's `omitempty`.
+/// the same JSON tree a JSON body would give, guided by the kinds' `TypeSchema` (the one the JSON
+/// decoder uses): fields the schema does not know are skipped, an embedded struct's fields are
+/// inlined, and a value Go would leave out of its JSON (`omitempty` and empty, unless a pointer)
+/// is left out.
 enum ProtobufBody {
-    struct Field {
-        let name: String
-        let repeated: Bool
-        let type: Substring
-    }
-
     struct DecodeError: Error, CustomStringConvertible {
         let description: String
     }
 
-    static let messages: [String: [Int: Field]] = {
-        var result: [String: [Int: Field]] = [:]
-        for line in ProtobufSchema.text.split(separator: "\n") {
-            let parts = line.split(separator: "|")
-            guard let name = parts.first else { continue }
-            var fields: [Int: Field] = [:]
-            for spec in parts.dropFirst() {
-                let bits = spec.split(separator: " ")
-                guard bits.count == 3, let number = Int(bits[0]) else { continue }
-                let repeated = bits[2].hasPrefix("*")
-                fields[number] = Field(name: String(bits[1]), repeated: repeated, type: repeated ? bits[2].dropFirst() : bits[2])
-            }
-            result[String(name)] = fields
-        }
-        return result
-    }()
-
-    static let meaningfulZero: Set<String> = [
-        "replicas", "revisionHistoryLimit", "progressDeadlineSeconds", "terminationGracePeriodSeconds",
-        "automountServiceAccountToken", "immutable", "enableServiceLinks", "partition", "optional",
-        "allowPrivilegeEscalation", "privileged", "runAsNonRoot", "readOnlyRootFilesystem", "runAsUser",
-        "runAsGroup", "fsGroup", "activeDeadlineSeconds", "allocateLoadBalancerNodePorts", "defaultMode",
-        "hostUsers", "setHostnameAsFQDN", "shareProcessNamespace", "deletionGracePeriodSeconds", "maxUnavailable",
-        "maxSurge", "timeoutSeconds", "minReadySeconds",
-    ]
-
+    static let schema = TypeSchema.kubernetes
     static let magic: [UInt8] = [0x6B, 0x38, 0x73, 0x00]
 
     static func decode(_ bytes: [UInt8]) throws -> JSONValue {
@@ -61,38 +33,40 @@ enum ProtobufBody {
             default: try reader.skip(wire)
             }
         }
-        guard messages[kind] != nil else {
+        guard let message = schema.message(kind) else {
             throw DecodeError(description: "the sandbox cannot read \(kind) objects in protobuf; send JSON")
         }
-        var object = try message(raw, kind)
+        var object: [String: JSONValue] = [:]
+        try fields(raw, message, into: &object)
         object["apiVersion"] = .string(apiVersion)
         object["kind"] = .string(kind)
-        return object
+        return .object(object)
     }
 
-    static func message(_ bytes: ArraySlice<UInt8>, _ name: String) throws -> JSONValue {
-        let fields = messages[name] ?? [:]
+    static func fields(_ bytes: ArraySlice<UInt8>, _ message: TypeSchema.Message, into result: inout [String: JSONValue]) throws {
         var reader = Reader(bytes: bytes)
-        var result: [String: JSONValue] = [:]
+        var inlined: [(TypeSchema.Message, ArraySlice<UInt8>)] = []
         while let (number, wire) = try reader.tag() {
-            guard let field = fields[number] else {
+            guard let field = message.byNumber[number] else {
                 try reader.skip(wire)
                 continue
             }
-            if field.type.hasPrefix("M") {
+            if field.inline, case .message(let name) = field.type, let inner = schema.message(name) {
+                inlined.append((inner, try reader.lengthDelimited()))
+            } else if case .map(let valueType) = field.type {
                 var entry = Reader(bytes: try reader.lengthDelimited())
                 var key = "", value: JSONValue = .null
                 while let (n, w) = try entry.tag() {
-                    if n == 1 { key = try entry.string() } else if n == 2 { value = try scalar(&entry, w, field.type.dropFirst()) } else { try entry.skip(w) }
+                    if n == 1 { key = try entry.string() } else if n == 2 { value = try scalar(&entry, w, valueType) } else { try entry.skip(w) }
                 }
                 var map = result[field.name]?.objectValue ?? [:]
                 map[key] = value
                 result[field.name] = .object(map)
             } else if field.repeated {
                 var list = result[field.name]?.arrayValue ?? []
-                if wire == 2, field.type == "i" {
+                if wire == 2, field.type == .int32 || field.type == .int64 {
                     var packed = Reader(bytes: try reader.lengthDelimited())
-                    while !packed.atEnd { list.append(.number(Double(Int64(bitPattern: try packed.varint())))) }
+                    while !packed.atEnd { list.append(integer(try packed.varint(), field.type)) }
                 } else {
                     list.append(try scalar(&reader, wire, field.type))
                 }
@@ -101,45 +75,48 @@ enum ProtobufBody {
                 result[field.name] = try scalar(&reader, wire, field.type)
             }
         }
-        // omitempty: Go writes every non-pointer field, set or not. Zero and false are kept
-        // only for the pointer fields where they mean something.
-        for (key, value) in result {
-            switch value {
-            case .number(0) where !meaningfulZero.contains(key): result[key] = nil
-            case .bool(false) where !meaningfulZero.contains(key): result[key] = nil
-            case .string(let s) where s.isEmpty: result[key] = nil
-            case .object(let o) where o.isEmpty: result[key] = nil
-            case .array(let a) where a.isEmpty: result[key] = nil
-            case .null: result[key] = nil
-            default: break
-            }
+        // Go writes every non-pointer field, set or not; its JSON leaves out the empty ones.
+        for field in message.fields where !field.inline {
+            guard let value = result[field.name] else { continue }
+            if value == .null || (!field.pointer && field.omitEmpty && TypedDecoder.isEmpty(value, field)) { result[field.name] = nil }
         }
-        return .object(result)
+        for (inner, body) in inlined { try fields(body, inner, into: &result) }
     }
 
-    static func scalar(_ reader: inout Reader, _ wire: Int, _ type: Substring) throws -> JSONValue {
+    static func integer(_ raw: UInt64, _ type: TypeSchema.ValueType) -> JSONValue {
+        let value = Int64(bitPattern: raw)
+        return .number(Double(type == .int32 ? Int64(Int32(truncatingIfNeeded: value)) : value))
+    }
+
+    static func scalar(_ reader: inout Reader, _ wire: Int, _ type: TypeSchema.ValueType) throws -> JSONValue {
         switch type {
-        case "s": return .string(try reader.string())
-        case "b": return .string(Data(try reader.lengthDelimited()).base64EncodedString())
-        case "B": return .bool(try reader.varint() != 0)
-        case "i": return .number(Double(Int64(bitPattern: try reader.varint())))
-        case "d":
-            let bits = try reader.fixed64()
-            return .number(Double(bitPattern: bits))
+        case .string: return .string(try reader.string())
+        case .bytes: return .string(Data(try reader.lengthDelimited()).base64EncodedString())
+        case .bool: return .bool(try reader.varint() != 0)
+        case .int32, .int64: return integer(try reader.varint(), type)
+        case .float64: return .number(Double(bitPattern: try reader.fixed64()))
         default: break
         }
         let body = try reader.lengthDelimited()
         var inner = Reader(bytes: body)
         switch type {
-        case "Q":
+        case .quantity:
             var text = ""
             while let (n, w) = try inner.tag() { if n == 1 { text = try inner.string() } else { try inner.skip(w) } }
             return .string(text)
-        case "T":
-            var seconds: Int64 = 0
-            while let (n, w) = try inner.tag() { if n == 1 { seconds = Int64(bitPattern: try inner.varint()) } else { try inner.skip(w) } }
-            return seconds == 0 ? .null : .string(Timestamp.format(Date(timeIntervalSince1970: TimeInterval(seconds))))
-        case "I":
+        case .time, .microTime:
+            var seconds: Int64 = 0, nanos: Int64 = 0
+            while let (n, w) = try inner.tag() {
+                switch n {
+                case 1: seconds = Int64(bitPattern: try inner.varint())
+                case 2: nanos = Int64(bitPattern: try inner.varint())
+                default: try inner.skip(w)
+                }
+            }
+            if seconds == 0 && nanos == 0 { return .null }
+            let date = Date(timeIntervalSince1970: TimeInterval(seconds))
+            return .string(type == .microTime ? Timestamp.formatMicro(date, nanos: nanos) : Timestamp.format(date))
+        case .intOrString:
             var kind: UInt64 = 0, int: Int64 = 0, text = ""
             while let (n, w) = try inner.tag() {
                 switch n {
@@ -150,16 +127,21 @@ enum ProtobufBody {
                 }
             }
             return kind == 1 ? .string(text) : .number(Double(int))
-        case "R":
+        case .raw:
             var raw: ArraySlice<UInt8> = []
             while let (n, w) = try inner.tag() { if n == 1 { raw = try inner.lengthDelimited() } else { try inner.skip(w) } }
             return raw.isEmpty ? .null : try JSONBytes.decode(Array(raw))
-        case "D":
+        case .duration:
             var nanos: Int64 = 0
             while let (n, w) = try inner.tag() { if n == 1 { nanos = Int64(bitPattern: try inner.varint()) } else { try inner.skip(w) } }
             return .string("\(Double(nanos) / 1e9)s")
+        case .message(let name):
+            guard let message = schema.message(name) else { return [:] }
+            var object: [String: JSONValue] = [:]
+            try fields(body, message, into: &object)
+            return .object(object)
         default:
-            return try message(body, String(type.dropFirst()))
+            return .null
         }
     }
 

@@ -19,6 +19,12 @@ package enum Timestamp {
             + "\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec))Z"
     }
 
+    /// `metav1.MicroTime`: microseconds (`2024-05-01T12:34:56.123456Z`).
+    static func formatMicro(_ date: Date, nanos: Int64) -> String {
+        let micros = String(nanos / 1000)
+        return String(format(date).dropLast()) + "." + String(repeating: "0", count: max(0, 6 - micros.count)) + micros + "Z"
+    }
+
     static func parse(_ text: String) -> Date? {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]

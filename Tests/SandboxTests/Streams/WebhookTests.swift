@@ -255,3 +255,32 @@ enum PKITestCA {
         return Data(try ca.certificatePEM.utf8).base64EncodedString()
     }
 }
+
+extension WebhookTests {
+    @Test("a webhook's patch is decoded into the Pod type: a value of the wrong type is the server's 500, an unknown field is dropped")
+    func patchedPodIsDecoded() async throws {
+        let server = try await WebhookTestServer { review in
+            let name = review["request"]?["object"]?["metadata"]?["name"]?.stringValue
+            let ports: JSONValue = name == "bad" ? [["containerPort": "eighty"]] : [["containerPort": 80, "sidecarHint": true]]
+            return WebhookTestServer.patch([["op": "add", "path": "/spec/containers/0/ports", "value": ports]])
+        }
+        do {
+            try await TestCluster.with { cluster in
+                let hook = Self.webhook("ports.example.com", url: "https://127.0.0.1:\(server.port)/m", caBundle: server.caBundle)
+                _ = try cluster.api.createObject(ResourceCatalog.mutatingWebhookConfigurations, Self.configuration("ports", webhooks: [hook]))
+                let (status, body) = await Self.create(cluster, Self.pod("bad"))
+                #expect(status == 500)
+                #expect(body["message"]?.stringValue
+                        == "Internal error occurred: json: cannot unmarshal string into Go struct field ContainerPort.spec.containers.ports.containerPort of type int32")
+                #expect(cluster.api.store.get(ResourceCatalog.pods, namespace: "default", name: "bad") == nil)
+                let (created, pod) = await Self.create(cluster, Self.pod("good"))
+                #expect(created == 201, "\(pod)")
+                #expect(pod["spec"]?["containers"]?[0]?["ports"] == [["containerPort": 80, "protocol": "TCP"]])
+            }
+        } catch {
+            await server.close()
+            throw error
+        }
+        await server.close()
+    }
+}
