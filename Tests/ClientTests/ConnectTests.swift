@@ -156,8 +156,17 @@ import TrafficManager
             try await ManagerInstaller(client: sandbox.kube, namespace: "ambassador").install(values: .defaults, createNamespace: true)
             let settingsFor = { (port: Int) in ManagerSettings(namespace: "ambassador", serverPort: port, serverHost: "127.0.0.1") }
             let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-            var manager = try await TrafficManager.start(settings: settingsFor(0), client: sandbox.kube, logger: quiet)
-            let port = manager.port
+            // The manager comes back on the same port. An ephemeral port could be taken by any
+            // test's outgoing connection while the manager is down, so take one below the
+            // kernel's ephemeral range (32768 and up).
+            var started: (TrafficManager, Int)?
+            for candidate in (20000..<32000).shuffled().prefix(50) where started == nil {
+                if let manager = try? await TrafficManager.start(settings: settingsFor(candidate), client: sandbox.kube, logger: quiet) {
+                    started = (manager, candidate)
+                }
+            }
+            let (firstManager, port) = try #require(started, "no free port below the ephemeral range")
+            var manager = firstManager
             let state = Connector(
                 paths: ClientPaths.from(environment: sandbox.environment), config: ClientConfig(), logger: quiet,
                 makeDialer: { _, _ in DirectManagerDialer(port: port) })
