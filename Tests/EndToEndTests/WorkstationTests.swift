@@ -67,11 +67,69 @@ struct WorkstationTests {
             #expect(closed.hasPrefix("reset"), "\(closed)")
 
             try await ws.expectSuccess(["telepresence", "quit"])
+            // Everything the manager did, it was allowed to do by its install's RBAC.
+            #expect(ws.denials(of: Workstation.managerAccount).isEmpty, "\(ws.denials(of: Workstation.managerAccount))")
             #expect(try await ws.run(["cat", "/etc/resolv.conf"]).stdout == resolvBefore, "resolv.conf restored byte for byte")
             #expect(!(try await ws.run(["ip", "link", "show"]).stdout.contains("tel0")))
             #expect(ws.daemonProcesses().isEmpty)
             try await ws.expectSuccess(["telepresence", "helm", "uninstall"])
             #expect(try await ws.run(["kubectl", "get", "ns", "ambassador"]).status != 0)
+        }
+    }
+
+    /// Least privilege, as a cluster admin would set it up: a namespaced install (Roles in the
+    /// managed namespace only, nothing cluster-scoped) whose manager is never refused anything, and
+    /// a developer whose token has only a Role in the manager's namespace (find the manager, port
+    /// forward to it) connects, lists and reaches the app by name.
+    @Test func aNamespacedInstallAndADeveloperWithARoleSuffice() async throws {
+        try await Workstation.with { ws in
+            try await ws.deployEcho()
+            try await ws.expectSuccess([
+                "telepresence", "helm", "install", "--set", "managerRbac.namespaced=true", "--set", "managerRbac.namespaces={default}",
+            ])
+            let clusterScoped = try await ws.expectSuccess(["kubectl", "get", "clusterroles,clusterrolebindings", "-o", "name"])
+            #expect(!clusterScoped.contains("traffic-manager"), "\(clusterScoped)")
+
+            let developer = """
+                apiVersion: v1
+                kind: ServiceAccount
+                metadata: {name: dev, namespace: ambassador}
+                ---
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: Role
+                metadata: {name: telepresence-user, namespace: ambassador}
+                rules:
+                - {apiGroups: [""], resources: [pods], verbs: [get, list, watch]}
+                - {apiGroups: [""], resources: [services], verbs: [get]}
+                - {apiGroups: [""], resources: [pods/portforward], verbs: [create]}
+                ---
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: RoleBinding
+                metadata: {name: telepresence-user, namespace: ambassador}
+                roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: telepresence-user}
+                subjects: [{kind: ServiceAccount, name: dev, namespace: ambassador}]
+                """
+            #expect(try await ws.run(["kubectl", "apply", "-f", "-"], stdin: developer).status == 0)
+            let token = try await ws.expectSuccess(["kubectl", "create", "token", "dev", "-n", "ambassador"])
+            let cluster = try await ws.expectSuccess(["kubectl", "config", "view", "--minify", "-o", "jsonpath={.clusters[0].name}"])
+            try await ws.expectSuccess(["kubectl", "config", "set-credentials", "dev", "--token=\(token)"])
+            try await ws.expectSuccess(["kubectl", "config", "set-context", "dev", "--cluster=\(cluster)", "--user=dev", "--namespace=default"])
+            // The developer may not read the cluster-wide things an admin can.
+            #expect(try await ws.run(["kubectl", "--context", "dev", "get", "nodes"]).status != 0)
+            #expect(!ws.denials(of: "system:serviceaccount:ambassador:dev").isEmpty, "the audit log records refusals")
+
+            let connect = try await ws.run(["telepresence", "connect", "--context", "dev"])
+            #expect(connect.status == 0, "\(connect.combined)")
+            #expect(try await ws.expectSuccess(["telepresence", "list"]).contains("deployment echo"))
+            for host in ["echo", "echo.default"] {
+                let body = try await ws.expectSuccess(["curl", "-s", "-m", "5", "http://\(host)/least-privilege"])
+                #expect(body.contains("least-privilege"), "\(host): \(body)")
+            }
+            let status = try await ws.statusJSON()
+            #expect((status["cluster"] as? [String: Any])?["pod_subnets"] as? [String] == ["10.244.0.0/16"], "\(status)")
+            try await ws.expectSuccess(["telepresence", "quit"])
+            #expect(ws.denials(of: Workstation.managerAccount).isEmpty, "\(ws.denials(of: Workstation.managerAccount))")
+            try await ws.expectSuccess(["telepresence", "helm", "uninstall"])
         }
     }
 
@@ -277,6 +335,18 @@ struct Workstation {
         // Nothing of the cluster or the daemons is left.
         #expect(!FileManager.default.fileExists(atPath: "/run/netns/sbx-\(name)-ws"))
         #expect(daemonProcesses().isEmpty)
+    }
+
+    static let managerAccount = "system:serviceaccount:ambassador:traffic-manager"
+
+    /// The requests RBAC refused to `user`, from the sandbox's audit log of denials.
+    func denials(of user: String) -> [String] {
+        let log = home.appendingPathComponent("run/sandbox-cluster/\(name)/audit.log")
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").filter { line in
+            let entry = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return entry?["user"] as? String == user
+        }.map(String.init)
     }
 
     /// Runs a command in the workstation namespace.

@@ -62,7 +62,9 @@ import TrafficManager
         try await Self.withManager { manager, kube, _ in
             let session = try await Self.arrive(manager)
             #expect(!session.sessionID.isEmpty)
-            #expect(!session.clusterID.isEmpty)  // the uid of kube-system
+            // Telepresence's cluster id: the uid of the default namespace.
+            let defaultNamespace: Namespace = try await kube.get(.namespaces, name: "default")
+            #expect(session.clusterID == defaultNamespace.metadata.uid)
             let info = try await manager.watchClusterInfo(request: ClientRequest(message: session)) { response -> Telepresence_Manager_ClusterInfo? in
                 for try await info in response.messages { return info }
                 return nil

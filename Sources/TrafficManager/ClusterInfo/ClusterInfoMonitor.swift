@@ -73,9 +73,18 @@ public actor ClusterInfoMonitor {
         found.clusterDomain = settings.clusterDomain ?? resolvConf.kubernetesClusterDomain ?? "cluster.local"
         // A nameserver may carry an IPv6 zone (`%eth0`), which an address in ClusterInfo cannot.
         let podResolver = resolvConf.nameservers.first.flatMap { IPAddress($0.prefix { $0 != "%" }) }
-        found.dnsIP = await kubeDNSAddress() ?? podResolver
+        // A namespaced install may read nothing outside its namespaces (least privilege): no
+        // kube-system Service, no nodes. The pod's own resolver is the cluster DNS anyway.
+        found.dnsIP = namespaced ? podResolver : await kubeDNSAddress() ?? podResolver
 
-        switch settings.podCIDRStrategy {
+        var strategy = settings.podCIDRStrategy
+        if namespaced, strategy == "auto" || strategy == "nodePodCIDRs" {
+            if strategy == "nodePodCIDRs" {
+                logger.warning("podCIDRStrategy nodePodCIDRs needs to read nodes, which a namespaced install may not; covering the managed namespaces' pod IPs instead")
+            }
+            strategy = "coverPodIPs"
+        }
+        switch strategy {
         case "environment":
             found.podSubnets = settings.podCIDRs.compactMap { IPSubnet($0) }
             found.podCIDRStrategy = "environment"
@@ -106,6 +115,9 @@ public actor ClusterInfoMonitor {
         facts.podCIDRStrategy = "coverage"
         await followPods(initial: found)
     }
+
+    /// Whether the install manages only some namespaces (and may read nothing cluster-wide).
+    private var namespaced: Bool { !settings.managedNamespaces.isEmpty }
 
     /// Asks the API server to create a Service with an out-of-range clusterIP (dry run) and reads
     /// the valid range from its refusal.

@@ -48,7 +48,7 @@ public final class TrafficManager: Sendable {
         let clusterInfo = ClusterInfoMonitor(client: client, settings: settings, logger: logger)
         let service = ManagerService(
             sessions: sessions, clusterInfo: clusterInfo, workloads: WorkloadWatcher(client: client, logger: logger),
-            settings: settings, clusterID: ClusterIdentity(client: client).value, logLevel: levels, logger: logger)
+            settings: settings, clusterID: { [identity = ClusterIdentity(client: client, namespaced: !settings.managedNamespaces.isEmpty)] in await identity.value() }, logLevel: levels, logger: logger)
         let transport = HTTP2ServerTransport.Posix(
             address: .ipv4(host: settings.serverHost, port: settings.serverPort),
             transportSecurity: .plaintext)
@@ -115,16 +115,30 @@ public enum ManagerStartError: Error, CustomStringConvertible {
     }
 }
 
-/// The cluster's id: the uid of the kube-system namespace (what Telepresence uses), fetched once.
-final class ClusterIdentity: Sendable {
-    let client: KubeClient
-    init(client: KubeClient) { self.client = client }
+/// The cluster's id, as Telepresence has it: the uid of the `default` namespace, or the zero
+/// UUID when that cannot be read. A namespaced install does not even ask (a namespace is
+/// cluster-scoped, and its Roles cannot grant reading one). Fetched once, on first use.
+actor ClusterIdentity {
+    static let unknown = "00000000-0000-0000-0000-000000000000"
+    private let client: KubeClient
+    private let namespaced: Bool
+    private var known: String?
 
-    var value: @Sendable () async -> String {
-        let client = client
-        return {
-            let namespace: Namespace? = try? await client.get(.namespaces, name: "kube-system")
-            return namespace?.metadata.uid ?? ""
+    init(client: KubeClient, namespaced: Bool) {
+        self.client = client
+        self.namespaced = namespaced
+    }
+
+    func value() async -> String {
+        if let known { return known }
+        if namespaced {
+            known = Self.unknown
+            return Self.unknown
         }
+        // A failed read is not remembered: the next client's arrival asks again.
+        guard let namespace: Namespace = try? await client.get(.namespaces, name: "default"),
+              let uid = namespace.metadata.uid else { return Self.unknown }
+        known = uid
+        return uid
     }
 }
