@@ -53,6 +53,14 @@ struct WorkstationTests {
             #expect(try await ws.expectSuccess(["curl", "-s", "-m", "5", "http://\(podIP):8080/"]).contains("\"pod\""))
             // UDP by service name.
             #expect(try await ws.probe("udp-echo", ["echo", "9001"]) == "udp ok")
+            // Every namespace is mapped (svc.ns), also one created while connected.
+            #expect(try await ws.expectSuccess(["dig", "+short", "+time=2", "kube-dns.kube-system"]) == "10.96.0.10")
+            try await ws.expectSuccess(["kubectl", "create", "namespace", "later"])
+            try await ws.expectSuccess(["kubectl", "create", "service", "clusterip", "probe", "-n", "later", "--tcp=80:8080"])
+            let probeIP = try await ws.expectSuccess(["kubectl", "get", "svc", "probe", "-n", "later", "-o", "jsonpath={.spec.clusterIP}"])
+            try await waitUntil("probe.later to resolve", timeout: .seconds(10)) {
+                try await ws.run(["dig", "+short", "+time=1", "probe.later"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == probeIP
+            }
             // Names outside the cluster still resolve through the workstation's own resolver.
             #expect(try await ws.expectSuccess(["dig", "+short", "+time=2", "outside.test"]) == "192.0.2.1")
             // 200 connections at once, each with its own answer.
@@ -120,6 +128,11 @@ struct WorkstationTests {
 
             let connect = try await ws.run(["telepresence", "connect", "--context", "dev"])
             #expect(connect.status == 0, "\(connect.combined)")
+            // Namespaces cannot be listed with this token: the connected and the manager's are
+            // mapped, and the user is told so, once, without an error.
+            #expect(connect.stdout.contains("Note: you may not list the cluster's namespaces"), "\(connect.combined)")
+            let mapped = (try await ws.statusJSON()["user_daemon"] as? [String: Any])?["mapped_namespaces"] as? [String]
+            #expect(mapped == ["default", "ambassador"], "\(String(describing: mapped))")
             #expect(try await ws.expectSuccess(["telepresence", "list"]).contains("deployment echo"))
             for host in ["echo", "echo.default"] {
                 let body = try await ws.expectSuccess(["curl", "-s", "-m", "5", "http://\(host)/least-privilege"])

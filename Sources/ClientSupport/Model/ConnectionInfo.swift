@@ -23,13 +23,15 @@ public struct ConnectionInfo: Sendable, Equatable {
     public var reconnects: Int
     /// The workstation's network (the root daemon's part).
     public var network: NetworkStatus
+    /// Things the user should know, said once and not as errors.
+    public var notes: [String]
 
     public init(
         clusterServer: String, clusterContext: String, namespace: String, managerNamespace: String,
         mappedNamespaces: [String] = [], sessionID: String = "", clusterID: String = "",
         managerVersion: ComponentVersion = ComponentVersion(name: "", version: ""), clusterInfo: ClusterInfo = ClusterInfo(),
         sessionState: SessionState = .connected, connectDuration: Duration = .zero, managerLink: String = "",
-        reconnects: Int = 0, network: NetworkStatus = .disconnected
+        reconnects: Int = 0, network: NetworkStatus = .disconnected, notes: [String] = []
     ) {
         self.clusterServer = clusterServer
         self.clusterContext = clusterContext
@@ -45,6 +47,7 @@ public struct ConnectionInfo: Sendable, Equatable {
         self.managerLink = managerLink
         self.reconnects = reconnects
         self.network = network
+        self.notes = notes
     }
 }
 

@@ -13,7 +13,8 @@ struct NetworkJoin: Sendable {
 
     /// What the root daemon is asked for, from the manager's cluster info and `connect`'s flags.
     static func request(
-        clusterInfo: ClusterInfo, connect: ConnectRequest, session: String, namespace: String, server: ServerAddress,
+        clusterInfo: ClusterInfo, connect: ConnectRequest, mappedNamespaces: [String], session: String, namespace: String,
+        server: ServerAddress,
         tunnelSocket: String, tunnelConnections: Int = 1
     ) -> NetworkRequest {
         NetworkRequest(
@@ -21,7 +22,7 @@ struct NetworkJoin: Sendable {
             allowConflicting: connect.allowConflictingSubnets,
             // The API server's own address stays off the tunnel: the tunnel rides on it.
             keepLocal: IPAddress(server.host).map { [$0] } ?? [],
-            connectedNamespace: namespace, mappedNamespaces: connect.mappedNamespaces,
+            connectedNamespace: namespace, mappedNamespaces: mappedNamespaces,
             tunnelSocket: tunnelSocket, tunnelConnections: tunnelConnections
         ).updated(with: clusterInfo)
     }

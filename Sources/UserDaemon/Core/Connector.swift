@@ -25,6 +25,10 @@ public actor Connector {
         var network: NetworkStatus
         /// What the root daemon was asked for, to ask again after it restarted.
         var networkRequest: NetworkRequest?
+        /// Things the user should know, said with `connect` and `status`.
+        var notes: [String] = []
+        /// Follows the cluster's namespaces when all of them are mapped.
+        var namespaceWatch: Task<Void, Never>?
     }
 
     /// Makes the dialer for a connection: the port-forward in the product, a direct address in tests.
@@ -77,6 +81,9 @@ public actor Connector {
             // starting is waited for, as long as the manager's own timeout allows.
             let pod = try await ManagerLocator(client: client).readyPod(
                 namespace: managerNamespace, patience: config.trafficManagerConnectTimeout, firstAnswer: config.clusterConnectTimeout)
+            let mapping = await NamespaceMapping.resolve(
+                requested: request.mappedNamespaces, configured: config.cluster?.mappedNamespaces, client: client,
+                connected: namespace, manager: managerNamespace, logger: logger)
             let identity = ClientIdentity(
                 name: "\(NSUserName())@\(ProcessInfo.processInfo.hostName)", installID: Self.installID(paths: paths),
                 version: ProductVersion.current, namespace: namespace, mappedNamespaces: request.mappedNamespaces)
@@ -103,7 +110,8 @@ public actor Connector {
                         throw ConnectError.networkFailed("the tunnel is not on a Unix socket")
                     }
                     let networkRequest = NetworkJoin.request(
-                        clusterInfo: session.current.clusterInfo, connect: request, session: session.current.sessionID,
+                        clusterInfo: session.current.clusterInfo, connect: request, mappedNamespaces: mapping.namespaces,
+                        session: session.current.sessionID,
                         namespace: namespace, server: configuration.server, tunnelSocket: socketPath,
                         tunnelConnections: config.tunnelConnections)
                     network = try await join.connect(networkRequest)
@@ -116,11 +124,17 @@ public actor Connector {
                     throw ConnectError.networkFailed("\(error)")
                 }
             }
-            let connection = Connection(
+            var connection = Connection(
                 client: client, session: session, context: context, server: configuration.server.description,
-                namespace: namespace, managerNamespace: managerNamespace, mappedNamespaces: request.mappedNamespaces,
+                namespace: namespace, managerNamespace: managerNamespace, mappedNamespaces: mapping.namespaces,
                 pod: pod, connectDuration: ContinuousClock.now - started, tunnel: tunnel, network: network,
-                networkRequest: joined)
+                networkRequest: joined, notes: mapping.note.map { [$0] } ?? [])
+            if mapping.followsCluster {
+                let logger = logger
+                connection.namespaceWatch = Task { [weak self] in
+                    await mapping.follow(client: client, logger: logger) { [weak self] names in await self?.namespacesChanged(names) }
+                }
+            }
             self.connection = connection
             if joined != nil {
                 session.observeClusterInfo { [weak self] _ in
@@ -160,6 +174,21 @@ public actor Connector {
         }
     }
 
+    /// A namespace was created or deleted while all are mapped: the root daemon's DNS follows.
+    private func namespacesChanged(_ names: [String]) async {
+        guard connection != nil else { return }
+        connection?.mappedNamespaces = names
+        guard var request = connection?.networkRequest, request.mappedNamespaces != names else { return }
+        request.mappedNamespaces = names
+        connection?.networkRequest = request
+        do {
+            connection?.network = try await networkJoin.connect(request)
+            logger.info("mapped namespaces now \(names.joined(separator: " "))")
+        } catch {
+            logger.warning("could not map the cluster's new namespaces: \(error)")
+        }
+    }
+
     /// A second `connect` after the root daemon died (and the CLI started a new one): the new
     /// daemon has no network, so it is asked to join again with what the old one had.
     private func rejoinNetworkIfLost() async {
@@ -177,6 +206,7 @@ public actor Connector {
     public func disconnect() async {
         guard let connection else { return }
         self.connection = nil
+        connection.namespaceWatch?.cancel()
         if connection.tunnel != nil {
             await networkJoin.disconnect()
             await connection.tunnel?.close()
@@ -221,7 +251,8 @@ public actor Connector {
             managerNamespace: connection.managerNamespace, mappedNamespaces: connection.mappedNamespaces,
             sessionID: snapshot.sessionID, clusterID: snapshot.clusterID, managerVersion: snapshot.managerVersion,
             clusterInfo: snapshot.clusterInfo, sessionState: snapshot.state, connectDuration: connection.connectDuration,
-            managerLink: connection.session.link.description, reconnects: snapshot.reconnects, network: connection.network)
+            managerLink: connection.session.link.description, reconnects: snapshot.reconnects, network: connection.network,
+            notes: connection.notes)
     }
 
     /// The kube configuration the CLI asked for, read with the CLI's environment and folder.

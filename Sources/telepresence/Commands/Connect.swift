@@ -65,6 +65,9 @@ struct Connect: AsyncParsableCommand {
         if output.output == .default {
             let verb = if case .alreadyConnected = outcome { "Already connected" } else { "Connected" }
             print("\(verb) to context \(info.clusterContext), namespace \(info.namespace) (\(info.clusterServer))")
+            if case .connected = outcome {
+                for note in info.notes { print("Note: \(note)") }
+            }
         } else {
             try output.print(view) { view.text }
         }

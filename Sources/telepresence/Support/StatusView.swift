@@ -19,6 +19,7 @@ struct StatusView: Encodable {
         var reconnects: Int?
         var connect_duration_ms: Int?
         var manager_link: String?
+        var notes: [String]?
     }
 
     struct TrafficManager: Encodable {
@@ -106,7 +107,8 @@ struct StatusView: Encodable {
                 kubernetes_server: info.clusterServer, kubernetes_context: info.clusterContext, namespace: info.namespace,
                 manager_namespace: info.managerNamespace, mapped_namespaces: info.mappedNamespaces,
                 session_state: info.sessionState.rawValue, reconnects: info.reconnects,
-                connect_duration_ms: Int(seconds * 1000 + attoseconds / 1_000_000_000_000_000), manager_link: info.managerLink),
+                connect_duration_ms: Int(seconds * 1000 + attoseconds / 1_000_000_000_000_000), manager_link: info.managerLink,
+                notes: info.notes.isEmpty ? nil : info.notes),
             traffic_manager: TrafficManager(
                 name: info.managerVersion.name, version: info.managerVersion.version,
                 session_id: info.sessionID, cluster_id: info.clusterID),
@@ -133,6 +135,7 @@ struct StatusView: Encodable {
                 ["  Mapped namespaces:", (user_daemon.mapped_namespaces ?? []).isEmpty ? "all" : (user_daemon.mapped_namespaces ?? []).joined(separator: ", ")],
                 ["  Manager link:", user_daemon.manager_link ?? ""],
             ]
+            rows += (user_daemon.notes ?? []).map { ["  Note:", $0] }
         }
         if let root = root_daemon {
             rows.append(["Root Daemon:", root.status])
