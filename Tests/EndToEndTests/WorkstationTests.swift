@@ -125,6 +125,8 @@ struct WorkstationTests {
             // The developer may not read the cluster-wide things an admin can.
             #expect(try await ws.run(["kubectl", "--context", "dev", "get", "nodes"]).status != 0)
             #expect(!ws.denials(of: "system:serviceaccount:ambassador:dev").isEmpty, "the audit log records refusals")
+            let namespaces = try await ws.run(["telepresence", "list-namespaces", "--context", "dev"])
+            #expect(namespaces.status == 1 && namespaces.stderr.contains("you may not list the cluster's namespaces"), "\(namespaces.combined)")
 
             let connect = try await ws.run(["telepresence", "connect", "--context", "dev"])
             #expect(connect.status == 0, "\(connect.combined)")

@@ -12,7 +12,12 @@ struct ListNamespaces: AsyncParsableCommand {
     func run() async throws {
         let configuration = try ClientConfigurationLoader.load(overrides: kube.overrides())
         let client = KubeClient(configuration: configuration)
-        let list: KubeList<Namespace> = try await client.listAll(.namespaces)
+        let list: KubeList<Namespace>
+        do {
+            list = try await client.listAll(.namespaces)
+        } catch let error as KubeError where error.isForbidden {
+            throw CLIError("you may not list the cluster's namespaces (\(error)); ask your cluster admin for the namespaces you may use")
+        }
         let names = list.items.compactMap { $0.metadata.name }.sorted()
         try output.print(names) { TextTable(header: nil, rows: names.map { [$0] }) }
     }
