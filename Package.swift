@@ -281,7 +281,10 @@ let package = Package(
             dependencies: ["AgentConfig", "KubeClient", .product(name: "Logging", package: "swift-log")],
             exclude: ["README.md"]
         ),
-        .testTarget(name: "AgentInjectorTests", dependencies: ["AgentInjector", "AgentConfig", "KubeClient", "Sandbox", "TestSupport"]),
+        .testTarget(
+            name: "AgentInjectorTests",
+            dependencies: ["AgentInjector", "AgentConfig", "KubeClient", "Sandbox", "TestSupport", "TrafficManager", "ManagerInstall"]
+        ),
         .target(
             name: "TrafficManager",
             dependencies: nio + [
