@@ -31,13 +31,13 @@ public enum AgentPatch {
             Volume(
                 name: AgentNames.configVolume,
                 configMap: ConfigMapVolumeSource(
-                    name: AgentNames.configMap, items: [KeyToPath(key: config.workloadName, path: "config.yaml")])),
+                    name: AgentNames.configMap, items: [KeyToPath(key: config.workloadName, path: AgentNames.configFileName)])),
             Volume(name: AgentNames.tmpVolume, emptyDir: EmptyDirVolumeSource()),
         ].filter { volume in !(spec.volumes ?? []).contains { $0.name == volume.name } }
         if spec.volumes == nil {
-            ops.append(.add(path: "/spec/volumes", value: .array(volumes.map(encode))))
+            ops.append(.add(path: "/spec/volumes", value: .array(volumes.map { encode($0) })))
         } else {
-            ops += volumes.map { .add(path: "/spec/volumes/-", value: encode($0)) }
+            ops += volumes.map { JSONPatch.Operation.add(path: "/spec/volumes/-", value: encode($0)) }
         }
 
         // 4. Port takeover by name: the app's port becomes tm-NAME, the agent's port is NAME.
@@ -86,7 +86,7 @@ public enum AgentPatch {
         var envFrom: [EnvFromSource] = []
         var mounts: [VolumeMount] = [
             VolumeMount(name: AgentNames.configVolume, mountPath: AgentNames.configDirectory),
-            VolumeMount(name: AgentNames.tmpVolume, mountPath: "/tmp"),
+            VolumeMount(name: AgentNames.tmpVolume, mountPath: AgentNames.tmpDirectory),
         ]
         var ports: [ContainerPort] = []
         for app in config.containers {
@@ -118,9 +118,9 @@ public enum AgentPatch {
                 ports.append(ContainerPort(name: name, containerPort: intercept.agentPort, protocol: intercept.protocol))
             }
         }
-        ports.append(ContainerPort(name: "tunnel", containerPort: config.tunnelPort, protocol: "TCP"))
+        ports.append(ContainerPort(name: AgentNames.tunnelPortName, containerPort: config.tunnelPort, protocol: "TCP"))
         return Container(
-            name: AgentNames.container, image: config.agentImage, args: ["agent"], ports: ports, env: env,
+            name: AgentNames.container, image: config.agentImage, args: [AgentNames.agentCommand], ports: ports, env: env,
             envFrom: envFrom.isEmpty ? nil : envFrom, volumeMounts: mounts,
             readinessProbe: Probe(exec: ExecAction(command: ["test", "-f", AgentNames.readyFile]), periodSeconds: 1, failureThreshold: 1),
             imagePullPolicy: config.pullPolicy)
@@ -129,10 +129,10 @@ public enum AgentPatch {
     /// The `tel-agent-init` container: installs the redirects of numeric target ports.
     public static func initContainer(config: AgentConfig) -> Container {
         Container(
-            name: AgentNames.initContainer, image: config.agentImage, args: ["agent-init"],
+            name: AgentNames.initContainer, image: config.agentImage, args: [AgentNames.initCommand],
             env: [
-                EnvVar(name: "LOG_LEVEL", value: config.logLevel),
-                EnvVar(name: "POD_IP", valueFrom: EnvVarSource(fieldRef: ObjectFieldSelector(apiVersion: "v1", fieldPath: "status.podIP"))),
+                EnvVar(name: AgentNames.initLogLevelEnv, value: config.logLevel),
+                EnvVar(name: AgentNames.initPodIPEnv, valueFrom: EnvVarSource(fieldRef: ObjectFieldSelector(apiVersion: "v1", fieldPath: "status.podIP"))),
             ],
             volumeMounts: [VolumeMount(name: AgentNames.configVolume, mountPath: AgentNames.configDirectory)],
             imagePullPolicy: config.pullPolicy,

@@ -125,7 +125,7 @@ public final class AgentInjectorServer: Sendable {
             request = try AdmissionReview.decodeRequest(body.readableBytesView)
         } catch {
             logger.error("agent-injector: a request that is no AdmissionReview: \(error)")
-            return (.badRequest, Data("{\"message\":\"\(error.description.replacingOccurrences(of: "\"", with: "'"))\"}".utf8))
+            return (.badRequest, Data("{\"message\":\"\("\(error)".replacingOccurrences(of: "\"", with: "'"))\"}".utf8))
         }
         let response = await injector.review(request)
         return (.ok, AdmissionReview(response: response).encoded())
