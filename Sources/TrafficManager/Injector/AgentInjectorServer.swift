@@ -62,8 +62,8 @@ public final class AgentInjectorServer: Sendable {
                 }
             }
         let channel = listener.channel
-        let task = Task {
-            try? await listener.executeThenClose { connections in
+        let task = Task<Void, Never> {
+            _ = try? await listener.executeThenClose { connections in
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await connection in connections {
                         group.addTask { await serve(connection, injector: injector, logger: logger) }
