@@ -119,10 +119,9 @@ struct PatchTests {
     @Test func ignoredVolumeMountsAreNotRemounted() throws {
         var config = try Self.config(services: [Fixtures.service("echo", ports: [ServicePort(port: 80, targetPort: .string("http"))])])
         config.containers[0].mounts = ["/data"]
-        let (json, pod) = try Self.pod()
-        var annotated = pod
+        var annotated = try Self.pod().1
         annotated.metadata.annotations = [AgentNames.injectIgnoreVolumeMounts: "kube-api-access-x"]
-        let patched = try AgentPatch.make(pod: annotated, config: config).apply(to: json).decode(as: Pod.self)
+        let patched = try AgentPatch.make(pod: annotated, config: config).apply(to: JSONValue(encoding: annotated)).decode(as: Pod.self)
         let mounts = patched.spec?.containers.last?.volumeMounts?.map(\.mountPath) ?? []
         #expect(mounts == ["/etc/traffic-agent", "/tmp", "/tel_app_mounts/echo/data"])
     }
