@@ -123,6 +123,15 @@ import TrafficManager
             let service: Service = try await cluster.admin.get(.services, name: "agent-injector", namespace: "ambassador")
             #expect(service.spec?.ports?.first?.port == 443 && service.spec?.ports?.first?.targetPort == .string("https"))
 
+            // A pod the injector cannot give an agent (enabled, but no Service) still starts, as it was.
+            _ = try await cluster.admin.create(.deployments, Self.echoDeployment("lonely", annotations: [AgentNames.injectAnnotation: "enabled"]))
+            try await waitUntil("lonely has a pod", timeout: .seconds(20)) { try await !Self.pods(cluster.admin, app: "lonely").isEmpty }
+            let lonely = try #require(try await Self.pods(cluster.admin, app: "lonely").first)
+            #expect(!Self.hasAgent(lonely) && lonely.spec?.containers.first?.ports?.first?.name == "http")
+            await #expect(throws: KubeError.self) {
+                let _: ConfigMap = try await cluster.admin.get(.configMaps, name: AgentNames.configMap, namespace: "shop")
+            }
+
             // An upgrade keeps the certificate.
             try await cluster.installer.upgrade(values: .defaults)
             let kept: Secret = try await cluster.admin.get(.secrets, name: "mutator-webhook-tls", namespace: "ambassador")
