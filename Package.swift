@@ -274,10 +274,21 @@ let package = Package(
         // What the manager, its injector, the traffic-agent and its init container agree on: a
         // workload's agent config and the names of containers, volumes, annotations and ports.
         .target(name: "AgentConfig", exclude: ["README.md"]),
+        // The agent injector: a workload's agent config from its Services, the injection decision
+        // and the pod patch (pure), the rollout writes through KubeClient.
+        .target(
+            name: "AgentInjector",
+            dependencies: ["AgentConfig", "KubeClient", .product(name: "Logging", package: "swift-log")],
+            exclude: ["README.md"]
+        ),
+        .testTarget(
+            name: "AgentInjectorTests",
+            dependencies: ["AgentInjector", "AgentConfig", "KubeClient", "Sandbox", "TestSupport", "TrafficManager", "ManagerInstall"]
+        ),
         .target(
             name: "TrafficManager",
             dependencies: nio + [
-                "AgentConfig", "RPC", "KubeClient", "Tunnel", "NetworkAddress", "DNS", "Diagnostics",
+                "AgentConfig", "AgentInjector", "RPC", "KubeClient", "Tunnel", "NetworkAddress", "DNS", "Diagnostics",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -343,7 +354,7 @@ let package = Package(
         .target(
             name: "ManagerInstall",
             dependencies: [
-                "KubeClient", "Diagnostics",
+                "KubeClient", "Diagnostics", "AgentConfig", "AgentInjector", "PKI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -43,6 +43,19 @@ public enum AgentNames {
     public static let injectContainerPorts = "telepresence.io/inject-container-ports"
     public static let injectIgnoreVolumeMounts = "telepresence.io/inject-ignore-volume-mounts"
 
+    /// The agent's container port of its tunnel, by name.
+    public static let tunnelPortName = "tunnel"
+    /// The file name of the config in the agent's config directory (the ConfigMap item's path).
+    public static let configFileName = "config.yaml"
+    /// The emptyDir mounted at /tmp in the agent (the ready file lives below it).
+    public static let tmpDirectory = "/tmp"
+    /// The `traffic` subcommands the agent and its init container run (their args).
+    public static let agentCommand = "agent"
+    public static let initCommand = "agent-init"
+    /// The init container's env: the agent's log level and its pod's IP (downward API).
+    public static let initLogLevelEnv = "LOG_LEVEL"
+    public static let initPodIPEnv = "POD_IP"
+
     /// The prefix the app's port names get when the agent takes them over (`tm-http`).
     public static let hiddenPortPrefix = "tm-"
 

@@ -1,3 +1,5 @@
+import AgentConfig
+import AgentInjector
 import Foundation
 import KubeClient
 import Logging
@@ -63,7 +65,7 @@ public struct ManagerInstaller: Sendable {
     }
 
     private func apply(values: ManagerValues, revision: Int, createdNamespace: Bool, previous: ReleaseRecord?) async throws -> ReleaseRecord {
-        let manifests = ManagerManifests(namespace: namespace, values: values)
+        let manifests = ManagerManifests(namespace: namespace, values: values, agentInjectorTLS: try await agentInjectorTLS())
         let objects = manifests.objects(includeNamespace: createdNamespace)
         for object in objects {
             guard let ref = ReleaseRecord.ObjectRef(object) else { continue }
@@ -128,10 +130,82 @@ public struct ManagerInstaller: Sendable {
         return PodTrouble.describe(pods: pods?.items ?? [], events: events?.items ?? [])
     }
 
-    /// Removes every object of the release, waits until they are gone, then the record (and the
-    /// namespace when the install created it).
+    /// The webhook's TLS kept in Secret `mutator-webhook-tls` when it is still good, else a new one.
+    func agentInjectorTLS() async throws -> AgentInjectorTLS {
+        do {
+            let secret: Secret = try await client.get(.secrets, name: AgentInjectorTLS.secretName, namespace: namespace)
+            if let kept = AgentInjectorTLS(secret: secret, namespace: namespace) { return kept }
+            progress?("the agent injector's certificate is not valid any more; making a new one")
+        } catch let error as KubeError where error.isNotFound {
+        } catch let error as KubeError {
+            throw InstallError.apiFailed(what: "reading Secret \(AgentInjectorTLS.secretName) in namespace \(namespace)", reason: "\(error)")
+        }
+        do {
+            return try AgentInjectorTLS.generate(namespace: namespace)
+        } catch {
+            throw InstallError.apiFailed(what: "making the agent injector's certificate", reason: "\(error)")
+        }
+    }
+
+    /// Removes every traffic-agent the release's manager injected, as `helm uninstall` must before
+    /// the webhook goes: each ConfigMap `telepresence-agents` in the namespaces it manages (all when
+    /// cluster-wide) and, for each workload named there, the roll that added the agent (the pods
+    /// roll back to the template they had). Returns the workloads it removed agents from.
+    @discardableResult
+    public func removeAgents(managedNamespaces: [String]?) async throws -> [String] {
+        var maps: [ConfigMap] = []
+        do {
+            if let managed = managedNamespaces {
+                for ns in managed {
+                    do {
+                        maps.append(try await client.get(.configMaps, name: AgentNames.configMap, namespace: ns))
+                    } catch let error as KubeError where error.isNotFound {}
+                }
+            } else {
+                maps = try await client.listAll(
+                    .configMaps, namespace: KubeClient.allNamespaces,
+                    options: ListOptions(fieldSelector: "metadata.name=\(AgentNames.configMap)"), as: ConfigMap.self
+                ).items
+            }
+        } catch let error as KubeError {
+            throw InstallError.apiFailed(what: "listing the traffic-agents' ConfigMaps \(AgentNames.configMap)", reason: "\(error)")
+        }
+        let rollout = WorkloadRollout(client: client)
+        var removed: [String] = []
+        for map in maps {
+            guard let ns = map.metadata.namespace else { continue }
+            for (name, text) in (map.data ?? [:]).sorted(by: { $0.key < $1.key }) {
+                let kind = (try? AgentConfig.decode(text))?.workloadKind ?? "Deployment"
+                progress?("removing the traffic-agent of \(kind.lowercased()) \(name) in namespace \(ns)")
+                do {
+                    if try await rollout.removeAgent(kind: kind, name: name, namespace: ns) { removed.append("\(ns)/\(name)") }
+                } catch let error as KubeError where error.isNotFound {
+                } catch {
+                    throw InstallError.apiFailed(what: "removing the traffic-agent of \(kind.lowercased()) \(name) in namespace \(ns)", reason: "\(error)")
+                }
+            }
+            // Whatever is left (entries of workloads that are gone).
+            do {
+                try await client.delete(.configMaps, name: AgentNames.configMap, namespace: ns)
+            } catch let error as KubeError where error.isNotFound {}
+        }
+        return removed
+    }
+
+    /// Removes every traffic-agent, then every object of the release, waits until they are gone,
+    /// then the record (and the namespace when the install created it). The webhook configuration
+    /// goes first (as Telepresence's manager stops injecting once terminating): the pods that roll
+    /// back to their template, also those of a workload annotated `inject-traffic-agent: enabled`,
+    /// are then created without an agent, and no agent config is made again.
     public func uninstall() async throws {
         guard let record = try await currentRelease() else { throw InstallError.notInstalled(namespace: namespace) }
+        let webhooks = record.objects.filter { $0.kind == "MutatingWebhookConfiguration" }
+        for ref in webhooks {
+            progress?("deleting \(ref.kind) \(ref.name)")
+            try await deleteObject(ref)
+        }
+        try await waitGone(webhooks)
+        try await removeAgents(managedNamespaces: record.values.managedNamespaces)
         let owned = record.objects.filter { $0.kind != "Namespace" }
         for ref in owned.reversed() {
             progress?("deleting \(ref.kind) \(ref.name)")

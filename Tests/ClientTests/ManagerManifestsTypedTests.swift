@@ -14,7 +14,12 @@ import Testing
 
     @Test("every manifest decodes without unknown fields and validates", arguments: values.indices)
     func manifestsAreTyped(_ index: Int) throws {
-        for object in ManagerManifests(namespace: "ambassador", values: Self.values[index]).objects(includeNamespace: true) {
+        // With the agent injector's TLS, as an install renders them (Secret and webhook configuration too).
+        let tls = try AgentInjectorTLS.generate(namespace: "ambassador")
+        let objects = ManagerManifests(namespace: "ambassador", values: Self.values[index], agentInjectorTLS: tls).objects(includeNamespace: true)
+        let kinds = Set(objects.compactMap { $0["kind"]?.stringValue })
+        #expect(kinds.isSuperset(of: ["Secret", "MutatingWebhookConfiguration"]))
+        for object in objects {
             let kind = try #require(object["kind"]?.stringValue)
             let apiVersion = try #require(object["apiVersion"]?.stringValue)
             let type = try #require(ResourceCatalog.lookup(apiVersion: apiVersion, kind: kind), "the sandbox does not serve \(apiVersion) \(kind)")

@@ -41,7 +41,7 @@ import Testing
     @Test func clusterWideInstallHasAClusterRole() throws {
         let objects = ManagerManifests(namespace: "ambassador", values: .defaults).objects(includeNamespace: true)
         let kinds = objects.compactMap { $0["kind"]?.stringValue }
-        #expect(kinds == ["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Service", "Deployment"])
+        #expect(kinds == ["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Service", "Service", "Deployment"])
         let deployment = try #require(objects.last)
         let container = try #require(deployment["spec"]?["template"]?["spec"]?["containers"]?[0])
         #expect(container["image"]?.stringValue == "ghcr.io/telepresence-swift/traffic:\(ManagerValues.defaults.image.tag)")

@@ -35,6 +35,8 @@ public struct ManagerSettings: Sendable, Equatable {
     /// manager dials inside the cluster. Default: the API port + 1 (8082), or any free port
     /// when the API port is 0.
     public var tunnelPort: Int?
+    /// The agent injector's webhook (Injector/AgentInjectorSettings.swift).
+    public var agentInjector = AgentInjectorSettings()
 
     /// The tunnel port to listen on.
     public var effectiveTunnelPort: Int { tunnelPort ?? (serverPort == 0 ? 0 : serverPort + 1) }
@@ -105,6 +107,7 @@ public struct ManagerSettings: Sendable, Equatable {
         settings.managedNamespaces = list("MANAGED_NAMESPACES")
         settings.clusterDomain = value("CLUSTER_DOMAIN")
         settings.podIP = value("POD_IP")
+        settings.agentInjector = try AgentInjectorSettings.fromEnvironment(environment)
         return settings
     }
 

@@ -20,14 +20,18 @@ public final class TrafficManager: Sendable {
     public let port: Int
     /// The data plane's port: workstations' tunnels (through their port-forwards) end here.
     public let tunnelPort: Int
+    /// The agent injector's webhook, when the install mounted its certificate.
+    public let agentInjector: AgentInjectorServer?
     private let tunnelListener: any Channel
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
     private let tasks: Task<Void, Never>
 
     private init(
         settings: ManagerSettings, sessions: SessionKeeper, clusterInfo: ClusterInfoMonitor, port: Int,
-        tunnelListener: any Channel, server: GRPCServer<HTTP2ServerTransport.Posix>, tasks: Task<Void, Never>
+        tunnelListener: any Channel, server: GRPCServer<HTTP2ServerTransport.Posix>, tasks: Task<Void, Never>,
+        agentInjector: AgentInjectorServer? = nil
     ) {
+        self.agentInjector = agentInjector
         self.tunnelListener = tunnelListener
         self.tunnelPort = tunnelListener.localAddress?.port ?? 0
         self.settings = settings
@@ -77,15 +81,25 @@ public final class TrafficManager: Sendable {
             tasks.cancel()
             throw ManagerStartError.notListening(host: settings.serverHost, port: settings.effectiveTunnelPort)
         }
+        let agentInjector: AgentInjectorServer?
+        do {
+            agentInjector = try await AgentInjectorServer.startIfConfigured(settings: settings, client: client, logger: logger)
+        } catch {
+            try? await tunnelListener.close().get()
+            server.beginGracefulShutdown()
+            tasks.cancel()
+            throw ManagerStartError.notListening(host: settings.serverHost, port: settings.agentInjector.port)
+        }
         logger.info("tunnels end on \(settings.serverHost):\(tunnelListener.localAddress?.port ?? 0)")
         logger.info("traffic-manager \(ProductVersion.current) serving on \(address.host):\(address.port), namespace \(settings.namespace)")
         return TrafficManager(
             settings: settings, sessions: sessions, clusterInfo: clusterInfo, port: address.port,
-            tunnelListener: tunnelListener, server: server, tasks: tasks)
+            tunnelListener: tunnelListener, server: server, tasks: tasks, agentInjector: agentInjector)
     }
 
     /// Stops serving and ends the background loops.
     public func stop() async {
+        await agentInjector?.stop()
         try? await tunnelListener.close().get()
         server.beginGracefulShutdown()
         tasks.cancel()

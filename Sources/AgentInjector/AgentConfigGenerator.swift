@@ -1,0 +1,141 @@
+import Foundation
+import AgentConfig
+import KubeClient
+
+/// Builds a workload's agent config from its pod template and the Services of its namespace,
+/// as Telepresence's generator does (`pkg/agentmap/generator.go`).
+public enum AgentConfigGenerator {
+    /// The agent config of a workload: every port of every container that a Service selecting the
+    /// template's labels targets (symbolic targetPort by name, numeric by number; headless too), each
+    /// given an agent port from 9900; containers without engaged ports listed too (env, mounts).
+    /// Honours the template annotations inject-service-name/-service-ports/-container-ports/-ignore-volume-mounts.
+    /// Throws when no Service selects the workload, naming the workload.
+    public static func generate(
+        workloadKind: String, workloadName: String, namespace: String,
+        template: PodTemplateSpec, services: [Service],
+        settings: InjectorSettings
+    ) throws(InjectorError) -> AgentConfig {
+        let what = "\(workloadKind.lowercased()) \(workloadName) in namespace \(namespace)"
+        let labels = template.metadata?.labels ?? [:]
+        let annotations = template.metadata?.annotations ?? [:]
+        let appContainers = template.spec?.containers.filter { $0.name != AgentNames.container } ?? []
+        guard !appContainers.isEmpty else {
+            throw InjectorError("The \(what) has no containers; give its pod template a container to engage.")
+        }
+
+        // The Services whose selector selects the template's labels.
+        var selecting = services.filter { service in
+            guard let selector = service.spec?.selector, !selector.isEmpty, service.spec?.type != "ExternalName" else { return false }
+            return selector.allSatisfy { labels[$0.key] == $0.value }
+        }
+        if let wanted = annotations[AgentNames.injectServiceName], !wanted.isEmpty {
+            selecting = selecting.filter { $0.metadata.name == wanted }
+            if selecting.isEmpty {
+                throw InjectorError(
+                    "The \(what) names Service \(wanted) in its annotation \(AgentNames.injectServiceName), but no Service of that name selects its pods; fix the annotation or the Service's selector.")
+            }
+        }
+        let portFilter = list(annotations[AgentNames.injectServicePorts])
+        let containerPortSpecs = list(annotations[AgentNames.injectContainerPorts])
+        let ignoredVolumes = Set(list(annotations[AgentNames.injectIgnoreVolumeMounts]))
+        if selecting.isEmpty && containerPortSpecs.isEmpty {
+            throw InjectorError(
+                "No Service selects the pods of \(what); create a Service whose selector matches its pod labels, or list ports in the annotation \(AgentNames.injectContainerPorts).")
+        }
+
+        // The agent ports: from 9900, one per distinct engaged container port, skipping the ports
+        // the app's containers declare.
+        let usedPorts = Set(appContainers.flatMap { ($0.ports ?? []).map(\.containerPort) })
+        var nextAgentPort = AgentNames.firstAgentPort
+        var agentPorts: [String: Int] = [:]
+        func agentPort(container: String, port: Int, proto: String) -> Int {
+            let key = "\(container)/\(port)/\(proto)"
+            if let known = agentPorts[key] { return known }
+            while usedPorts.contains(nextAgentPort) || nextAgentPort == AgentNames.defaultTunnelPort { nextAgentPort += 1 }
+            agentPorts[key] = nextAgentPort
+            nextAgentPort += 1
+            return agentPorts[key]!
+        }
+
+        var intercepts: [String: [AgentConfig.Intercept]] = [:]
+        for service in selecting.sorted(by: { ($0.metadata.name ?? "") < ($1.metadata.name ?? "") }) {
+            let headless = service.spec?.clusterIP == "None"
+            for servicePort in service.spec?.ports ?? [] {
+                if !portFilter.isEmpty
+                    && !portFilter.contains(where: { $0 == servicePort.name || $0 == String(servicePort.port) })
+                {
+                    continue
+                }
+                let proto = servicePort.protocol ?? "TCP"
+                let target = servicePort.targetPort ?? .int(servicePort.port)
+                for container in appContainers {
+                    guard let port = (container.ports ?? []).first(where: { port in
+                        (port.protocol ?? "TCP") == proto
+                            && (target.stringValue.map { port.name == $0 } ?? (port.containerPort == target.intValue))
+                    }) else { continue }
+                    let symbolic = target.stringValue != nil
+                    intercepts[container.name, default: []].append(
+                        AgentConfig.Intercept(
+                            serviceName: service.metadata.name ?? "", serviceUID: service.metadata.uid ?? "",
+                            servicePortName: servicePort.name ?? "", servicePort: servicePort.port, protocol: proto,
+                            targetPortNumeric: !symbolic, headless: headless,
+                            containerPortName: port.name ?? "", containerPort: port.containerPort,
+                            agentPort: agentPort(container: container.name, port: port.containerPort, proto: proto)))
+                }
+            }
+        }
+        // Service-less ports (`inject-container-ports`): NAME or NUMBER, optionally /TCP or /UDP;
+        // the init container redirects them, as for a numeric targetPort.
+        for spec in containerPortSpecs {
+            let parts = spec.split(separator: "/", maxSplits: 1).map(String.init)
+            let id = parts[0], proto = parts.count > 1 ? parts[1].uppercased() : "TCP"
+            var found = false
+            for container in appContainers {
+                for port in container.ports ?? [] where (port.protocol ?? "TCP") == proto && (port.name == id || String(port.containerPort) == id) {
+                    found = true
+                    if intercepts[container.name, default: []].contains(where: { $0.containerPort == port.containerPort && $0.protocol == proto }) { continue }
+                    intercepts[container.name, default: []].append(
+                        AgentConfig.Intercept(
+                            serviceName: "", serviceUID: "", servicePortName: "", servicePort: 0, protocol: proto,
+                            targetPortNumeric: true, containerPortName: port.name ?? "", containerPort: port.containerPort,
+                            agentPort: agentPort(container: container.name, port: port.containerPort, proto: proto)))
+                }
+            }
+            if !found, let number = Int(id), let first = appContainers.first {
+                // A port the container does not declare is still engageable by number.
+                intercepts[first.name, default: []].append(
+                    AgentConfig.Intercept(
+                        serviceName: "", serviceUID: "", servicePortName: "", servicePort: 0, protocol: proto,
+                        targetPortNumeric: true, containerPortName: "", containerPort: number,
+                        agentPort: agentPort(container: first.name, port: number, proto: proto)))
+                found = true
+            }
+            if !found {
+                throw InjectorError(
+                    "The annotation \(AgentNames.injectContainerPorts) of \(what) names port \(id), which no container declares; name a declared container port or a number.")
+            }
+        }
+        if intercepts.values.allSatisfy(\.isEmpty) {
+            let names = selecting.compactMap(\.metadata.name).sorted().joined(separator: ", ")
+            throw InjectorError(
+                "No port of Service \(names) targets a port of the containers of \(what); make the Service's targetPort name or number a containerPort of the pod template.")
+        }
+
+        let containers = appContainers.enumerated().map { index, container in
+            AgentConfig.Container(
+                name: container.name, envPrefix: AgentNames.envPrefix(index: index),
+                mountPoint: "\(AgentNames.appMountsRoot)/\(container.name)",
+                mounts: (container.volumeMounts ?? []).filter { !ignoredVolumes.contains($0.name) }.map(\.mountPath),
+                intercepts: intercepts[container.name] ?? [])
+        }
+        return AgentConfig(
+            agentName: workloadName, namespace: namespace, workloadName: workloadName, workloadKind: workloadKind,
+            agentImage: settings.agentImage, managerHost: settings.managerHost, managerPort: settings.managerPort,
+            logLevel: settings.logLevel, containers: containers)
+    }
+
+    /// A comma-separated annotation value as its trimmed, non-empty items.
+    static func list(_ value: String?) -> [String] {
+        (value ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+}

@@ -1,0 +1,173 @@
+import AgentConfig
+import Foundation
+import KubeClient
+
+/// The writes that put an agent into a workload's pods and take it out again, through the API:
+/// the workload's entry in ConfigMap `telepresence-agents` and the pod template annotation
+/// `telepresence.io/restartedAt` that rolls the pods (ReplicaSet: its pods are deleted).
+public struct WorkloadRollout: Sendable {
+    let client: KubeClient
+
+    public init(client: KubeClient) {
+        self.client = client
+    }
+
+    /// Re-creates the workload's pods through the webhook: sets the pod template annotation
+    /// telepresence.io/restartedAt to now (Deployment, StatefulSet), or deletes the pods of a ReplicaSet.
+    public func roll(kind: String, name: String, namespace: String) async throws {
+        switch kind {
+        case "Deployment", "StatefulSet":
+            let now = ISO8601DateFormatter().string(from: Date())
+            let patch: JSONValue = ["spec": ["template": ["metadata": ["annotations": [AgentNames.restartedAtAnnotation: .string(now)]]]]]
+            _ = try await client.patch(
+                try Self.resource(kind), name: name, namespace: namespace, type: .merge, patch: patch, as: JSONValue.self)
+        case "ReplicaSet":
+            try await deletePods(kind: kind, name: name, namespace: namespace) { _ in true }
+        default:
+            throw InjectorError("Cannot roll \(kind) \(name): only Deployments, ReplicaSets and StatefulSets get a traffic-agent.")
+        }
+    }
+
+    /// Removes the workload's agent: its entry in ConfigMap telepresence-agents (the ConfigMap when it
+    /// becomes empty) and the restartedAt annotation (the pods roll back to exactly the template they had
+    /// before; ReplicaSet: its pods are deleted). Returns whether there was anything to remove.
+    public func removeAgent(kind: String, name: String, namespace: String) async throws -> Bool {
+        let removedEntry = try await removeConfig(name: name, namespace: namespace)
+        var rolled = false
+        switch kind {
+        case "Deployment", "StatefulSet":
+            let resource = try Self.resource(kind)
+            let workload: JSONValue
+            do {
+                workload = try await client.get(resource, name: name, namespace: namespace, as: JSONValue.self)
+            } catch let error as KubeError where error.isNotFound {
+                return removedEntry
+            }
+            let annotation: JSONPointer = JSONPointer(tokens: ["spec", "template", "metadata", "annotations", AgentNames.restartedAtAnnotation])
+            if annotation.value(in: workload) != nil {
+                // Test the value first, so a concurrent roll is not undone half-way.
+                let patch = JSONPatch([.test(path: annotation, value: annotation.value(in: workload)!), .remove(path: annotation)])
+                _ = try await client.patch(resource, name: name, namespace: namespace, type: .json, patch: patch, as: JSONValue.self)
+                rolled = true
+            } else {
+                // Pods injected without a roll of ours (created while the config existed): their
+                // controller re-creates them without the agent, the template untouched.
+                rolled = try await deletePods(kind: kind, name: name, namespace: namespace) { Self.hasAgent($0) }
+            }
+        case "ReplicaSet":
+            rolled = try await deletePods(kind: kind, name: name, namespace: namespace) { Self.hasAgent($0) }
+        default:
+            break
+        }
+        return removedEntry || rolled
+    }
+
+    /// Writes (creates or updates) the workload's entry in ConfigMap telepresence-agents.
+    public func storeConfig(_ config: AgentConfig) async throws {
+        let text = try config.encoded()
+        for _ in 0..<8 {
+            do {
+                var map = try await client.get(.configMaps, name: AgentNames.configMap, namespace: config.namespace, as: ConfigMap.self)
+                if map.data?[config.workloadName] == text { return }
+                map.data = (map.data ?? [:]).merging([config.workloadName: text]) { $1 }
+                _ = try await client.update(.configMaps, map, namespace: config.namespace)
+                return
+            } catch let error as KubeError where error.isNotFound {
+                let map = ConfigMap(
+                    metadata: ObjectMeta(
+                        name: AgentNames.configMap, namespace: config.namespace,
+                        labels: ["app.kubernetes.io/created-by": "traffic-manager", "app.kubernetes.io/name": AgentNames.configMap]),
+                    data: [config.workloadName: text])
+                do {
+                    _ = try await client.create(.configMaps, map, namespace: config.namespace)
+                    return
+                } catch let error as KubeError where error.isAlreadyExists {
+                    continue
+                }
+            } catch let error as KubeError where error.isConflict {
+                continue
+            }
+        }
+        throw InjectorError("The agent config of \(config.workloadKind.lowercased()) \(config.workloadName) could not be stored: ConfigMap \(AgentNames.configMap) in namespace \(config.namespace) kept changing; try again.")
+    }
+
+    /// The workload's stored agent config, if any.
+    public func storedConfig(name: String, namespace: String) async throws -> AgentConfig? {
+        let map: ConfigMap
+        do {
+            map = try await client.get(.configMaps, name: AgentNames.configMap, namespace: namespace, as: ConfigMap.self)
+        } catch let error as KubeError where error.isNotFound {
+            return nil
+        }
+        guard let text = map.data?[name] else { return nil }
+        return try AgentConfig.decode(text)
+    }
+
+    /// Removes the workload's entry (and the ConfigMap once empty); whether there was one.
+    func removeConfig(name: String, namespace: String) async throws -> Bool {
+        for _ in 0..<8 {
+            var map: ConfigMap
+            do {
+                map = try await client.get(.configMaps, name: AgentNames.configMap, namespace: namespace, as: ConfigMap.self)
+            } catch let error as KubeError where error.isNotFound {
+                return false
+            }
+            guard map.data?[name] != nil else { return false }
+            map.data?[name] = nil
+            do {
+                if map.data?.isEmpty ?? true, (map.binaryData ?? [:]).isEmpty {
+                    var options = DeleteOptions()
+                    options.preconditions = DeleteOptions.Preconditions(resourceVersion: map.metadata.resourceVersion)
+                    try await client.delete(.configMaps, name: AgentNames.configMap, namespace: namespace, options: options)
+                } else {
+                    _ = try await client.update(.configMaps, map, namespace: namespace)
+                }
+                return true
+            } catch let error as KubeError where error.isConflict || error.isNotFound {
+                continue
+            }
+        }
+        throw InjectorError("The agent config of \(name) could not be removed: ConfigMap \(AgentNames.configMap) in namespace \(namespace) kept changing; try again.")
+    }
+
+    /// Deletes the workload's pods that `which` picks; whether it deleted any.
+    @discardableResult
+    func deletePods(kind: String, name: String, namespace: String, which: (Pod) -> Bool) async throws -> Bool {
+        let resource = try Self.resource(kind)
+        let selector: LabelSelector
+        switch kind {
+        case "Deployment": selector = try await client.get(resource, name: name, namespace: namespace, as: Deployment.self).spec?.selector ?? LabelSelector()
+        case "StatefulSet": selector = try await client.get(resource, name: name, namespace: namespace, as: StatefulSet.self).spec?.selector ?? LabelSelector()
+        default: selector = try await client.get(resource, name: name, namespace: namespace, as: ReplicaSet.self).spec?.selector ?? LabelSelector()
+        }
+        let pods = try await client.listAll(.pods, namespace: namespace, options: ListOptions(labelSelector: Self.selectorString(selector)), as: Pod.self).items
+        var deleted = false
+        for pod in pods where pod.metadata.deletionTimestamp == nil && selector.matches(pod.metadata.labels ?? [:]) && which(pod) {
+            guard let podName = pod.metadata.name else { continue }
+            do {
+                try await client.delete(.pods, name: podName, namespace: namespace)
+                deleted = true
+            } catch let error as KubeError where error.isNotFound {}
+        }
+        return deleted
+    }
+
+    static func hasAgent(_ pod: Pod) -> Bool {
+        pod.spec?.containers.contains { $0.name == AgentNames.container } ?? false
+    }
+
+    /// The `matchLabels` part as a label selector query (expressions are checked on the answer).
+    static func selectorString(_ selector: LabelSelector) -> String? {
+        let terms = (selector.matchLabels ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return terms.isEmpty ? nil : terms.joined(separator: ",")
+    }
+
+    static func resource(_ kind: String) throws -> ResourceDescriptor {
+        switch kind {
+        case "Deployment": .deployments
+        case "ReplicaSet": .replicaSets
+        case "StatefulSet": .statefulSets
+        default: throw InjectorError("\(kind) is not a workload that can get a traffic-agent; use a Deployment, ReplicaSet or StatefulSet.")
+        }
+    }
+}
