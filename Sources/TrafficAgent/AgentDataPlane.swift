@@ -177,7 +177,7 @@ public final class AgentDataPlane: @unchecked Sendable {
     /// To the intercept's client over its claimed tunnel; the first bytes ride in the OPEN, and
     /// an OPEN_FAILED resets the connection at once.
     private func bridge(_ channel: any Channel, to mux: TunnelMultiplexer, targetHost: String, targetPort: Int) {
-        let source = channel.remoteAddress.flatMap(TunnelEndpoint.init) ?? .unspecified(.v4)
+        let source = channel.remoteAddress.flatMap { TunnelEndpoint($0) } ?? .unspecified(.v4)
         let address = IPAddress(targetHost) ?? .v4(.loopback)
         let flow = TunnelFlow(
             transport: .tcp, source: source, destination: TunnelEndpoint(address: address, port: UInt16(clamping: targetPort)))

@@ -40,7 +40,7 @@ public final class AgentSession: Sendable {
         config.backoff = .init(initial: .milliseconds(100), max: .seconds(3), multiplier: 2, jitter: 0.1)
         config.connection.maxIdleTime = nil
         let transport = try HTTP2ClientTransport.Posix(
-            target: ResolvableTargets.DNS.dns(host: settings.config.managerHost, port: settings.config.managerPort),
+            target: ResolvableTargets.DNS(host: settings.config.managerHost, port: settings.config.managerPort),
             transportSecurity: .plaintext, config: config)
         grpc = GRPCClient(transport: transport)
         manager = Telepresence_Manager_Manager.Client(wrapping: grpc)

@@ -61,7 +61,7 @@ public struct AgentSettings: Sendable {
             info.product = "traffic-agent"
             info.version = ProductVersion.current
             info.containers = config.containers.map { container in
-                .with {
+                Telepresence_Manager_AgentContainer.with {
                     $0.name = container.name
                     $0.environment = Self.environment(of: container, agentEnvironment: environment)
                     $0.mounts = container.mounts

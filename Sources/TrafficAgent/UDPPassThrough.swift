@@ -8,7 +8,7 @@ final class UDPPassThrough: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
-    private final class Flow {
+    private final class Flow: @unchecked Sendable {
         var channel: (any Channel)?
         var pending: [ByteBuffer] = []
         var lastActivity = NIODeadline.now()

@@ -57,8 +57,7 @@ struct AgentInitTests {
             try SystemTool.run(["ip", "-n", ns, "link", "set", device, "up"])
         }
 
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { try? group.syncShutdownGracefully() }
+        let group = MultiThreadedEventLoopGroup.singleton
         let containerPort = 8080, agentPort = 9900
         // The app and the agent listen on every address of the pod; each says who it is.
         let app = try await greeter(fd: NetworkNamespace.boundSocket(in: pod, host: "0.0.0.0", port: containerPort), says: "app", group: group)

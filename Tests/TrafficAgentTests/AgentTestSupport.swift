@@ -56,16 +56,24 @@ func echoServer(group: any EventLoopGroup) async throws -> any Channel {
 /// A server that says `greeting`, half-closes at once, and keeps what its peer sends after.
 final class GreeterServer: Sendable {
     let channel: any Channel
-    let received = Mutex<[UInt8]>([])
-    let peerFinished = Mutex(false)
+    let record: Record
+
+    final class Record: Sendable {
+        let received = Mutex<[UInt8]>([])
+        let finished = Mutex(false)
+    }
+
+    var received: [UInt8] { record.received.withLock { $0 } }
+    var peerFinished: Bool { record.finished.withLock { $0 } }
 
     init(group: any EventLoopGroup, greeting: String) async throws {
-        let received = received, finished = peerFinished
+        let record = Record()
+        self.record = record
         channel = try await ServerBootstrap(group: group)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(Greeter(greeting: greeting, received: received, finished: finished))
+                    try channel.pipeline.syncOperations.addHandler(Greeter(greeting: greeting, record: record))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -77,12 +85,10 @@ final class GreeterServer: Sendable {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
         let greeting: String
-        let received: Mutex<[UInt8]>
-        let finished: Mutex<Bool>
-        init(greeting: String, received: Mutex<[UInt8]>, finished: Mutex<Bool>) {
+        let record: Record
+        init(greeting: String, record: Record) {
             self.greeting = greeting
-            self.received = received
-            self.finished = finished
+            self.record = record
         }
         func channelActive(context: ChannelHandlerContext) {
             let channel = context.channel
@@ -92,10 +98,10 @@ final class GreeterServer: Sendable {
         }
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let bytes = unwrapInboundIn(data)
-            received.withLock { $0 += Array(bytes.readableBytesView) }
+            record.received.withLock { $0 += Array(bytes.readableBytesView) }
         }
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-            if case ChannelEvent.inputClosed = event { finished.withLock { $0 = true } }
+            if case ChannelEvent.inputClosed = event { record.finished.withLock { $0 = true } }
         }
     }
 }
@@ -180,16 +186,21 @@ final class Probe: ChannelInboundHandler, Sendable {
 final class TestClient: Sendable {
     let channel: any Channel
     let multiplexer: NIOLoopBound<TunnelMultiplexer>
-    let opens = Mutex<[TunnelOpen]>([])
+    let recorder = OpenRecorder()
+    var opens: [TunnelOpen] { recorder.opens.withLock { $0 } }
+
+    final class OpenRecorder: Sendable {
+        let opens = Mutex<[TunnelOpen]>([])
+    }
 
     init(group: any EventLoopGroup, tunnelPort: Int, dialer: TunnelDialer = TunnelDialer(defaultTimeout: .seconds(5))) async throws {
         let loop = group.next()
-        let opens = opens
+        let recorder = recorder
         channel = try await ClientBootstrap(group: loop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(TunnelMultiplexer(role: .initiator) { stream, open in
-                        opens.withLock { $0.append(open) }
+                        recorder.opens.withLock { $0.append(open) }
                         dialer.handle(stream, open)
                     })
                 }

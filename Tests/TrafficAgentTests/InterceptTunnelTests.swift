@@ -79,7 +79,7 @@ struct InterceptTunnelTests {
         try await waitUntil("the workstation's echo") { probe.text == "GET / HTTP/1.1\r\n\r\n" }
         try await connection.close(mode: .output)
         try await waitUntil("the workstation's half-close") { probe.eof }
-        let open = try #require(client.opens.withLock { $0 }.first)
+        let open = try #require(client.opens.first)
         #expect(open.flow.destination == TunnelEndpoint(address: .v4(.loopback), port: UInt16(fixture.workstationPort)))
         #expect(String(buffer: open.initialData) == "GET / HTTP/1.1\r\n\r\n", "the first bytes ride in the OPEN")
         await client.close()
@@ -141,7 +141,7 @@ struct InterceptTunnelTests {
         #expect(try await client.claim("client-1") == .accepted)
         await client.close()
         try await waitUntil("the claim to end with the tunnel") {
-            try await !fixture.plane.routerSnapshot().get().claimedSessions.contains("client-1")
+            !(try await fixture.plane.routerSnapshot().get().claimedSessions.contains("client-1"))
         }
         let (_, after) = try await Probe.connect(group: fixture.group, port: fixture.agentPort)
         try await waitUntil("the reset", timeout: .seconds(5)) { after.closed }

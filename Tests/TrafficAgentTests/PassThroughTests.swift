@@ -39,7 +39,7 @@ struct PassThroughTests {
         try await second.writeAndFlush(ByteBuffer(string: "still talking"))
         try await second.close(mode: .output)
         try await waitUntil("the app to get the bytes sent after its half-close, and the FIN") {
-            greeter.received.withLock { $0 } == Array("still talking".utf8) && greeter.peerFinished.withLock { $0 }
+            greeter.received == Array("still talking".utf8) && greeter.peerFinished
         }
         try await waitUntil("the connection to close") { greeted.closed }
     }
@@ -61,7 +61,7 @@ struct PassThroughTests {
         let echo = try await udpEchoServer(group: group)
         let agentUDP = try freePort(udp: true)
         let config = testConfig(agentPort: try freePort(), containerPort: 1, tunnelPort: 0, udp: (agentUDP, echo.localAddress!.port!))
-        let plane = try await AgentDataPlane.start(config: config, loop: group.next(), host: "127.0.0.1", udpIdleTimeout: .milliseconds(300))
+        let plane = try await AgentDataPlane.start(config: config, loop: group.next(), host: "127.0.0.1", udpIdleTimeout: .seconds(1))
         defer { Task { await plane.close(); try? await echo.close(); try? await group.shutdownGracefully() } }
 
         let answers = UDPAnswers()
