@@ -24,6 +24,9 @@ public final class AgentDataPlane: @unchecked Sendable {
     private var tunnels: [String: AgentTunnel] = [:]
     private var waiters: [Waiter] = []
     private var listeners: [any Channel] = []
+    /// How long an intercepted connection's first bytes are waited for, to ride in the OPEN
+    /// (a protocol where the server speaks first pays it once per connection).
+    static let firstDataWait: TimeAmount = .milliseconds(10)
     /// The bound tunnel port (the config's, or the one the system chose for port 0).
     public private(set) var tunnelPort = 0
 
@@ -183,7 +186,7 @@ public final class AgentDataPlane: @unchecked Sendable {
             transport: .tcp, source: source, destination: TunnelEndpoint(address: address, port: UInt16(clamping: targetPort)))
         do {
             try channel.pipeline.syncOperations.addHandler(
-                TunnelSocketBridge(mode: .opening(mux, flow, firstDataWait: .milliseconds(2))))
+                TunnelSocketBridge(mode: .opening(mux, flow, firstDataWait: Self.firstDataWait)))
             channel.setOption(.autoRead, value: true).whenFailure { _ in }
         } catch {
             Self.reset(channel)

@@ -94,11 +94,10 @@ public struct AgentSettings: Sendable {
     static func isServiceLink(_ key: String, _ value: String) -> Bool {
         if key.hasPrefix(AgentNames.appEnvPrefix) { return false }
         if key.hasSuffix("_SERVICE_HOST") || key.hasSuffix("_SERVICE_PORT") || key.contains("_SERVICE_PORT_") { return true }
-        if key.hasSuffix("_PORT") {
-            return ["tcp://", "udp://", "sctp://"].contains { value.hasPrefix($0) }
-        }
+        if key.hasSuffix("_PORT"), ["tcp://", "udp://", "sctp://"].contains(where: { value.hasPrefix($0) }) { return true }
         let parts = key.split(separator: "_", omittingEmptySubsequences: false)
-        guard let index = parts.lastIndex(where: { $0 == "PORT" }), index > 0, index + 2 < parts.count + 1 else { return false }
+        guard let index = parts.indices.first(where: { $0 > 0 && parts[$0] == "PORT" && $0 + 1 < parts.count && Int(parts[$0 + 1]) != nil })
+        else { return false }
         let rest = parts[(index + 1)...]
         guard rest.count == 2 || rest.count == 3, let first = rest.first, Int(first) != nil else { return false }
         let proto = rest[rest.startIndex + 1]

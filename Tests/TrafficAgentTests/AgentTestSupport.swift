@@ -103,6 +103,10 @@ final class GreeterServer: Sendable {
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
             if case ChannelEvent.inputClosed = event { record.finished.withLock { $0 = true } }
         }
+        // Our output was shut first: the peer's FIN closes the channel without `inputClosed`.
+        func channelInactive(context: ChannelHandlerContext) {
+            record.finished.withLock { $0 = true }
+        }
     }
 }
 
@@ -147,14 +151,22 @@ final class Probe: ChannelInboundHandler, Sendable {
         var closed = false
     }
     let state = Mutex(State())
+    let firstBytes: String?
+    init(firstBytes: String? = nil) { self.firstBytes = firstBytes }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if let firstBytes { context.writeAndFlush(NIOAny(ByteBuffer(string: firstBytes)), promise: nil) }
+        context.fireChannelActive()
+    }
 
     var text: String { String(decoding: state.withLock { $0.received }, as: UTF8.self) }
     var eof: Bool { state.withLock { $0.eof } }
     var wasReset: Bool { state.withLock { $0.reset } }
     var closed: Bool { state.withLock { $0.closed } }
 
-    static func connect(group: any EventLoopGroup, port: Int) async throws -> (any Channel, Probe) {
-        let probe = Probe()
+    /// Connects; `firstBytes` are sent as soon as the connection is up (as an HTTP client does).
+    static func connect(group: any EventLoopGroup, port: Int, firstBytes: String? = nil) async throws -> (any Channel, Probe) {
+        let probe = Probe(firstBytes: firstBytes)
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelInitializer { channel in

@@ -74,11 +74,11 @@ struct InterceptTunnelTests {
         let client = try await TestClient(group: fixture.group, tunnelPort: fixture.plane.tunnelPort)
         #expect(try await client.claim("client-1") == .accepted)
 
-        let (connection, probe) = try await Probe.connect(group: fixture.group, port: fixture.agentPort)
-        try await connection.writeAndFlush(ByteBuffer(string: "GET / HTTP/1.1\r\n\r\n"))
+        let (connection, probe) = try await Probe.connect(group: fixture.group, port: fixture.agentPort, firstBytes: "GET / HTTP/1.1\r\n\r\n")
         try await waitUntil("the workstation's echo") { probe.text == "GET / HTTP/1.1\r\n\r\n" }
         try await connection.close(mode: .output)
-        try await waitUntil("the workstation's half-close") { probe.eof }
+        try await waitUntil("the workstation's half-close") { probe.eof || probe.closed }
+        #expect(!probe.wasReset)
         let open = try #require(client.opens.first)
         #expect(open.flow.destination == TunnelEndpoint(address: .v4(.loopback), port: UInt16(fixture.workstationPort)))
         #expect(String(buffer: open.initialData) == "GET / HTTP/1.1\r\n\r\n", "the first bytes ride in the OPEN")

@@ -112,7 +112,7 @@ final class TestManager: Telepresence_Manager_Manager.SimpleServiceProtocol, Sen
         let server = GRPCServer(
             transport: HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: port), transportSecurity: .plaintext),
             services: [self])
-        let task = Task { try? await server.serve() }
+        let task = Task { do { try await server.serve() } catch {} }
         _ = try await server.listeningAddress
         return (server, task)
     }
