@@ -44,24 +44,37 @@ struct AgentInitTests {
         let tag = String(UInt32.random(in: 0..<0xFFFFF), radix: 16)
         let pod = "tpa-pod-\(tag)", peer = "tpa-peer-\(tag)"
         let subnet = "10.\(Int.random(in: 100...200)).\(Int.random(in: 1...250))"
-        try SystemTool.run(["ip", "netns", "add", pod])
-        try SystemTool.run(["ip", "netns", "add", peer])
-        defer {
-            _ = try? SystemTool.run(["ip", "netns", "del", pod], allowFailure: true)
-            _ = try? SystemTool.run(["ip", "netns", "del", peer], allowFailure: true)
+        // The tools run on threads of their own: never block the test pool's threads.
+        do {
+            try await SystemTool.runOnOwnThread(["ip", "netns", "add", pod])
+            try await SystemTool.runOnOwnThread(["ip", "netns", "add", peer])
+            try await inNamespaces(pod: pod, peer: peer, tag: tag, subnet: subnet)
+        } catch {
+            _ = try? await SystemTool.runOnOwnThread(["ip", "netns", "del", pod], allowFailure: true)
+            _ = try? await SystemTool.runOnOwnThread(["ip", "netns", "del", peer], allowFailure: true)
+            throw error
         }
-        try SystemTool.run(["ip", "link", "add", "tpa\(tag)a", "netns", pod, "type", "veth", "peer", "name", "tpa\(tag)b", "netns", peer])
+        _ = try? await SystemTool.runOnOwnThread(["ip", "netns", "del", pod], allowFailure: true)
+        _ = try? await SystemTool.runOnOwnThread(["ip", "netns", "del", peer], allowFailure: true)
+    }
+
+    private func inNamespaces(pod: String, peer: String, tag: String, subnet: String) async throws {
+        try await SystemTool.runOnOwnThread(["ip", "link", "add", "tpa\(tag)a", "netns", pod, "type", "veth", "peer", "name", "tpa\(tag)b", "netns", peer])
         for (ns, device, address) in [(pod, "tpa\(tag)a", "\(subnet).1/24"), (peer, "tpa\(tag)b", "\(subnet).2/24")] {
-            try SystemTool.run(["ip", "-n", ns, "link", "set", "lo", "up"])
-            try SystemTool.run(["ip", "-n", ns, "addr", "add", address, "dev", device])
-            try SystemTool.run(["ip", "-n", ns, "link", "set", device, "up"])
+            try await SystemTool.runOnOwnThread(["ip", "-n", ns, "link", "set", "lo", "up"])
+            try await SystemTool.runOnOwnThread(["ip", "-n", ns, "addr", "add", address, "dev", device])
+            try await SystemTool.runOnOwnThread(["ip", "-n", ns, "link", "set", device, "up"])
         }
 
         let group = MultiThreadedEventLoopGroup.singleton
         let containerPort = 8080, agentPort = 9900
         // The app and the agent listen on every address of the pod; each says who it is.
-        let app = try await greeter(fd: NetworkNamespace.boundSocket(in: pod, host: "0.0.0.0", port: containerPort), says: "app", group: group)
-        let agent = try await greeter(fd: NetworkNamespace.boundSocket(in: pod, host: "0.0.0.0", port: agentPort), says: "agent", group: group)
+        let app = try await greeter(
+            fd: NetworkNamespace.run(in: pod) { try NetworkNamespace.makeBoundSocket(host: "0.0.0.0", port: containerPort, udp: false) },
+            says: "app", group: group)
+        let agent = try await greeter(
+            fd: NetworkNamespace.run(in: pod) { try NetworkNamespace.makeBoundSocket(host: "0.0.0.0", port: agentPort, udp: false) },
+            says: "agent", group: group)
         defer { app.close(promise: nil); agent.close(promise: nil) }
 
         #expect(try await NetworkNamespace.run(in: peer) { try Self.greeting(from: "\(subnet).1", port: containerPort) } == "app")

@@ -93,7 +93,7 @@ struct InterceptTunnelTests {
         #expect(try await client.claim("client-1") == .accepted)
         let (connection, probe) = try await Probe.connect(group: fixture.group, port: fixture.agentPort)
         try await connection.writeAndFlush(ByteBuffer(string: "hello?"))
-        try await waitUntil("the reset", timeout: .seconds(3)) { probe.closed }
+        try await waitUntil("the reset", timeout: .seconds(10)) { probe.closed }
         #expect(probe.wasReset)
         await client.close()
         await fixture.stop()
@@ -132,7 +132,7 @@ struct InterceptTunnelTests {
         let fixture = try await InterceptFixture.start(claimWait: .milliseconds(300))
         _ = try await fixture.intercept()
         let (_, probe) = try await Probe.connect(group: fixture.group, port: fixture.agentPort)
-        try await waitUntil("the reset", timeout: .seconds(5)) { probe.closed }
+        try await waitUntil("the reset", timeout: .seconds(15)) { probe.closed }
         #expect(probe.wasReset)
         #expect(probe.text.isEmpty, "it must not reach the app while the intercept is active")
 
@@ -144,7 +144,7 @@ struct InterceptTunnelTests {
             !(try await fixture.plane.routerSnapshot().get().claimedSessions.contains("client-1"))
         }
         let (_, after) = try await Probe.connect(group: fixture.group, port: fixture.agentPort)
-        try await waitUntil("the reset", timeout: .seconds(5)) { after.closed }
+        try await waitUntil("the reset", timeout: .seconds(15)) { after.closed }
         #expect(after.wasReset)
         await fixture.stop()
     }

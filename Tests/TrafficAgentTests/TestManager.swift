@@ -107,14 +107,24 @@ final class TestManager: Telepresence_Manager_Manager.SimpleServiceProtocol, Sen
 
     private var unimplemented: RPCError { RPCError(code: .unimplemented, message: "not a call the agent makes") }
 
-    /// Serves this service on 127.0.0.1:`port` until the returned task is cancelled.
+    /// Serves this service on 127.0.0.1:`port` until the returned task is cancelled. The port
+    /// may still be held for a moment by a server that just stopped: binding is retried.
     func serve(port: Int) async throws -> (GRPCServer<HTTP2ServerTransport.Posix>, Task<Void, Never>) {
-        let server = GRPCServer(
-            transport: HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: port), transportSecurity: .plaintext),
-            services: [self])
-        let task = Task { do { try await server.serve() } catch {} }
-        _ = try await server.listeningAddress
-        return (server, task)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            let server = GRPCServer(
+                transport: HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: port), transportSecurity: .plaintext),
+                services: [self])
+            let task = Task { do { try await server.serve() } catch {} }
+            do {
+                _ = try await server.listeningAddress
+                return (server, task)
+            } catch where ContinuousClock.now < deadline {
+                task.cancel()
+                await task.value
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
     }
 
     /// Ends every open WatchIntercepts stream (as a manager that stops).
