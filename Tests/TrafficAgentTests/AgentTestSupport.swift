@@ -11,17 +11,29 @@ import Tunnel
 import Glibc
 #endif
 
-/// A free TCP/UDP port on 127.0.0.1 right now (the system's choice for port 0, released).
+/// The next port below the kernel's ephemeral range (32768 and up) that is free right now (TCP
+/// and UDP): a port the system chose for port 0 could be handed to another test's outgoing
+/// connection before the agent binds it. Each call gives a new one (tests run in parallel).
 func freePort(udp: Bool = false) throws -> Int {
-    let fd = socket(AF_INET, udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue), 0)
+    while true {
+        let port = nextPort.add(1, ordering: .relaxed).newValue
+        if port >= 32000 { nextPort.store(20000, ordering: .relaxed) }
+        if canBind(port, type: SOCK_STREAM) && canBind(port, type: SOCK_DGRAM) { return port }
+    }
+}
+
+private let nextPort = Atomic<Int>(20000 + Int.random(in: 0..<10000))
+
+private func canBind(_ port: Int, type: __socket_type) -> Bool {
+    let fd = socket(AF_INET, Int32(type.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = 0
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    } == 0
 }
 
 /// A config with one TCP intercept (and optionally a UDP one) of container `app`.
