@@ -303,7 +303,7 @@ let package = Package(
         .testTarget(
             name: "TrafficAgentTests",
             dependencies: [
-                "TrafficAgent", "AgentConfig", "RPC", "Tunnel", "NetworkAddress", "LinuxNet", "TestSupport",
+                "TrafficAgent", "AgentConfig", "RPC", "Tunnel", "NetworkAddress", "LinuxNet", "TestSupport", "traffic",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),

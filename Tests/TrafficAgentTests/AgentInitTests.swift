@@ -79,10 +79,17 @@ struct AgentInitTests {
 
         #expect(try await NetworkNamespace.run(in: peer) { try Self.greeting(from: "\(subnet).1", port: containerPort) } == "app")
         let config = Self.config(containerPort: containerPort, agentPort: agentPort)
-        // Twice, as a restarted init container: the rules are replaced, not added again.
-        for _ in 0..<2 {
-            try await NetworkNamespace.run(in: pod) { try AgentInit.install(config) }
+        // Twice, as a restarted init container: the rules are replaced, not added again. The
+        // second time as the init container runs it: `traffic agent-init` with the mounted config.
+        try await NetworkNamespace.run(in: pod) { try AgentInit.install(config) }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("agent-init-\(tag).yaml").path
+        try config.encoded().write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let traffic = CommandRunner.executable("traffic").path
+        let run = try await NetworkNamespace.run(in: pod) {
+            try ProcessRunner.runBlocking([traffic, "agent-init"], environment: ["AGENT_CONFIG": path], timeout: .seconds(30))
         }
+        #expect(run.status == 0, "traffic agent-init: \(run.combined)")
         let table = try await NetworkNamespace.run(in: pod) { try SystemTool.run(["nft", "list", "table", "ip", "telepresence"]) }
         #expect(table.components(separatedBy: "redirect to :9900").count == 2, "one rule, not two: \(table)")
 

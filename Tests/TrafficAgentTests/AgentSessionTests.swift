@@ -87,8 +87,7 @@ struct AgentSessionTests {
         try await waitForEvent("the agent to stop", timeout: .seconds(3)) { try await agent.value }
         #expect(manager.departed.count == 1)
         #expect(!exists(settings.readyFile))
-        server.beginGracefulShutdown()
-        serving.cancel()
+        await manager.stop(server, serving)
     }
 
     @Test func aManagerThatGoesAwayIsArrivedAtAgainWhenItIsBack() async throws {
@@ -99,10 +98,7 @@ struct AgentSessionTests {
         let agent = Task { try await AgentProcess.run(settings: settings, timing: Self.timing, logger: Logger(label: "test-agent")) }
         try await waitUntil("the ready file") { exists(settings.readyFile) }
 
-        manager.endStreams()
-        server.beginGracefulShutdown()
-        serving.cancel()
-        await serving.value
+        await manager.stop(server, serving)
         try await waitUntil("the agent to turn unready") { !exists(settings.readyFile) }
 
         let second = TestManager()
@@ -112,7 +108,6 @@ struct AgentSessionTests {
         agent.cancel()
         try await waitForEvent("the agent to stop", timeout: .seconds(3)) { try await agent.value }
         #expect(second.departed.count == 1)
-        server.beginGracefulShutdown()
-        serving.cancel()
+        await second.stop(server, serving)
     }
 }

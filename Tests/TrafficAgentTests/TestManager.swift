@@ -20,6 +20,7 @@ final class TestManager: Telepresence_Manager_Manager.SimpleServiceProtocol, Sen
         var watchers: [Int: AsyncStream<[Telepresence_Manager_InterceptInfo]>.Continuation] = [:]
         var nextWatcher = 0
         var arrivalGate: Bool = true
+        var stopping = false
     }
     let state = Mutex(State())
 
@@ -78,6 +79,7 @@ final class TestManager: Telepresence_Manager_Manager.SimpleServiceProtocol, Sen
         request: Telepresence_Manager_SessionInfo, response: RPCWriter<Telepresence_Manager_InterceptInfoSnapshot>, context: ServerContext
     ) async throws {
         let (stream, continuation) = AsyncStream.makeStream(of: [Telepresence_Manager_InterceptInfo].self)
+        if state.withLock({ $0.stopping }) { throw RPCError(code: .unavailable, message: "stopping") }
         let (key, first) = state.withLock { state in
             defer { state.nextWatcher += 1 }
             state.watchers[state.nextWatcher] = continuation
@@ -131,5 +133,16 @@ final class TestManager: Telepresence_Manager_Manager.SimpleServiceProtocol, Sen
     func endStreams() {
         let watchers = state.withLock { Array($0.watchers.values) }
         for watcher in watchers { watcher.finish() }
+    }
+
+    /// Stops `server` gracefully: streams end, no new ones start, the calls in flight finish.
+    /// (Cancelling a serving gRPC server while a stream is being opened trips an assertion in
+    /// NIO's async writer; a graceful stop never does.)
+    func stop(_ server: GRPCServer<HTTP2ServerTransport.Posix>, _ serving: Task<Void, Never>) async {
+        state.withLock { $0.stopping = true }
+        endStreams()
+        server.beginGracefulShutdown()
+        await serving.value
+        state.withLock { $0.stopping = false }
     }
 }
