@@ -296,11 +296,37 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
-        // `traffic manager` (and `traffic agent` later): the cluster-side executable.
+        // The traffic-agent (a sidecar in each engaged pod): its session with the manager, the
+        // ports it takes over, the tunnels clients claim, and its init container's nft rules.
+        .target(
+            name: "TrafficAgent",
+            dependencies: [
+                "AgentConfig", "RPC", "Tunnel", "NetworkAddress", "Diagnostics", "ChildProcess",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"]
+        ),
+        .testTarget(
+            name: "TrafficAgentTests",
+            dependencies: [
+                "TrafficAgent", "AgentConfig", "RPC", "Tunnel", "NetworkAddress", "LinuxNet", "TestSupport", "traffic",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        // `traffic manager`, `traffic agent` and `traffic agent-init`: the cluster-side executable.
         .executableTarget(
             name: "traffic",
             dependencies: [
-                "TrafficManager", "KubeClient", "Diagnostics",
+                "TrafficManager", "TrafficAgent", "AgentConfig", "KubeClient", "Diagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

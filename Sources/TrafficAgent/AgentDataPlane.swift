@@ -1,0 +1,328 @@
+import AgentConfig
+import NIOCore
+import NIOPosix
+import NetworkAddress
+import Tunnel
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The agent's sockets: a listener per taken-over port (TCP or UDP), the tunnel listener clients
+/// claim their sessions on, and the `AgentRouter` that decides where each connection goes.
+///
+/// Everything runs on one event loop: a connection accepted on an agent port and the claimed
+/// tunnel it is bridged to must share a loop (`TunnelSocketBridge`), and a sidecar's traffic
+/// is one pod's. All state is confined to that loop; the session reaches it with `update`.
+public final class AgentDataPlane: @unchecked Sendable {
+    public let loop: any EventLoop
+    /// How long a connection to an intercepted port waits for its client to claim a tunnel.
+    public let claimWait: TimeAmount
+    private var router: AgentRouter
+    private let logger: Logger
+    private var tunnels: [String: AgentTunnel] = [:]
+    private var waiters: [Waiter] = []
+    private var listeners: [any Channel] = []
+    /// How long an intercepted connection's first bytes are waited for, to ride in the OPEN
+    /// (a protocol where the server speaks first pays it once per connection).
+    static let firstDataWait: TimeAmount = .milliseconds(10)
+    /// The bound tunnel port (the config's, or the one the system chose for port 0).
+    public private(set) var tunnelPort = 0
+
+    private struct Waiter {
+        let channel: any Channel
+        let agentPort: Int
+        let session: String
+        let timer: Scheduled<Void>
+    }
+
+    init(config: AgentConfig, loop: any EventLoop, claimWait: TimeAmount, logger: Logger) {
+        self.loop = loop
+        self.claimWait = claimWait
+        self.router = AgentRouter(config: config)
+        self.logger = logger
+    }
+
+    /// Listens on every intercept's agent port and on the tunnel port (all on `host`).
+    public static func start(
+        config: AgentConfig, loop: any EventLoop, host: String = "0.0.0.0", claimWait: TimeAmount = .seconds(5),
+        udpIdleTimeout: TimeAmount = .seconds(60), logger: Logger = Logger(label: "traffic-agent")
+    ) async throws -> AgentDataPlane {
+        let plane = AgentDataPlane(config: config, loop: loop, claimWait: claimWait, logger: logger)
+        do {
+            for container in config.containers {
+                for intercept in container.intercepts {
+                    let channel: any Channel
+                    if intercept.protocol.uppercased() == "UDP" {
+                        channel = try await UDPPassThrough.listen(
+                            host: host, port: intercept.agentPort, appPort: intercept.containerPort, loop: loop, idleTimeout: udpIdleTimeout
+                        ).get()
+                    } else {
+                        channel = try await plane.listenTCP(host: host, agentPort: intercept.agentPort).get()
+                    }
+                    try await loop.submit { plane.listeners.append(channel) }.get()
+                }
+            }
+            let tunnel = try await plane.listenTunnel(host: host, port: config.tunnelPort).get()
+            try await loop.submit {
+                plane.listeners.append(tunnel)
+                plane.tunnelPort = tunnel.localAddress?.port ?? config.tunnelPort
+            }.get()
+        } catch {
+            await plane.close()
+            throw AgentListenError(reason: "\(error)")
+        }
+        return plane
+    }
+
+    /// Closes every listener (connections in flight end with their peers).
+    public func close() async {
+        let channels = (try? await loop.submit { () -> [any Channel] in
+            defer { self.listeners = [] }
+            return self.listeners
+        }.get()) ?? []
+        for channel in channels { try? await channel.close() }
+    }
+
+    // MARK: The session's side
+
+    /// A snapshot of the workload's intercepts: returns the reviews owed to the manager. Held
+    /// connections whose intercept went away go to the app now.
+    public func update(snapshot: [InterceptAssignment]) -> EventLoopFuture<[InterceptReview]> {
+        loop.submit {
+            let (reviews, removed) = self.router.apply(snapshot: snapshot)
+            if !removed.isEmpty { self.logger.info("intercepts ended: \(removed.joined(separator: ", "))") }
+            self.redispatchWaiters()
+            return reviews
+        }
+    }
+
+    /// A new session with the manager: every intercept will be reviewed again.
+    public func sessionRestarted() -> EventLoopFuture<Void> {
+        loop.submit { self.router.sessionRestarted() }
+    }
+
+    /// The router's state (tests).
+    public func routerSnapshot() -> EventLoopFuture<AgentRouter> {
+        loop.submit { self.router }
+    }
+
+    /// Live UDP pass-through flows (tests).
+    public func udpFlowCount() async throws -> Int {
+        try await loop.submit {
+            self.listeners.compactMap { try? $0.pipeline.syncOperations.handler(type: UDPPassThrough.self) }.map(\.flowCount).reduce(0, +)
+        }.get()
+    }
+
+    // MARK: Agent ports
+
+    private func listenTCP(host: String, agentPort: Int) -> EventLoopFuture<any Channel> {
+        ServerBootstrap(group: loop)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.autoRead, value: false)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                // The child is registered after this returns: dispatch once it is.
+                channel.eventLoop.execute { self.dispatch(channel, agentPort: agentPort) }
+                return channel.eventLoop.makeSucceededVoidFuture()
+            }
+            .bind(host: host, port: agentPort)
+    }
+
+    private func dispatch(_ channel: any Channel, agentPort: Int) {
+        loop.preconditionInEventLoop()
+        switch router.route(agentPort: agentPort) {
+        case .app(let containerPort):
+            passThrough(channel, containerPort: containerPort)
+        case .client(let session, _, let host, let port):
+            guard let mux = tunnels[session]?.multiplexer else {
+                hold(channel, agentPort: agentPort, session: session)
+                return
+            }
+            bridge(channel, to: mux, targetHost: host, targetPort: port)
+        case .awaitClaim(let session, _):
+            hold(channel, agentPort: agentPort, session: session)
+        case .unknownPort:
+            Self.reset(channel)
+        }
+    }
+
+    /// To the app at 127.0.0.1:containerPort, bytes and half-closes both ways; a refused dial
+    /// resets the client's connection.
+    private func passThrough(_ client: any Channel, containerPort: Int) {
+        ClientBootstrap(group: loop)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelOption(.autoRead, value: false)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(10))
+            .connect(host: "127.0.0.1", port: containerPort)
+            .whenComplete { result in
+                switch result {
+                case .failure(let error):
+                    self.logger.debug("the app refused a connection on port \(containerPort): \(error)")
+                    Self.reset(client)
+                case .success(let app):
+                    ByteStreamRelay.join(client, app).whenComplete { joined in
+                        guard case .success = joined, client.isActive else {
+                            client.close(promise: nil)
+                            app.close(promise: nil)
+                            return
+                        }
+                        client.setOption(.autoRead, value: true).whenFailure { _ in }
+                        app.setOption(.autoRead, value: true).whenFailure { _ in }
+                    }
+                }
+            }
+    }
+
+    /// To the intercept's client over its claimed tunnel; the first bytes ride in the OPEN, and
+    /// an OPEN_FAILED resets the connection at once.
+    private func bridge(_ channel: any Channel, to mux: TunnelMultiplexer, targetHost: String, targetPort: Int) {
+        let source = channel.remoteAddress.flatMap { TunnelEndpoint($0) } ?? .unspecified(.v4)
+        let address = IPAddress(targetHost) ?? .v4(.loopback)
+        let flow = TunnelFlow(
+            transport: .tcp, source: source, destination: TunnelEndpoint(address: address, port: UInt16(clamping: targetPort)))
+        do {
+            try channel.pipeline.syncOperations.addHandler(
+                TunnelSocketBridge(mode: .opening(mux, flow, firstDataWait: Self.firstDataWait)))
+            channel.setOption(.autoRead, value: true).whenFailure { _ in }
+        } catch {
+            Self.reset(channel)
+        }
+    }
+
+    /// An active intercept whose client has no claimed tunnel: the connection waits (unread)
+    /// for a claim, at most `claimWait`, then is reset.
+    private func hold(_ channel: any Channel, agentPort: Int, session: String) {
+        let timer = loop.assumeIsolated().scheduleTask(in: claimWait) {
+            self.waiters.removeAll { $0.channel === channel }
+            self.logger.info("no tunnel claimed by session \(session) within \(self.claimWait.nanoseconds / 1_000_000) ms; connection reset")
+            Self.reset(channel)
+        }
+        waiters.append(Waiter(channel: channel, agentPort: agentPort, session: session, timer: timer))
+    }
+
+    /// Sends held connections where they go now (a claim arrived, an intercept ended).
+    private func redispatchWaiters() {
+        let held = waiters
+        waiters = []
+        for waiter in held {
+            switch router.route(agentPort: waiter.agentPort) {
+            case .awaitClaim(let session, _) where session == waiter.session:
+                waiters.append(waiter)
+            case .client(let session, _, _, _) where session == waiter.session && tunnels[session]?.multiplexer == nil:
+                waiters.append(waiter)
+            default:
+                waiter.timer.cancel()
+                dispatch(waiter.channel, agentPort: waiter.agentPort)
+            }
+        }
+    }
+
+    /// Closes with RST (SO_LINGER 0): the peer sees the failure at once, never a hang.
+    static func reset(_ channel: any Channel) {
+        guard let provider = channel as? any SocketOptionProvider else {
+            channel.close(promise: nil)
+            return
+        }
+        provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    // MARK: The tunnel port
+
+    private func listenTunnel(host: String, port: Int) -> EventLoopFuture<any Channel> {
+        ServerBootstrap(group: loop)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.recvAllocator, value: TunnelConfiguration.socketReceiveAllocator)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let tunnel = AgentTunnel(plane: self)
+                    let mux = TunnelMultiplexer(role: .responder) { [unowned tunnel] stream, open in
+                        tunnel.inbound(stream, open)
+                    }
+                    tunnel.multiplexer = mux
+                    mux.onClose = { _ in self.tunnelClosed(tunnel) }
+                    try channel.pipeline.syncOperations.addHandler(mux)
+                }
+            }
+            .bind(host: host, port: port)
+    }
+
+    /// A claim for `session` on `tunnel`: accepted when that client holds an intercept here.
+    fileprivate func claim(_ session: String, tunnel: AgentTunnel) -> String? {
+        guard router.mayClaim(session: session) else {
+            return "session \(session) holds no intercept on the traffic-agent of \(router.config.agentName)"
+        }
+        tunnels[session] = tunnel
+        router.claimed(session: session)
+        logger.info("session \(session) claimed a tunnel")
+        redispatchWaiters()
+        return nil
+    }
+
+    /// The tunnel's claim ended or the tunnel closed: its session's connections wait for a new one.
+    fileprivate func tunnelClosed(_ tunnel: AgentTunnel) {
+        guard let session = tunnel.session else { return }
+        tunnel.session = nil
+        if tunnels[session] === tunnel {
+            tunnels[session] = nil
+            router.unclaimed(session: session)
+            logger.info("the tunnel of session \(session) closed")
+        }
+    }
+}
+
+/// One TCP connection to the tunnel port: a responder multiplexer whose first stream must be a
+/// claim; the agent opens the claimed session's connections on it.
+final class AgentTunnel: TunnelStreamDelegate {
+    unowned let plane: AgentDataPlane
+    weak var multiplexer: TunnelMultiplexer?
+    var session: String?
+
+    init(plane: AgentDataPlane) {
+        self.plane = plane
+    }
+
+    func inbound(_ stream: TunnelStream, _ open: TunnelOpen) {
+        guard TunnelClaim.isClaim(open.flow) else {
+            stream.reject(.prohibited, message: "a traffic-agent's tunnel carries only the agent's connections toward its client")
+            return
+        }
+        guard session == nil else {
+            stream.reject(.prohibited, message: "this tunnel is already claimed by session \(session!)")
+            return
+        }
+        guard let claimed = TunnelClaim.session(in: open.initialData) else {
+            stream.reject(.prohibited, message: "a claim must be 'TPCLAIM1 <session id>'")
+            return
+        }
+        if let refusal = plane.claim(claimed, tunnel: self) {
+            stream.reject(.prohibited, message: refusal)
+            return
+        }
+        session = claimed
+        stream.delegate = self
+        do {
+            try stream.accept()
+            stream.resumeReading()
+        } catch {
+            plane.tunnelClosed(self)
+        }
+    }
+
+    // The claim holds while its stream is open.
+    func tunnelStream(_ stream: TunnelStream, didReceive bytes: ByteBuffer) {}
+
+    func tunnelStreamDidClose(_ stream: TunnelStream) {
+        plane.tunnelClosed(self)
+    }
+}
+
+/// A port the agent could not listen on.
+public struct AgentListenError: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "traffic-agent: cannot listen on its ports (\(reason)); another container of the pod may use them" }
+}

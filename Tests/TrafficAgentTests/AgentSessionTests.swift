@@ -1,0 +1,113 @@
+import AgentConfig
+import Foundation
+import GRPCCore
+import Logging
+import RPC
+import Testing
+import TestSupport
+@testable import TrafficAgent
+
+@Suite("AgentSession: arrival, keepalive, reviews, re-arrival and departure against a manager")
+struct AgentSessionTests {
+    static func settings(managerPort: Int) throws -> AgentSettings {
+        var config = testConfig(agentPort: try freePort(), containerPort: try freePort(), tunnelPort: 0, managerPort: managerPort)
+        config.logLevel = "debug"
+        let ready = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID().uuidString)/ready").path
+        return AgentSettings(config: config, podIP: "10.244.0.7", podName: "echo-7d9f-abcde", readyFile: ready,
+                             environment: ["_TEL_APP_A_GREETING": "hello", "KUBERNETES_SERVICE_HOST": "10.96.0.1"])
+    }
+
+    static var timing: AgentSession.Timing {
+        var timing = AgentSession.Timing()
+        timing.remainInterval = .milliseconds(100)
+        timing.callTimeout = .seconds(2)
+        return timing
+    }
+
+    static func intercept(_ disposition: Telepresence_Manager_InterceptDispositionType, agentPort: Int) -> Telepresence_Manager_InterceptInfo {
+        .with {
+            $0.id = "client-1:echo"
+            $0.clientSessionID = "client-1"
+            $0.disposition = disposition
+            $0.spec = .with {
+                $0.name = "echo"
+                $0.agent = "echo"
+                $0.containerName = "app"
+                $0.agentPort = Int32(agentPort)
+                $0.protocol = "TCP"
+                $0.targetHost = "127.0.0.1"
+                $0.targetPort = 3000
+            }
+        }
+    }
+
+    func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+    @Test func arrivesKeepsTheSessionReviewsAndDeparts() async throws {
+        let manager = TestManager()
+        let port = try freePort()
+        let (server, serving) = try await manager.serve(port: port)
+        let settings = try Self.settings(managerPort: port)
+        manager.closeGate()
+        let agent = Task { try await AgentProcess.run(settings: settings, timing: Self.timing, logger: Logger(label: "test-agent")) }
+
+        // Not ready before the arrival is answered.
+        try await waitUntil("the agent to call ArriveAsAgent") { manager.pendingArrivals == 1 }
+        #expect(!exists(settings.readyFile))
+        manager.openGate()
+        try await waitUntil("the ready file") { exists(settings.readyFile) }
+        let info = try #require(manager.arrivals.first)
+        #expect(info.name == "echo" && info.namespace == "default" && info.kind == "Deployment")
+        #expect(info.podName == "echo-7d9f-abcde" && info.podIp == "10.244.0.7" && info.tunnelPort == 0)
+        #expect(info.containers.first?.environment["GREETING"] == "hello")
+        #expect(info.containers.first?.environment["TELEPRESENCE_CONTAINER"] == "app")
+
+        try await waitUntil("Remain calls") { manager.remains >= 2 }
+
+        // A new intercept is reviewed ACTIVE; one on a port it does not have, AGENT_ERROR.
+        let agentPort = settings.config.containers[0].intercepts[0].agentPort
+        var foreign = Self.intercept(.waiting, agentPort: 9999)
+        foreign.id = "client-2:other"
+        manager.publish([Self.intercept(.waiting, agentPort: agentPort), foreign])
+        try await waitUntil("both reviews") { manager.reviews.count == 2 }
+        let reviews = Dictionary(uniqueKeysWithValues: manager.reviews.map { ($0.interceptID, $0) })
+        #expect(reviews["client-1:echo"]?.disposition == .active)
+        #expect(reviews["client-2:other"]?.disposition == .agentError)
+        #expect(reviews["client-2:other"]?.message.contains("9999") == true)
+        #expect(reviews["client-1:echo"]?.session.sessionID.hasPrefix("agent:") == true)
+
+        // The manager forgets the session: the agent arrives again and reviews again.
+        manager.forgetSessions()
+        try await waitUntil("the second arrival") { manager.arrivals.count == 2 }
+        try await waitUntil("the reviews of the new session") { manager.reviews.count == 4 }
+        #expect(exists(settings.readyFile))
+
+        // SIGTERM's cancellation: depart, remove the ready file, return promptly.
+        agent.cancel()
+        try await waitForEvent("the agent to stop", timeout: .seconds(3)) { try await agent.value }
+        #expect(manager.departed.count == 1)
+        #expect(!exists(settings.readyFile))
+        await manager.stop(server, serving)
+    }
+
+    @Test func aManagerThatGoesAwayIsArrivedAtAgainWhenItIsBack() async throws {
+        let manager = TestManager()
+        let port = try freePort()
+        var (server, serving) = try await manager.serve(port: port)
+        let settings = try Self.settings(managerPort: port)
+        let agent = Task { try await AgentProcess.run(settings: settings, timing: Self.timing, logger: Logger(label: "test-agent")) }
+        try await waitUntil("the ready file") { exists(settings.readyFile) }
+
+        await manager.stop(server, serving)
+        try await waitUntil("the agent to turn unready") { !exists(settings.readyFile) }
+
+        let second = TestManager()
+        (server, serving) = try await second.serve(port: port)
+        try await waitUntil("the arrival at the new manager", timeout: .seconds(15)) { second.arrivals.count == 1 }
+        try await waitUntil("the ready file again") { exists(settings.readyFile) }
+        agent.cancel()
+        try await waitForEvent("the agent to stop", timeout: .seconds(3)) { try await agent.value }
+        #expect(second.departed.count == 1)
+        await second.stop(server, serving)
+    }
+}
