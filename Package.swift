@@ -274,10 +274,13 @@ let package = Package(
         // What the manager, its injector, the traffic-agent and its init container agree on: a
         // workload's agent config and the names of containers, volumes, annotations and ports.
         .target(name: "AgentConfig", exclude: ["README.md"]),
+        // The agent injector's API the manager's engagements call (a stand-in until the
+        // injector's branch is merged: config generation and the workload rollout).
+        .target(name: "AgentInjector", dependencies: ["AgentConfig", "KubeClient"], exclude: ["README.md"]),
         .target(
             name: "TrafficManager",
             dependencies: nio + [
-                "AgentConfig", "RPC", "KubeClient", "Tunnel", "NetworkAddress", "DNS", "Diagnostics",
+                "AgentConfig", "AgentInjector", "RPC", "KubeClient", "Tunnel", "NetworkAddress", "DNS", "Diagnostics",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
