@@ -38,7 +38,7 @@ import Testing
         }
         // Another port of the same workload, and the same port over UDP, are free.
         try state.create(spec("other", port: 9000, client: "bob@desk"), clientSession: "bob", now: Self.t0)
-        try state.create(spec("udp", proto: "UDP", client: "bob@desk"), clientSession: "bob", now: Self.t0)
+        try state.create(spec("udp", client: "bob@desk", proto: "UDP"), clientSession: "bob", now: Self.t0)
         #expect(state.intercepts.count == 3)
     }
 

@@ -122,7 +122,7 @@ import TrafficManager
             try await manager.watchIntercepts(request: ClientRequest(message: info)) { response in
                 var reviewed: Set<String> = []
                 for try await snapshot in response.messages {
-                    snapshots.withLock { $0.append(snapshot.intercepts.map(\.id)) }
+                    self.snapshots.withLock { $0.append(snapshot.intercepts.map(\.id)) }
                     for intercept in snapshot.intercepts where !reviewed.contains(intercept.id) {
                         reviewed.insert(intercept.id)
                         _ = try await manager.reviewIntercept(request: ClientRequest(message: .with {

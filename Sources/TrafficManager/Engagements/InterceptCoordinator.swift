@@ -58,7 +58,9 @@ public struct InterceptCoordinator: Sendable {
         do {
             spec = try InterceptResolution.resolve(request, workload: workload, services: services, config: config)
         } catch {
-            throw RPCError(code: { if case .badArgument = error { .invalidArgument } else { .failedPrecondition } }(), message: error.description)
+            var code = RPCError.Code.failedPrecondition
+            if case .badArgument = error { code = .invalidArgument }
+            throw RPCError(code: code, message: error.description)
         }
         spec.client = clientName
 
