@@ -19,7 +19,7 @@ import TrafficManager
     typealias ManagerClient = Telepresence_Manager_Manager.Client<HTTP2ClientTransport.Posix>
 
     static func withManager(
-        agentArrival: Duration = .seconds(20), _ body: (ManagerClient, KubeClient, TrafficManager) async throws -> Void
+        agentArrival: Duration = .seconds(20), ttl: Duration = .seconds(30), _ body: (ManagerClient, KubeClient, TrafficManager) async throws -> Void
     ) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -34,7 +34,7 @@ import TrafficManager
             let resolvConf = folder.appendingPathComponent("resolv.conf")
             try "search ambassador.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\n".write(to: resolvConf, atomically: true, encoding: .utf8)
             let settings = ManagerSettings(
-                namespace: "ambassador", serverPort: 0, serverHost: "127.0.0.1", expiryInterval: .milliseconds(50),
+                namespace: "ambassador", serverPort: 0, serverHost: "127.0.0.1", clientSessionTTL: ttl, expiryInterval: .milliseconds(50),
                 resolvConfPath: resolvConf.path, agentArrivalTimeout: agentArrival)
             let started = try await TrafficManager.start(settings: settings, client: kube)
             manager = started
@@ -254,7 +254,7 @@ import TrafficManager
     }
 
     @Test func aClientWhoseSessionExpiresLosesItsIntercepts() async throws {
-        try await Self.withManager { manager, kube, traffic in
+        try await Self.withManager(ttl: .seconds(2)) { manager, kube, traffic in
             try await Self.echo(kube)
             let alice = try await Self.arrive(manager, as: "alice@laptop")
             let agent = PlayedAgent()
@@ -263,9 +263,45 @@ import TrafficManager
                 let pod = try await Self.rolledPod(kube)
                 group.addTask { try await agent.run(manager, pod: pod) }
                 #expect(try await created.disposition == .active)
-                // What the expiry loop does when a session goes quiet.
-                traffic.engagements.sessionEnded(alice.sessionID)
-                try await waitUntil("the agent's snapshot to become empty") { agent.latest == [] }
+                let agentSession = try #require(agent.session.withLock { $0 })
+                // Alice goes quiet (a laptop that sleeps); the agent keeps its session alive.
+                try await waitUntil("alice's session to expire and her intercept with it", pollingEvery: .milliseconds(100)) {
+                    _ = try await manager.remain(request: ClientRequest(message: .with { $0.session = agentSession }))
+                    return agent.latest == []
+                }
+                #expect(!traffic.sessions.isAlive(alice.sessionID))
+                #expect(traffic.engagements.read { $0.intercepts.isEmpty && $0.agents.count == 1 })
+                group.cancelAll()
+            }
+        }
+    }
+
+    @Test func theWorkloadsStreamShowsWhoInterceptsAndWhatCannotBeEngaged() async throws {
+        try await Self.withManager { manager, kube, _ in
+            try await Self.echo(kube)
+            try await Self.echo(kube, "lonely", service: false)
+            let alice = try await Self.arrive(manager, as: "alice@laptop")
+            let agent = PlayedAgent()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                async let created = Self.intercept(manager, alice, port: "http")
+                let pod = try await Self.rolledPod(kube)
+                group.addTask { try await agent.run(manager, pod: pod) }
+                #expect(try await created.disposition == .active)
+                let seen = try await manager.watchWorkloads(request: ClientRequest(message: .with {
+                    $0.sessionInfo = alice
+                    $0.namespace = "default"
+                })) { response -> [String: Telepresence_Manager_WorkloadInfo] in
+                    for try await delta in response.messages where delta.snapshot {
+                        return Dictionary(delta.events.map { ($0.workload.name, $0.workload) }, uniquingKeysWith: { $1 })
+                    }
+                    return [:]
+                }
+                #expect(seen["lonely"]?.notEngageableReason == "no Service selects it")
+                #expect(seen["echo"]?.notEngageableReason == "")
+                #expect(seen["echo"]?.intercepts.map(\.spec.client) == ["alice@laptop"])
+                #expect(seen["echo"]?.intercepts.first?.spec.containerPort == 8080)
+                // The virtual node runs no injected agent, so the agent is not "installed".
+                #expect(seen["echo"]?.agentState == .noAgentUnspecified)
                 group.cancelAll()
             }
         }
