@@ -3,6 +3,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import KubeClient
+import ManagerInstall
 import RPC
 import Sandbox
 import SwiftProtobuf
@@ -19,7 +20,8 @@ import TrafficManager
     typealias ManagerClient = Telepresence_Manager_Manager.Client<HTTP2ClientTransport.Posix>
 
     static func withManager(
-        agentArrival: Duration = .seconds(20), ttl: Duration = .seconds(30), _ body: (ManagerClient, KubeClient, TrafficManager) async throws -> Void
+        agentArrival: Duration = .seconds(20), ttl: Duration = .seconds(30), asInstalled: Bool = false,
+        _ body: (ManagerClient, KubeClient, TrafficManager, APIServer) async throws -> Void
     ) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -33,14 +35,32 @@ import TrafficManager
             _ = try await kube.create(.namespaces, Namespace(metadata: ObjectMeta(name: "ambassador")))
             let resolvConf = folder.appendingPathComponent("resolv.conf")
             try "search ambassador.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\n".write(to: resolvConf, atomically: true, encoding: .utf8)
+            // As installed: the manager's own service account with the RBAC `helm install` grants
+            // (the body still sets the cluster up as the admin).
+            var managerKube = kube
+            if asInstalled {
+                let rbacKinds = ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]
+                for object in ManagerManifests(namespace: "ambassador", values: .defaults).objects(includeNamespace: false)
+                where rbacKinds.contains(object["kind"]?.stringValue ?? "") {
+                    let kind = object["kind"]?.stringValue ?? ""
+                    let resource = kind == "ServiceAccount" ? ResourceDescriptor.serviceAccounts : ResourceDescriptor(
+                        group: "rbac.authorization.k8s.io", version: "v1", resource: kind.lowercased() + "s",
+                        namespaced: !kind.hasPrefix("Cluster"), kind: kind)
+                    let _: JSONValue = try await kube.create(resource, object)
+                }
+                let token = try await server.requestToken(namespace: "ambassador", serviceAccount: ManagerManifests.name)
+                let managerConfig = folder.appendingPathComponent("manager-kubeconfig")
+                try server.kubeconfig(token: token).write(to: managerConfig, atomically: true, encoding: .utf8)
+                managerKube = KubeClient(configuration: try ClientConfigurationLoader.load(overrides: ConfigurationOverrides(kubeconfig: managerConfig.path)))
+            }
             let settings = ManagerSettings(
                 namespace: "ambassador", serverPort: 0, serverHost: "127.0.0.1", clientSessionTTL: ttl, expiryInterval: .milliseconds(50),
                 resolvConfPath: resolvConf.path, agentArrivalTimeout: agentArrival)
-            let started = try await TrafficManager.start(settings: settings, client: kube)
+            let started = try await TrafficManager.start(settings: settings, client: managerKube)
             manager = started
             let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: started.port), transportSecurity: .plaintext)
             try await withGRPCClient(transport: transport) { grpc in
-                try await body(ManagerClient(wrapping: grpc), kube, started)
+                try await body(ManagerClient(wrapping: grpc), kube, started, server)
             }
             await started.stop()
             try await server.shutdown()
@@ -169,7 +189,7 @@ import TrafficManager
     }
 
     @Test func interceptRollsConfirmsRefusesConflictsAndEndsWithItsClient() async throws {
-        try await Self.withManager { manager, kube, traffic in
+        try await Self.withManager { manager, kube, traffic, _ in
             try await Self.echo(kube)
             let alice = try await Self.arrive(manager, as: "alice@laptop")
             let agent = PlayedAgent()
@@ -220,7 +240,7 @@ import TrafficManager
                 let after: Deployment = try await kube.get(.deployments, name: "echo", namespace: "default")
                 #expect(after.spec?.template == before.spec?.template)
                 try await waitUntil("the agent to see both intercepts") {
-                    agent.latest == ["\(alice.sessionID):echo", "\(bob.sessionID):echo-tcp"]
+                    agent.latest.map(Set.init) == ["\(alice.sessionID):echo", "\(bob.sessionID):echo-tcp"]
                 }
 
                 // RemoveIntercept ends alice's; a second removal is NOT_FOUND.
@@ -254,7 +274,7 @@ import TrafficManager
     }
 
     @Test func aClientWhoseSessionExpiresLosesItsIntercepts() async throws {
-        try await Self.withManager(ttl: .seconds(2)) { manager, kube, traffic in
+        try await Self.withManager(ttl: .seconds(2)) { manager, kube, traffic, _ in
             try await Self.echo(kube)
             let alice = try await Self.arrive(manager, as: "alice@laptop")
             let agent = PlayedAgent()
@@ -277,7 +297,7 @@ import TrafficManager
     }
 
     @Test func theWorkloadsStreamShowsWhoInterceptsAndWhatCannotBeEngaged() async throws {
-        try await Self.withManager { manager, kube, _ in
+        try await Self.withManager { manager, kube, _, _ in
             try await Self.echo(kube)
             try await Self.echo(kube, "lonely", service: false)
             let alice = try await Self.arrive(manager, as: "alice@laptop")
@@ -308,7 +328,7 @@ import TrafficManager
     }
 
     @Test func badArgumentsAreRefusedWithOneSentenceAndLeaveNothing() async throws {
-        try await Self.withManager { manager, kube, _ in
+        try await Self.withManager { manager, kube, _, _ in
             try await Self.echo(kube)
             try await Self.echo(kube, "lonely", service: false)
             try await Self.echo(kube, "shared", labels: ["app": "shared"])
@@ -353,7 +373,7 @@ import TrafficManager
     }
 
     @Test func anAgentThatCannotBePulledIsReportedNotTimedOut() async throws {
-        try await Self.withManager(agentArrival: .milliseconds(1500)) { manager, kube, traffic in
+        try await Self.withManager(agentArrival: .milliseconds(1500)) { manager, kube, traffic, _ in
             try await Self.echo(kube)
             let alice = try await Self.arrive(manager, as: "alice@laptop")
             async let created = Self.rpcError { _ = try await Self.intercept(manager, alice, port: "http") }
@@ -379,7 +399,7 @@ import TrafficManager
     }
 
     @Test func uninstallAgentsRemovesTheEntryAndTheAnnotationAndEndsIntercepts() async throws {
-        try await Self.withManager { manager, kube, _ in
+        try await Self.withManager { manager, kube, _, _ in
             try await Self.echo(kube)
             let alice = try await Self.arrive(manager, as: "alice@laptop")
             let agent = PlayedAgent()
@@ -407,6 +427,44 @@ import TrafficManager
                 }))
                 #expect(none.removed.isEmpty)
                 group.cancelAll()
+            }
+        }
+    }
+
+    /// The manager as `helm install` sets it up (its service account and RBAC) needs no
+    /// permission it is not granted for intercepts, their failures, workloads and uninstall.
+    @Test func theInstalledRBACSufficesForEngagements() async throws {
+        try await Self.withManager(agentArrival: .milliseconds(1500), asInstalled: true) { manager, kube, _, server in
+            try await Self.echo(kube)
+            try await Self.echo(kube, "broken")
+            let alice = try await Self.arrive(manager, as: "alice@laptop")
+            let agent = PlayedAgent()
+            let user = "system:serviceaccount:ambassador:\(ManagerManifests.name)"
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                async let created = Self.intercept(manager, alice, port: "http")
+                let pod = try await Self.rolledPod(kube)
+                group.addTask { try await agent.run(manager, pod: pod) }
+                #expect(try await created.disposition == .active)
+                _ = try await manager.watchWorkloads(request: ClientRequest(message: .with {
+                    $0.sessionInfo = alice
+                    $0.namespace = "default"
+                })) { response in
+                    for try await delta in response.messages where delta.snapshot { return }
+                }
+                let removed = try await manager.uninstallAgents(request: ClientRequest(message: .with {
+                    $0.session = alice
+                    $0.namespace = "default"
+                    $0.allAgents = true
+                }))
+                #expect(removed.removed == ["echo"])
+                #expect(server.api.denials.entries.filter { $0.user == user } == [])
+                group.cancelAll()
+            }
+            // A failing intercept reads pods and events to say why.
+            let failed = await Self.rpcError { _ = try await Self.intercept(manager, alice, "broken", port: "http") }
+            #expect(failed?.code == .deadlineExceeded)
+            withKnownIssue("core events (list) are not granted by the install yet; eng-injector's manifests add them", isIntermittent: true) {
+                #expect(server.api.denials.entries.filter { $0.user == user }.map { "\($0.verb) \($0.resource)" } == [])
             }
         }
     }
