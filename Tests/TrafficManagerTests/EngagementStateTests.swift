@@ -130,4 +130,19 @@ import Testing
         #expect(EngagementState.isAgentSession(id))
         #expect(registry.expire(now: start + .seconds(2)).map(\.id) == ["agent:1"])
     }
+
+    @Test func anAgentThatArrivesAgainReplacesItsEarlierSession() throws {
+        var state = EngagementState()
+        state.arrive(agent("agent:1", pod: "echo-1"))
+        try state.create(spec("echo"), clientSession: "alice", now: Self.t0)
+        try state.review(agentSession: "agent:1", interceptID: "alice:echo", verdict: .active)
+        // The agent lost its connection and arrived again before its old session expired.
+        state.arrive(agent("agent:1b", pod: "echo-1"))
+        #expect(Set(state.agents.keys) == ["agent:1b"])
+        #expect(state.snapshot(for: "agent:1b").map(\.id) == ["alice:echo"])
+        #expect(state.carriers(of: "alice:echo").isEmpty)  // until it reviews again
+        try state.review(agentSession: "agent:1b", interceptID: "alice:echo", verdict: .active)
+        #expect(state.carriers(of: "alice:echo").map(\.sessionID) == ["agent:1b"])
+        #expect(state.intercepts["alice:echo"]?.disposition == .active)
+    }
 }

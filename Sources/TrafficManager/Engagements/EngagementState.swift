@@ -100,8 +100,13 @@ public struct EngagementState: Sendable {
 
     // MARK: agents
 
-    /// An agent arrived (or arrived again with a new session).
+    /// An agent arrived (or arrived again with a new session: a pod has one agent, so an earlier
+    /// session of the same pod is dropped with its reviews).
     public mutating func arrive(_ agent: Agent) {
+        for old in agents.values where old.sessionID != agent.sessionID && old.namespace == agent.namespace && old.podName == agent.podName {
+            agents.removeValue(forKey: old.sessionID)
+            for key in intercepts.keys { intercepts[key]?.reviews.removeValue(forKey: old.sessionID) }
+        }
         agents[agent.sessionID] = agent
         recomputeDispositions(of: WorkloadKey(namespace: agent.namespace, name: agent.name))
     }
