@@ -101,11 +101,18 @@ import TrafficManager
     }
 
     /// The pod the roll made: one with the template's restartedAt annotation.
-    static func rolledPod(_ kube: KubeClient, _ workload: String = "echo") async throws -> Pod {
+    static func rolledPod(_ kube: KubeClient, _ workload: String = "echo", statefulSet: Bool = false) async throws -> Pod {
         var found: Pod?
         try await waitUntil("the roll of \(workload) to make a pod with the restartedAt annotation", timeout: .seconds(15), pollingEvery: .milliseconds(50)) {
-            let d: Deployment = try await kube.get(.deployments, name: workload, namespace: "default")
-            guard let stamp = d.spec?.template.metadata?.annotations?[AgentNames.restartedAtAnnotation] else { return false }
+            let template: PodTemplateSpec?
+            if statefulSet {
+                let s: StatefulSet = try await kube.get(.statefulSets, name: workload, namespace: "default")
+                template = s.spec?.template
+            } else {
+                let d: Deployment = try await kube.get(.deployments, name: workload, namespace: "default")
+                template = d.spec?.template
+            }
+            guard let stamp = template?.metadata?.annotations?[AgentNames.restartedAtAnnotation] else { return false }
             let pods: KubeList<Pod> = try await kube.list(.pods, namespace: "default")
             found = pods.items.first {
                 $0.metadata.annotations?[AgentNames.restartedAtAnnotation] == stamp && $0.metadata.deletionTimestamp == nil
@@ -123,11 +130,11 @@ import TrafficManager
         let snapshots = Mutex<[[String]]>([])
         var latest: [String]? { snapshots.withLock { $0.last } }
 
-        func run(_ manager: ManagerClient, pod: Pod, workload: String = "echo", refusal: String? = nil) async throws {
+        func run(_ manager: ManagerClient, pod: Pod, workload: String = "echo", kind: String = "Deployment", refusal: String? = nil) async throws {
             let info = try await manager.arriveAsAgent(request: ClientRequest(message: .with {
                 $0.name = workload
                 $0.namespace = "default"
-                $0.kind = "Deployment"
+                $0.kind = kind
                 $0.podName = pod.metadata.name ?? ""
                 $0.podIp = pod.status?.podIP ?? ""
                 $0.tunnelPort = 9899
@@ -465,6 +472,53 @@ import TrafficManager
             #expect(failed?.code == .deadlineExceeded)
             withKnownIssue("core events (list) are not granted by the install yet; eng-injector's manifests add them", isIntermittent: true) {
                 #expect(server.api.denials.entries.filter { $0.user == user }.map { "\($0.verb) \($0.resource)" } == [])
+            }
+        }
+    }
+
+    @Test func aStatefulSetIsInterceptedOnceItsRolledPodsAgentConfirms() async throws {
+        try await Self.withManager { manager, kube, _, _ in
+            let labels = ["app": "db"]
+            _ = try await kube.create(.statefulSets, StatefulSet(
+                metadata: ObjectMeta(name: "db", namespace: "default"),
+                spec: StatefulSetSpec(
+                    replicas: 1, selector: LabelSelector(matchLabels: labels),
+                    template: PodTemplateSpec(metadata: ObjectMeta(labels: labels), spec: PodSpec(containers: [Container(
+                        name: "echo", image: "sandbox.local/echo", ports: [ContainerPort(name: "http", containerPort: 8080)])])),
+                    serviceName: "db")))
+            _ = try await kube.create(.services, Service(
+                metadata: ObjectMeta(name: "db", namespace: "default"),
+                spec: ServiceSpec(ports: [ServicePort(name: "http", port: 80, targetPort: .int(8080))], selector: labels)))
+            let alice = try await Self.arrive(manager, as: "alice@laptop")
+            let agent = PlayedAgent()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                async let created = Self.intercept(manager, alice, "db")
+                let pod = try await Self.rolledPod(kube, "db", statefulSet: true)
+                group.addTask { try await agent.run(manager, pod: pod, workload: "db", kind: "StatefulSet") }
+                let info = try await created
+                #expect(info.disposition == .active)
+                #expect(info.spec.workloadKind == "StatefulSet")
+                #expect(info.agents.map(\.podName) == ["db-0"])
+                #expect(info.spec.containerPort == 8080)
+                group.cancelAll()
+            }
+        }
+    }
+
+    @Test func anAgentThatRefusesFailsTheInterceptWithItsMessage() async throws {
+        try await Self.withManager { manager, kube, traffic, _ in
+            try await Self.echo(kube)
+            let alice = try await Self.arrive(manager, as: "alice@laptop")
+            let agent = PlayedAgent()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                async let refused = Self.rpcError { _ = try await Self.intercept(manager, alice, port: "http") }
+                let pod = try await Self.rolledPod(kube)
+                group.addTask { try await agent.run(manager, pod: pod, refusal: "port 8080 is not in my configuration") }
+                let error = await refused
+                #expect(error?.code == .failedPrecondition)
+                #expect(error?.message == "the traffic-agent in pod \(pod.metadata.name ?? "") refused intercept echo: port 8080 is not in my configuration")
+                #expect(traffic.engagements.read { $0.intercepts.isEmpty })
+                group.cancelAll()
             }
         }
     }
