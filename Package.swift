@@ -389,7 +389,7 @@ let package = Package(
         .testTarget(
             name: "TrafficManagerTests",
             dependencies: [
-                "TrafficManager", "AgentConfig", "RPC", "KubeClient", "Sandbox", "NetworkAddress", "DNS", "Diagnostics", "TestSupport",
+                "TrafficManager", "AgentConfig", "RPC", "KubeClient", "Sandbox", "NetworkAddress", "DNS", "Diagnostics", "TestSupport", "ManagerInstall",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]

@@ -16,6 +16,8 @@ struct ManagerService: Telepresence_Manager_Manager.SimpleServiceProtocol {
     let clusterID: @Sendable () async -> String
     let logLevel: LogLevelControl
     let logger: Logger
+    let engagements: EngagementKeeper
+    let intercepts: InterceptCoordinator
 
     func version(request: Google_Protobuf_Empty, context: ServerContext) async throws -> Telepresence_Manager_VersionInfo2 {
         .with {
@@ -97,7 +99,7 @@ struct ManagerService: Telepresence_Manager_Manager.SimpleServiceProtocol {
         return Google_Protobuf_Empty()
     }
 
-    private func requireSession(_ id: String) throws {
+    func requireSession(_ id: String) throws {
         guard sessions.isAlive(id) else {
             throw RPCError(code: .notFound, message: SessionRegistry.Failure.unknownSession(id).description)
         }
@@ -139,7 +141,13 @@ struct ManagerService: Telepresence_Manager_Manager.SimpleServiceProtocol {
             case .failure: .failure
             case .unknown: .unknownUnspecified
             }
-            $0.agentState = workload.agentState == .installed ? .installed : .noAgentUnspecified
+            $0.agentState = switch workload.agentState {
+            case .none: .noAgentUnspecified
+            case .installed: .installed
+            case .engaged: .engaged
+            }
+            $0.notEngageableReason = workload.notEngageableReason
+            $0.intercepts = workload.intercepts
             $0.readyReplicas = Int32(workload.readyReplicas)
             $0.replicas = Int32(workload.replicas)
         }

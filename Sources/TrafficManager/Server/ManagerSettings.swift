@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 import NetworkAddress
 
@@ -38,6 +39,12 @@ public struct ManagerSettings: Sendable, Equatable {
     /// The agent injector's webhook (Injector/AgentInjectorSettings.swift).
     public var agentInjector = AgentInjectorSettings()
 
+    /// How long CreateIntercept waits for every current pod of a workload to have an agent that
+    /// confirmed the intercept (`AGENT_ARRIVAL_TIMEOUT`, the chart's `timeouts.agentArrival`).
+    public var agentArrivalTimeout: Duration
+    /// The traffic-agent's image (`AGENT_IMAGE`): the manager's own by default.
+    public var agentImage: String
+
     /// The tunnel port to listen on.
     public var effectiveTunnelPort: Int { tunnelPort ?? (serverPort == 0 ? 0 : serverPort + 1) }
 
@@ -45,8 +52,12 @@ public struct ManagerSettings: Sendable, Equatable {
         namespace: String = "ambassador", serverPort: Int = 8081, serverHost: String = "0.0.0.0",
         logLevel: String = "info", clientSessionTTL: Duration = .seconds(30), expiryInterval: Duration = .seconds(5),
         podCIDRStrategy: String = "auto", podCIDRs: [String] = [], managedNamespaces: [String] = [],
-        clusterDomain: String? = nil, podIP: String? = nil, resolvConfPath: String = "/etc/resolv.conf"
+        clusterDomain: String? = nil, podIP: String? = nil, resolvConfPath: String = "/etc/resolv.conf",
+        agentArrivalTimeout: Duration = .seconds(30),
+        agentImage: String = "ghcr.io/telepresence-swift/traffic:\(ProductVersion.current)"
     ) {
+        self.agentArrivalTimeout = agentArrivalTimeout
+        self.agentImage = agentImage
         self.namespace = namespace
         self.serverPort = serverPort
         self.serverHost = serverHost
@@ -105,6 +116,13 @@ public struct ManagerSettings: Sendable, Equatable {
             throw .invalid(name: "POD_CIDRS", value: cidr, expected: "subnets such as 10.244.0.0/16")
         }
         settings.managedNamespaces = list("MANAGED_NAMESPACES")
+        if let timeout = value("AGENT_ARRIVAL_TIMEOUT") {
+            guard let duration = parseDuration(timeout), duration > .zero else {
+                throw .invalid(name: "AGENT_ARRIVAL_TIMEOUT", value: timeout, expected: "a duration such as 30s or 2m")
+            }
+            settings.agentArrivalTimeout = duration
+        }
+        if let image = value("AGENT_IMAGE") { settings.agentImage = image }
         settings.clusterDomain = value("CLUSTER_DOMAIN")
         settings.podIP = value("POD_IP")
         settings.agentInjector = try AgentInjectorSettings.fromEnvironment(environment)

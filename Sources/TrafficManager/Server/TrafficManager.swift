@@ -15,6 +15,8 @@ import Tunnel
 public final class TrafficManager: Sendable {
     public let settings: ManagerSettings
     public let sessions: SessionKeeper
+    /// Agents and intercepts.
+    public let engagements: EngagementKeeper
     public let clusterInfo: ClusterInfoMonitor
     /// The port the API listens on (the one asked for, or the one the system chose for 0).
     public let port: Int
@@ -27,7 +29,7 @@ public final class TrafficManager: Sendable {
     private let tasks: Task<Void, Never>
 
     private init(
-        settings: ManagerSettings, sessions: SessionKeeper, clusterInfo: ClusterInfoMonitor, port: Int,
+        settings: ManagerSettings, sessions: SessionKeeper, engagements: EngagementKeeper, clusterInfo: ClusterInfoMonitor, port: Int,
         tunnelListener: any Channel, server: GRPCServer<HTTP2ServerTransport.Posix>, tasks: Task<Void, Never>,
         agentInjector: AgentInjectorServer? = nil
     ) {
@@ -36,6 +38,7 @@ public final class TrafficManager: Sendable {
         self.tunnelPort = tunnelListener.localAddress?.port ?? 0
         self.settings = settings
         self.sessions = sessions
+        self.engagements = engagements
         self.clusterInfo = clusterInfo
         self.port = port
         self.server = server
@@ -48,11 +51,15 @@ public final class TrafficManager: Sendable {
         logger: Logger = Logger(label: "traffic-manager")
     ) async throws -> TrafficManager {
         let levels = logLevel ?? LogLevelControl(configured: LogLevelControl.parse(settings.logLevel) ?? .info)
-        let sessions = SessionKeeper(ttl: settings.clientSessionTTL, logger: logger)
+        let engagements = EngagementKeeper()
+        let sessions = SessionKeeper(ttl: settings.clientSessionTTL, logger: logger, onEnd: { engagements.sessionEnded($0) })
         let clusterInfo = ClusterInfoMonitor(client: client, settings: settings, logger: logger)
         let service = ManagerService(
-            sessions: sessions, clusterInfo: clusterInfo, workloads: WorkloadWatcher(client: client, logger: logger),
-            settings: settings, clusterID: { [identity = ClusterIdentity(client: client, namespaced: !settings.managedNamespaces.isEmpty)] in await identity.value() }, logLevel: levels, logger: logger)
+            sessions: sessions, clusterInfo: clusterInfo, workloads: WorkloadWatcher(client: client, engagements: engagements, logger: logger),
+            settings: settings, clusterID: { [identity = ClusterIdentity(client: client, namespaced: !settings.managedNamespaces.isEmpty)] in await identity.value() },
+            logLevel: levels, logger: logger,
+            engagements: engagements,
+            intercepts: InterceptCoordinator(keeper: engagements, client: client, settings: settings, logger: logger))
         let transport = HTTP2ServerTransport.Posix(
             address: .ipv4(host: settings.serverHost, port: settings.serverPort),
             transportSecurity: .plaintext)
@@ -93,7 +100,7 @@ public final class TrafficManager: Sendable {
         logger.info("tunnels end on \(settings.serverHost):\(tunnelListener.localAddress?.port ?? 0)")
         logger.info("traffic-manager \(ProductVersion.current) serving on \(address.host):\(address.port), namespace \(settings.namespace)")
         return TrafficManager(
-            settings: settings, sessions: sessions, clusterInfo: clusterInfo, port: address.port,
+            settings: settings, sessions: sessions, engagements: engagements, clusterInfo: clusterInfo, port: address.port,
             tunnelListener: tunnelListener, server: server, tasks: tasks, agentInjector: agentInjector)
     }
 

@@ -7,11 +7,25 @@ import Synchronization
 public final class SessionKeeper: Sendable {
     private let registry: Mutex<SessionRegistry>
     private let logger: Logger
+    /// Called with the id of each session that departs or expires (engagements end with it).
+    private let onEnd: @Sendable (String) -> Void
 
-    public init(ttl: Duration, logger: Logger) {
+    public init(ttl: Duration, logger: Logger, onEnd: @escaping @Sendable (String) -> Void = { _ in }) {
         registry = Mutex(SessionRegistry(ttl: ttl))
         self.logger = logger
+        self.onEnd = onEnd
     }
+
+    /// Starts an agent's session: its id starts with `agent:`, and it lives by Remain like a
+    /// client's.
+    public func arriveAsAgent(_ agent: SessionRegistry.ClientIdentity) -> String {
+        let id = registry.withLock { $0.arrive(agent, now: .now, makeID: { "agent:" + UUID().uuidString.lowercased() }) }
+        logger.info("agent \(agent.name) arrived: session \(id), namespace \(agent.namespace)")
+        return id
+    }
+
+    /// The session with this id, while it lives.
+    public func session(_ id: String) -> SessionRegistry.Session? { registry.withLock { $0.sessions[id] } }
 
     public func arrive(_ client: SessionRegistry.ClientIdentity) -> String {
         let id = registry.withLock { $0.arrive(client, now: .now) }
@@ -25,7 +39,8 @@ public final class SessionKeeper: Sendable {
 
     public func depart(_ id: String) {
         if let session = registry.withLock({ $0.depart(id) }) {
-            logger.info("client \(session.client.name) departed: session \(id)")
+            logger.info("\(id.hasPrefix("agent:") ? "agent" : "client") \(session.client.name) departed: session \(id)")
+            onEnd(id)
         }
     }
 
@@ -41,6 +56,7 @@ public final class SessionKeeper: Sendable {
             let expired = registry.withLock { $0.expire(now: .now) }
             for session in expired {
                 logger.info("session \(session.id) of \(session.client.name) expired")
+                onEnd(session.id)
             }
         }
     }

@@ -1,4 +1,5 @@
 import KubeClient
+import RPC
 
 /// What a client needs to know of an engageable workload: kind, name, whether it is healthy,
 /// and whether the traffic-agent is already in its pods. Made from the API's objects by pure
@@ -15,7 +16,9 @@ public struct WorkloadSummary: Sendable, Hashable {
     }
 
     public enum AgentState: Sendable, Hashable {
-        case none, installed
+        /// No agent config, or pods without the agent; `installed`: the ConfigMap has its entry
+        /// and its pods run the agent; `engaged`: and someone intercepts it.
+        case none, installed, engaged
     }
 
     public var kind: Kind
@@ -26,6 +29,15 @@ public struct WorkloadSummary: Sendable, Hashable {
     public var agentState: AgentState
     public var readyReplicas: Int
     public var replicas: Int
+    /// Why it cannot be engaged (no Service selects it, ...); empty when it can.
+    public var notEngageableReason: String = ""
+    /// The intercepts on it now (any client's): spec, id, client, disposition, since when.
+    public var intercepts: [Telepresence_Manager_InterceptInfo] = []
+    /// The labels of its pods (what Services select), its app containers' ports and its
+    /// injection annotation: what decides whether it can be engaged.
+    public var podLabels: [String: String] = [:]
+    public var containerPorts: [ContainerPort] = []
+    public var injectAnnotation: String?
 
     /// The name of the container the webhook adds to engaged pods.
     public static let agentContainerName = "traffic-agent"
@@ -73,6 +85,9 @@ public struct WorkloadSummary: Sendable, Hashable {
         self.agentState = containers.contains { $0.name == Self.agentContainerName } ? .installed : .none
         self.readyReplicas = ready
         self.replicas = replicas
+        self.podLabels = template?.metadata?.labels ?? [:]
+        self.containerPorts = containers.filter { $0.name != Self.agentContainerName }.flatMap { $0.ports ?? [] }
+        self.injectAnnotation = template?.metadata?.annotations?["telepresence.io/inject-traffic-agent"]
     }
 
     /// Whether a ReplicaSet is managed by a Deployment, in which case the Deployment is what a
