@@ -67,6 +67,9 @@ public enum ContainerLauncher {
         pthread_sigmask(SIG_SETMASK, &empty, nil)
     }
 
+    /// Linux's O_PATH (not exported by Glibc's Swift overlay): a descriptor that only names a file.
+    static let openPath: Int32 = 0o10000000
+
     /// A new container: the pod's network, its own mounts and hostname.
     static func enter(_ spec: LaunchSpec) throws(LaunchError) {
         if let path = spec.networkNamespace {
@@ -80,7 +83,20 @@ public enum ContainerLauncher {
         // Nothing mounted here may propagate back to the host.
         guard mount("none", "/", nil, UInt(MS_REC | MS_PRIVATE), nil) == 0 else { throw .system("make / private", errno) }
         var shadows = MountShadows(scratch: spec.scratchDirectory)
-        for entry in spec.mounts {
+        // Every source is pinned by a descriptor before anything is mounted: a volume mounted
+        // over a parent of the node's state directory (an emptyDir at /tmp while the state is
+        // under /tmp) would otherwise hide the sources bound after it.
+        var pinned: [Int32] = []
+        defer { for fd in pinned { close(fd) } }
+        var mounts = spec.mounts
+        for index in mounts.indices {
+            let fd = open(mounts[index].source, Self.openPath | O_CLOEXEC)
+            guard fd >= 0 else { throw .system("find the volume \(mounts[index].source)", errno) }
+            pinned.append(fd)
+            mounts[index].source = "/proc/self/fd/\(fd)"
+        }
+        if mounts.contains(where: { MountShadows.needsNewRoot($0.target) }) { try shadows.shadowRoot() }
+        for entry in mounts {
             try shadows.bind(entry)
         }
     }

@@ -30,6 +30,19 @@ struct MountShadows {
         }
     }
 
+    /// Whether binding at `target` needs `/` rebuilt (its nearest existing ancestor is `/`). That
+    /// is done before any other mount: a volume at `/tmp` would otherwise hide the scratch
+    /// directory when the node's state lives under /tmp.
+    static func needsNewRoot(_ target: String) -> Bool {
+        let path = normalize(target)
+        if exists(path) { return false }
+        var components = path.split(separator: "/").map(String.init)
+        while !components.isEmpty, !exists("/" + components.joined(separator: "/")) { components.removeLast() }
+        guard let resolved = realpath("/" + components.joined(separator: "/"), nil) else { return components.isEmpty }
+        defer { free(resolved) }
+        return String(cString: resolved) == "/"
+    }
+
     /// `/a//b/` -> `/a/b`.
     static func normalize(_ path: String) -> String {
         "/" + path.split(separator: "/").filter { $0 != "." && !$0.isEmpty }.joined(separator: "/")

@@ -392,6 +392,9 @@ struct ClusterEndToEndTests {
                         "volumeMounts": [
                             ["name": "config", "mountPath": "/etc/config"], ["name": "creds", "mountPath": "/etc/creds", "readOnly": true],
                             ["name": "podinfo", "mountPath": "/etc/podinfo"], ["name": "scratch", "mountPath": "/scratch"],
+                            // An emptyDir over /tmp (where the node's state may live, as the
+                            // traffic-agent's is) and a mount point whose parent is new at /.
+                            ["name": "tmp", "mountPath": "/tmp"], ["name": "config", "mountPath": "/newtop/config"],
                         ],
                     ] as [String: Any]],
                     "volumes": [
@@ -401,7 +404,7 @@ struct ClusterEndToEndTests {
                             ["path": "labels", "fieldRef": ["fieldPath": "metadata.labels"]],
                             ["path": "annotations", "fieldRef": ["fieldPath": "metadata.annotations"]],
                         ]]],
-                        ["name": "scratch", "emptyDir": [String: Any]()],
+                        ["name": "scratch", "emptyDir": [String: Any]()], ["name": "tmp", "emptyDir": [String: Any]()],
                     ] as [[String: Any]],
                  ] as [String: Any]],
             ]))
@@ -419,11 +422,12 @@ struct ClusterEndToEndTests {
                 cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo
                 ls /var/run/secrets/kubernetes.io/serviceaccount | tr '\\n' ' '; echo
                 echo kept > /scratch/file && cat /scratch/file
+                cat /newtop/config/greeting; echo; ls -A /tmp | wc -l
                 """])
             #expect(files.status == 0, "\(files.combined)")
             let lines = files.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             let expected = ["mode=fast", "hello", "s3cret", "inspect", "role=\"inspect\"", "tier=\"backend\"", "note=\"from-the-spec\"",
-                            "default", "ca.crt namespace token ", "kept"]
+                            "default", "ca.crt namespace token ", "kept", "hello", "0"]
             // kubectl apply's own annotation is there too, quoted onto one line as the kubelet does.
             let lastApplied = "kubectl.kubernetes.io/last-applied-configuration="
             #expect(lines.filter { !$0.isEmpty && !$0.hasPrefix(lastApplied) } == expected, "\(files.combined)")
