@@ -522,4 +522,17 @@ import TrafficManager
             }
         }
     }
+
+    @Test func aClientThatGivesUpWaitingLeavesNoIntercept() async throws {
+        try await Self.withManager { manager, kube, traffic, _ in
+            try await Self.echo(kube)
+            let alice = try await Self.arrive(manager, as: "alice@laptop")
+            // No agent ever arrives; the client cancels its call (Ctrl-C) while the manager waits.
+            let call = Task { try await Self.intercept(manager, alice, port: "http") }
+            try await waitUntil("the manager to hold the waiting intercept") { traffic.engagements.read { !$0.intercepts.isEmpty } }
+            call.cancel()
+            try await waitUntil("the manager to drop the intercept of the cancelled call") { traffic.engagements.read { $0.intercepts.isEmpty } }
+            #expect(await (try? call.value) == nil)
+        }
+    }
 }
