@@ -20,7 +20,7 @@ import TrafficManager
     typealias ManagerClient = Telepresence_Manager_Manager.Client<HTTP2ClientTransport.Posix>
 
     static func withManager(
-        agentArrival: Duration = .seconds(20), ttl: Duration = .seconds(30), asInstalled: Bool = false,
+        agentArrival: Duration = .seconds(20), ttl: Duration = .seconds(30), asInstalled: Bool = false, managed: [String] = [],
         _ body: (ManagerClient, KubeClient, TrafficManager, APIServer) async throws -> Void
     ) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tm-\(UUID().uuidString)")
@@ -55,7 +55,7 @@ import TrafficManager
             }
             let settings = ManagerSettings(
                 namespace: "ambassador", serverPort: 0, serverHost: "127.0.0.1", clientSessionTTL: ttl, expiryInterval: .milliseconds(50),
-                resolvConfPath: resolvConf.path, agentArrivalTimeout: agentArrival)
+                managedNamespaces: managed, resolvConfPath: resolvConf.path, agentArrivalTimeout: agentArrival)
             let started = try await TrafficManager.start(settings: settings, client: managerKube)
             manager = started
             let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: started.port), transportSecurity: .plaintext)
@@ -533,6 +533,16 @@ import TrafficManager
             call.cancel()
             try await waitUntil("the manager to drop the intercept of the cancelled call") { traffic.engagements.read { $0.intercepts.isEmpty } }
             #expect(await (try? call.value) == nil)
+        }
+    }
+
+    @Test func aNamespaceTheManagerDoesNotManageIsRefused() async throws {
+        try await Self.withManager(managed: ["ambassador", "team-a"]) { manager, kube, _, _ in
+            try await Self.echo(kube)
+            let alice = try await Self.arrive(manager, as: "alice@laptop")
+            let refused = await Self.rpcError { _ = try await Self.intercept(manager, alice, port: "http") }
+            #expect(refused?.code == .permissionDenied)
+            #expect(refused?.message.hasPrefix("namespace default is not managed by this traffic-manager (it manages ambassador, team-a)") == true)
         }
     }
 }
