@@ -545,4 +545,27 @@ import TrafficManager
             #expect(refused?.message.hasPrefix("namespace default is not managed by this traffic-manager (it manages ambassador, team-a)") == true)
         }
     }
+
+    @Test func aReplicaSetThatCannotCreatePodsIsReportedFromItsEvents() async throws {
+        try await Self.withManager(agentArrival: .milliseconds(1500)) { manager, kube, _, _ in
+            try await Self.echo(kube)
+            let alice = try await Self.arrive(manager, as: "alice@laptop")
+            async let created = Self.rpcError { _ = try await Self.intercept(manager, alice, port: "http") }
+            let pod = try await Self.rolledPod(kube)
+            let replicaSet = try #require(pod.metadata.ownerReferences?.first?.name)
+            let quota = "pods \"\(replicaSet)-x\" is forbidden: exceeded quota: compute, requested: cpu=2, used: cpu=4, limited: cpu=4"
+            // What a ReplicaSet controller reports when a quota refuses its pods (and an event of
+            // another workload, which is no part of the answer).
+            for (name, object, message) in [("e1", replicaSet, quota), ("e2", "other-5d8f", "not ours")] {
+                _ = try await kube.create(.events, Event(
+                    metadata: ObjectMeta(name: name, namespace: "default"),
+                    involvedObject: ObjectReference(apiVersion: "apps/v1", kind: "ReplicaSet", namespace: "default", name: object),
+                    reason: "FailedCreate", message: message, type: "Warning"))
+            }
+            let error = await created
+            #expect(error?.code == .deadlineExceeded)
+            #expect(error?.message.contains("ReplicaSet \(replicaSet): FailedCreate: \(quota)") == true, "\(error?.message ?? "")")
+            #expect(error?.message.contains("not ours") == false)
+        }
+    }
 }
