@@ -33,4 +33,12 @@ import Testing
         #expect(throws: SettingsError.self) { try ManagerSettings.fromEnvironment(["SERVER_PORT": "http"]) }
         #expect(throws: SettingsError.self) { try ManagerSettings.fromEnvironment(["POD_CIDR_STRATEGY": "guess"]) }
     }
+
+    @Test func agentArrivalTimeoutFromTheChartsValue() throws {
+        #expect(try ManagerSettings.fromEnvironment([:]).agentArrivalTimeout == .seconds(30))
+        #expect(try ManagerSettings.fromEnvironment(["AGENT_ARRIVAL_TIMEOUT": "45s"]).agentArrivalTimeout == .seconds(45))
+        #expect(try ManagerSettings.fromEnvironment(["AGENT_ARRIVAL_TIMEOUT": "2m"]).agentArrivalTimeout == .seconds(120))
+        #expect(throws: SettingsError.self) { try ManagerSettings.fromEnvironment(["AGENT_ARRIVAL_TIMEOUT": "soon"]) }
+        #expect(try ManagerSettings.fromEnvironment(["AGENT_IMAGE": "registry.local/traffic:1"]).agentImage == "registry.local/traffic:1")
+    }
 }

@@ -20,7 +20,7 @@ import TrafficManager
     typealias ManagerClient = Telepresence_Manager_Manager.Client<HTTP2ClientTransport.Posix>
 
     static func withManager(
-        agentArrival: Duration = .seconds(20), ttl: Duration = .seconds(30), asInstalled: Bool = false,
+        agentArrival: Duration = .seconds(20), ttl: Duration = .seconds(30), asInstalled: Bool = false, managed: [String] = [],
         _ body: (ManagerClient, KubeClient, TrafficManager, APIServer) async throws -> Void
     ) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tm-\(UUID().uuidString)")
@@ -55,7 +55,7 @@ import TrafficManager
             }
             let settings = ManagerSettings(
                 namespace: "ambassador", serverPort: 0, serverHost: "127.0.0.1", clientSessionTTL: ttl, expiryInterval: .milliseconds(50),
-                resolvConfPath: resolvConf.path, agentArrivalTimeout: agentArrival)
+                managedNamespaces: managed, resolvConfPath: resolvConf.path, agentArrivalTimeout: agentArrival)
             let started = try await TrafficManager.start(settings: settings, client: managerKube)
             manager = started
             let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: started.port), transportSecurity: .plaintext)
@@ -521,6 +521,52 @@ import TrafficManager
                 #expect(traffic.engagements.read { $0.intercepts.isEmpty })
                 group.cancelAll()
             }
+        }
+    }
+
+    @Test func aClientThatGivesUpWaitingLeavesNoIntercept() async throws {
+        try await Self.withManager { manager, kube, traffic, _ in
+            try await Self.echo(kube)
+            let alice = try await Self.arrive(manager, as: "alice@laptop")
+            // No agent ever arrives; the client cancels its call (Ctrl-C) while the manager waits.
+            let call = Task { try await Self.intercept(manager, alice, port: "http") }
+            try await waitUntil("the manager to hold the waiting intercept") { traffic.engagements.read { !$0.intercepts.isEmpty } }
+            call.cancel()
+            try await waitUntil("the manager to drop the intercept of the cancelled call") { traffic.engagements.read { $0.intercepts.isEmpty } }
+            #expect(await (try? call.value) == nil)
+        }
+    }
+
+    @Test func aNamespaceTheManagerDoesNotManageIsRefused() async throws {
+        try await Self.withManager(managed: ["ambassador", "team-a"]) { manager, kube, _, _ in
+            try await Self.echo(kube)
+            let alice = try await Self.arrive(manager, as: "alice@laptop")
+            let refused = await Self.rpcError { _ = try await Self.intercept(manager, alice, port: "http") }
+            #expect(refused?.code == .permissionDenied)
+            #expect(refused?.message.hasPrefix("namespace default is not managed by this traffic-manager (it manages ambassador, team-a)") == true)
+        }
+    }
+
+    @Test func aReplicaSetThatCannotCreatePodsIsReportedFromItsEvents() async throws {
+        try await Self.withManager(agentArrival: .milliseconds(1500)) { manager, kube, _, _ in
+            try await Self.echo(kube)
+            let alice = try await Self.arrive(manager, as: "alice@laptop")
+            async let created = Self.rpcError { _ = try await Self.intercept(manager, alice, port: "http") }
+            let pod = try await Self.rolledPod(kube)
+            let replicaSet = try #require(pod.metadata.ownerReferences?.first?.name)
+            let quota = "pods \"\(replicaSet)-x\" is forbidden: exceeded quota: compute, requested: cpu=2, used: cpu=4, limited: cpu=4"
+            // What a ReplicaSet controller reports when a quota refuses its pods (and an event of
+            // another workload, which is no part of the answer).
+            for (name, object, message) in [("e1", replicaSet, quota), ("e2", "other-5d8f", "not ours")] {
+                _ = try await kube.create(.events, Event(
+                    metadata: ObjectMeta(name: name, namespace: "default"),
+                    involvedObject: ObjectReference(apiVersion: "apps/v1", kind: "ReplicaSet", namespace: "default", name: object),
+                    reason: "FailedCreate", message: message, type: "Warning"))
+            }
+            let error = await created
+            #expect(error?.code == .deadlineExceeded)
+            #expect(error?.message.contains("ReplicaSet \(replicaSet): FailedCreate: \(quota)") == true, "\(error?.message ?? "")")
+            #expect(error?.message.contains("not ours") == false)
         }
     }
 }

@@ -150,7 +150,8 @@ public struct InterceptCoordinator: Sendable {
             .filter { names.contains($0.involvedObject.name ?? "") }
         if var reason = PodTrouble.describe(pods: mine, events: events) {
             if reason.contains("CrashLoopBackOff"), let line = await lastLogLine(pods: mine) { reason += "; its last log line: \(line)" }
-            return "the traffic-agent of \(what) did not start within \(timeout): \(reason)"
+            let describe = mine.first.map { "; 'kubectl describe pod -n \(workload.namespace) \($0.metadata.name ?? "")' tells more" } ?? ""
+            return "the traffic-agent of \(what) did not start within \(timeout): \(reason)\(describe)"
         }
         if currentPods.isEmpty {
             return "\(what) has no running pods to carry the intercept; scale it up (kubectl scale \(workload.kind.lowercased()) \(workload.name) --replicas=1)"

@@ -45,7 +45,12 @@ extension ManagerService {
             throw RPCError(code: .invalidArgument, message: "mechanism \(spec.mechanism) is unknown to this traffic-manager; use tcp")
         }
         try requireManaged(spec.namespace)
-        let intercept = try await intercepts.create(spec, clientSession: sessionID, clientName: session.client.name)
+        let coordinator = intercepts
+        let clientName = session.client.name
+        let frozen = spec
+        let intercept = try await Self.endingWithTheRPC {
+            try await coordinator.create(frozen, clientSession: sessionID, clientName: clientName)
+        }
         return engagements.read { Self.message(intercept: $0.intercepts[intercept.id] ?? intercept, state: $0) }
     }
 
@@ -67,19 +72,23 @@ extension ManagerService {
     ) async throws {
         let id = request.sessionID
         try requireSession(id)
-        var last: Telepresence_Manager_InterceptInfoSnapshot?
-        for await _ in engagements.changes() {
-            guard sessions.isAlive(id) else {
-                throw RPCError(code: .notFound, message: SessionRegistry.Failure.unknownSession(id).description)
-            }
-            let snapshot = engagements.read { state in
-                Telepresence_Manager_InterceptInfoSnapshot.with {
-                    $0.intercepts = state.snapshot(for: id).map { Self.message(intercept: $0, state: state) }
+        let engagements = engagements
+        let sessions = sessions
+        try await Self.endingWithTheRPC {
+            var last: Telepresence_Manager_InterceptInfoSnapshot?
+            for await _ in engagements.changes() {
+                guard sessions.isAlive(id) else {
+                    throw RPCError(code: .notFound, message: SessionRegistry.Failure.unknownSession(id).description)
                 }
-            }
-            if snapshot != last {
-                try await response.write(snapshot)
-                last = snapshot
+                let snapshot = engagements.read { state in
+                    Telepresence_Manager_InterceptInfoSnapshot.with {
+                        $0.intercepts = state.snapshot(for: id).map { Self.message(intercept: $0, state: state) }
+                    }
+                }
+                if snapshot != last {
+                    try await response.write(snapshot)
+                    last = snapshot
+                }
             }
         }
     }
@@ -119,6 +128,18 @@ extension ManagerService {
         try requireManaged(request.namespace)
         let removed = try await intercepts.uninstall(namespace: request.namespace, workloads: request.workloads, all: request.allAgents)
         return .with { $0.removed = removed }
+    }
+
+    /// Runs `body` until it ends or the RPC is cancelled (gRPC signals a client that went away
+    /// or gave up through the context, not by cancelling the handler's task), so a waiting
+    /// CreateIntercept removes its intercept and a watch stops.
+    static func endingWithTheRPC<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let task = Task { try await body() }
+        return try await withRPCCancellationHandler {
+            try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+        } onCancelRPC: {
+            task.cancel()
+        }
     }
 
     func requireManaged(_ namespace: String) throws {
