@@ -23,14 +23,20 @@ public struct ConnectionInfo: Sendable, Equatable {
     public var reconnects: Int
     /// The workstation's network (the root daemon's part).
     public var network: NetworkStatus
+    /// This client's intercepts.
+    public var intercepts: [Intercept]
+    /// Things the user should know, said once and not as errors.
+    public var notes: [String]
 
     public init(
         clusterServer: String, clusterContext: String, namespace: String, managerNamespace: String,
         mappedNamespaces: [String] = [], sessionID: String = "", clusterID: String = "",
         managerVersion: ComponentVersion = ComponentVersion(name: "", version: ""), clusterInfo: ClusterInfo = ClusterInfo(),
         sessionState: SessionState = .connected, connectDuration: Duration = .zero, managerLink: String = "",
-        reconnects: Int = 0, network: NetworkStatus = .disconnected
+        reconnects: Int = 0, network: NetworkStatus = .disconnected, intercepts: [Intercept] = [], notes: [String] = []
     ) {
+        self.intercepts = intercepts
+        self.notes = notes
         self.clusterServer = clusterServer
         self.clusterContext = clusterContext
         self.namespace = namespace
