@@ -37,7 +37,7 @@ import Tunnel
         func answerActive(environment env: [String: String] = ["APP_COLOR": "blue", "TELEPRESENCE_CONTAINER": "echo"]) {
             let agent = self.agent
             manager.onCreate { request in
-                agent.sessions.withLock { _ = $0.insert(request.session.sessionID) }
+                agent.allow(request.session.sessionID)
                 return Self.active(request, agentPort: agent.port, environment: env)
             }
         }

@@ -147,6 +147,6 @@ private final class ClaimDelegate: TunnelStreamDelegate {
 private final class MultiplexerBox: @unchecked Sendable {
     private let lock = Mutex<Void>(())
     private var multiplexer: TunnelMultiplexer?
-    func set(_ mux: TunnelMultiplexer) { lock.withLock { multiplexer = mux } }
-    func get() -> TunnelMultiplexer? { lock.withLock { multiplexer } }
+    func set(_ mux: TunnelMultiplexer) { lock.withLock { _ in multiplexer = mux } }
+    func get() -> TunnelMultiplexer? { lock.withLock { _ in multiplexer } }
 }

@@ -29,7 +29,7 @@ actor AgentTunnels {
     /// The session id to claim with (read at each claim: it changes when the client re-arrives).
     let session: @Sendable () -> String
     /// The destinations the agents may ask this workstation to dial.
-    private let targets = Mutex<Set<TunnelEndpoint>>([])
+    private let targets = AllowedTargets()
     private var supervisors: [Intercept.AgentPod: Supervisor] = [:]
     /// How long to wait before opening a broken tunnel again.
     let retryDelay: Duration
@@ -45,7 +45,7 @@ actor AgentTunnels {
     nonisolated var dialer: TunnelDialer {
         let targets = self.targets
         return TunnelDialer(defaultTimeout: .seconds(5)) { flow in
-            targets.withLock { $0.contains(flow.destination) }
+            targets.endpoints.withLock { $0.contains(flow.destination) }
         }
     }
 
@@ -54,7 +54,7 @@ actor AgentTunnels {
     func follow(_ intercepts: [Intercept]) {
         // WAITING (a new pod's agent has not confirmed yet) keeps the agents that carry it.
         let active = intercepts.filter { $0.disposition != "REMOVED" }
-        targets.withLock { $0 = Set(active.compactMap(Self.target(of:))) }
+        targets.endpoints.withLock { $0 = Set(active.compactMap(Self.target(of:))) }
         let wanted = Set(active.flatMap(\.agents))
         for (pod, supervisor) in supervisors where !wanted.contains(pod) {
             supervisors[pod] = nil
@@ -144,4 +144,9 @@ actor AgentTunnels {
             try? await Task.sleep(for: delay)
         }
     }
+}
+
+/// The workstation endpoints agents may ask for, shared with every tunnel's dialer.
+final class AllowedTargets: Sendable {
+    let endpoints = Mutex<Set<TunnelEndpoint>>([])
 }

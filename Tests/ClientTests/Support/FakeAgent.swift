@@ -25,9 +25,17 @@ final class FakeAgent: Sendable {
     let listener: any Channel
     let port: Int
     /// The sessions whose claims are accepted.
-    let sessions: Mutex<Set<String>>
+    private let sessions: Sessions
 
-    private init(listener: any Channel, port: Int, sessions: Mutex<Set<String>>) {
+    final class Sessions: Sendable {
+        let accepted = Mutex<Set<String>>([])
+        func contains(_ session: String) -> Bool { accepted.withLock { $0.contains(session) } }
+    }
+
+    /// Accepts claims of `session` from now on (the manager gave it an intercept here).
+    func allow(_ session: String) { _ = sessions.accepted.withLock { $0.insert(session) } }
+
+    private init(listener: any Channel, port: Int, sessions: Sessions) {
         self.listener = listener
         self.port = port
         self.sessions = sessions
@@ -35,7 +43,7 @@ final class FakeAgent: Sendable {
 
     static func start() async throws -> FakeAgent {
         let claims = Claims()
-        let sessions = Mutex<Set<String>>([])
+        let sessions = Sessions()
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -45,15 +53,15 @@ final class FakeAgent: Sendable {
                             stream.reject(.prohibited, message: "the fake agent dials nothing")
                             return
                         }
-                        guard sessions.withLock({ $0.contains(session) }) else {
-                            claims.lock.withLock { claims.refused.append(session) }
+                        guard sessions.contains(session) else {
+                            claims.lock.withLock { _ in claims.refused.append(session) }
                             stream.reject(.prohibited, message: "session \(session) holds no intercept here")
                             return
                         }
                         stream.delegate = Sink()
                         try? stream.accept()
                         if let mux = box.mux {
-                            claims.lock.withLock { claims.all.append(Claimed(session: session, multiplexer: mux, channel: channel)) }
+                            claims.lock.withLock { _ in claims.all.append(Claimed(session: session, multiplexer: mux, channel: channel)) }
                         }
                     }
                     box.mux = mux
@@ -71,15 +79,15 @@ final class FakeAgent: Sendable {
 
     /// The sessions that claimed this agent and are still connected.
     var claimedSessions: [String] {
-        current.lock.withLock { current.all.filter { $0.channel.isActive }.map(\.session) }
+        current.lock.withLock { _ in current.all.filter { $0.channel.isActive }.map(\.session) }
     }
 
-    var refusedSessions: [String] { current.lock.withLock { current.refused } }
+    var refusedSessions: [String] { current.lock.withLock { _ in current.refused } }
 
     /// Opens a stream toward the client on the latest live claim, as the agent does for an
     /// intercepted connection: `initialData` rides in the OPEN.
     func openConnection(to destination: TunnelEndpoint, initialData: String) async throws -> ConnectionProbe {
-        guard let claim = current.lock.withLock({ current.all.last(where: { $0.channel.isActive }) }) else {
+        guard let claim = current.lock.withLock({ _ in current.all.last(where: { $0.channel.isActive }) }) else {
             throw FakeAgentError("no client has claimed the fake agent")
         }
         let probe = ConnectionProbe()
@@ -95,7 +103,7 @@ final class FakeAgent: Sendable {
 
     func stop() async {
         try? await listener.close().get()
-        for claim in current.lock.withLock({ current.all }) { try? await claim.channel.close().get() }
+        for claim in current.lock.withLock({ _ in current.all }) { try? await claim.channel.close().get() }
     }
 }
 

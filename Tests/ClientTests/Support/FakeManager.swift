@@ -35,7 +35,7 @@ final class FakeManager: Telepresence_Manager_Manager.SimpleServiceProtocol, Sen
         let server = GRPCServer(
             transport: HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext),
             services: [manager])
-        let task = Task { try? await server.serve() }
+        let task = Task { do { try await server.serve() } catch {} }
         guard let address = try await server.listeningAddress?.ipv4 else {
             task.cancel()
             throw RPCError(code: .unavailable, message: "the fake manager did not listen")
