@@ -35,7 +35,7 @@ struct InterceptCommand: AsyncParsableCommand {
     @Option(help: "The syntax of --env-file: \(EnvironmentSyntax.usage).")
     var envSyntax = "docker"
 
-    @Option(name: .shortAndLong, help: "Write the container's environment to this file as a JSON object.")
+    @Option(name: [.customShort("j"), .long], help: "Write the container's environment to this file as a JSON object.")
     var envJson: String?
 
     @Option(name: .customLong("to-pod"), help: "PORT[/TCP]: forward 127.0.0.1:PORT to the intercepted pod's PORT (repeatable).")
