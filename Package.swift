@@ -359,7 +359,7 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["README.md"]
+            exclude: ["README.md", "Engagements/README.md"]
         ),
         // The root daemon: the TUN device, routes, the stack and the system DNS configuration.
         // It never reads a kube credential: it cannot import KubeClient.
@@ -398,7 +398,9 @@ let package = Package(
             name: "ClientTests",
             dependencies: [
                 "ClientSupport", "UserDaemon", "RootDaemon", "ManagerInstall", "Diagnostics", "TrafficManager", "RPC", "KubeClient", "Sandbox",
-                "NetworkAddress", "telepresence", "traffic", "TestSupport",
+                "NetworkAddress", "telepresence", "traffic", "TestSupport", "Tunnel", "ChildProcess",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]

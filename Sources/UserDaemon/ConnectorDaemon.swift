@@ -24,12 +24,12 @@ public final class ConnectorDaemon: Sendable {
     /// Starts serving; returns once the socket accepts connections.
     public static func start(
         paths: ClientPaths, config: ClientConfig, logLevel: LogLevelControl, logger: Logger,
-        makeDialer: Connector.DialerFactory? = nil
+        makeDialer: Connector.DialerFactory? = nil, agentPortForward: Bool = true
     ) async throws -> ConnectorDaemon {
         try paths.prepare()
         let socket = paths.connectorSocket.path
         unlink(socket)  // a stale socket of a daemon that died
-        let connector = Connector(paths: paths, config: config, logger: logger, makeDialer: makeDialer)
+        let connector = Connector(paths: paths, config: config, logger: logger, makeDialer: makeDialer, agentPortForward: agentPortForward)
         let shutdown = ShutdownSignal()
         let service = ConnectorService(connector: connector, logLevel: logLevel, logger: logger) { shutdown.fire() }
         let gate = PeerCredentialGate(allowing: getuid(), logger: logger)

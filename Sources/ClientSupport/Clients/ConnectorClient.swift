@@ -85,6 +85,34 @@ public struct ConnectorClient: Sendable {
             })
         }
 
+        /// Intercepts a workload's port; returns once it is active, or why not.
+        public func createIntercept(_ request: InterceptRequest) async throws -> InterceptOutcome {
+            InterceptOutcome(wire: try await api.createIntercept(request.wire))
+        }
+
+        /// Ends one of this client's intercepts (`leave`).
+        public func removeIntercept(name: String) async throws -> InterceptOutcome {
+            InterceptOutcome(wire: try await api.removeIntercept(.with { $0.name = name }))
+        }
+
+        /// Tells the daemon the pid of an intercept's handler, so it is signalled when the
+        /// intercept ends some other way.
+        public func addInterceptor(interceptID: String, pid: Int32) async throws {
+            _ = try await api.addInterceptor(.with {
+                $0.interceptID = interceptID
+                $0.pid = pid
+            })
+        }
+
+        /// Removes the agents of `workloads`, or every agent of the namespace (`uninstall`).
+        public func uninstall(workloads: [String], allAgents: Bool, namespace: String?) async throws -> UninstallOutcome {
+            UninstallOutcome(wire: try await api.uninstall(.with {
+                $0.workloads = workloads
+                $0.allAgents = allAgents
+                $0.namespace = namespace ?? ""
+            }))
+        }
+
         public func quit() async throws {
             _ = try await api.quit(.init())
         }

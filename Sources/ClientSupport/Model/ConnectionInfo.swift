@@ -23,6 +23,8 @@ public struct ConnectionInfo: Sendable, Equatable {
     public var reconnects: Int
     /// The workstation's network (the root daemon's part).
     public var network: NetworkStatus
+    /// This client's intercepts.
+    public var intercepts: [Intercept]
     /// Things the user should know, said once and not as errors.
     public var notes: [String]
 
@@ -31,8 +33,10 @@ public struct ConnectionInfo: Sendable, Equatable {
         mappedNamespaces: [String] = [], sessionID: String = "", clusterID: String = "",
         managerVersion: ComponentVersion = ComponentVersion(name: "", version: ""), clusterInfo: ClusterInfo = ClusterInfo(),
         sessionState: SessionState = .connected, connectDuration: Duration = .zero, managerLink: String = "",
-        reconnects: Int = 0, network: NetworkStatus = .disconnected, notes: [String] = []
+        reconnects: Int = 0, network: NetworkStatus = .disconnected, intercepts: [Intercept] = [], notes: [String] = []
     ) {
+        self.intercepts = intercepts
+        self.notes = notes
         self.clusterServer = clusterServer
         self.clusterContext = clusterContext
         self.namespace = namespace
@@ -47,7 +51,6 @@ public struct ConnectionInfo: Sendable, Equatable {
         self.managerLink = managerLink
         self.reconnects = reconnects
         self.network = network
-        self.notes = notes
     }
 }
 

@@ -17,11 +17,17 @@ public struct Workload: Sendable, Equatable {
     public var agent: AgentState
     public var readyReplicas: Int
     public var replicas: Int
+    /// Why it cannot be engaged (the manager's sentence); empty when it can.
+    public var notEngageableReason: String
+    /// The intercepts on it now (any client's).
+    public var intercepts: [Intercept]
 
     public init(
         name: String, namespace: String, kind: String, health: Health = .available, agent: AgentState = .none,
-        readyReplicas: Int = 0, replicas: Int = 0
+        readyReplicas: Int = 0, replicas: Int = 0, notEngageableReason: String = "", intercepts: [Intercept] = []
     ) {
+        self.notEngageableReason = notEngageableReason
+        self.intercepts = intercepts
         self.name = name
         self.namespace = namespace
         self.kind = kind

@@ -43,7 +43,8 @@ extension ConnectionInfo {
             clusterInfo: ClusterInfo(wire: wire.clusterInfo),
             sessionState: SessionState(rawValue: wire.sessionState) ?? .connected,
             connectDuration: .milliseconds(wire.connectDurationMs), managerLink: wire.managerPod,
-            reconnects: Int(wire.reconnects), network: NetworkStatus(wire: wire.network), notes: wire.notes)
+            reconnects: Int(wire.reconnects), network: NetworkStatus(wire: wire.network),
+            intercepts: wire.intercepts.map(Intercept.init(wire:)), notes: wire.notes)
     }
 
     public var wire: Telepresence_Connector_ConnectInfo {
@@ -69,6 +70,7 @@ extension ConnectionInfo {
             $0.managerPod = managerLink
             $0.reconnects = Int32(reconnects)
             $0.network = network.wire
+            $0.intercepts = intercepts.map(\.wire)
             $0.notes = notes
         }
     }

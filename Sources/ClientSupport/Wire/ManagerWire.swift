@@ -44,7 +44,8 @@ extension Workload {
         }
         self.init(
             name: wire.name, namespace: wire.namespace, kind: wire.kind, health: health, agent: agent,
-            readyReplicas: Int(wire.readyReplicas), replicas: Int(wire.replicas))
+            readyReplicas: Int(wire.readyReplicas), replicas: Int(wire.replicas),
+            notEngageableReason: wire.notEngageableReason, intercepts: wire.intercepts.map(Intercept.init(wire:)))
     }
 
     public var wire: Telepresence_Manager_WorkloadInfo {
@@ -65,6 +66,8 @@ extension Workload {
             }
             $0.readyReplicas = Int32(readyReplicas)
             $0.replicas = Int32(replicas)
+            $0.notEngageableReason = notEngageableReason
+            $0.intercepts = intercepts.map(\.wire)
         }
     }
 }

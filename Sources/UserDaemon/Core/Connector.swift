@@ -25,6 +25,8 @@ public actor Connector {
         var network: NetworkStatus
         /// What the root daemon was asked for, to ask again after it restarted.
         var networkRequest: NetworkRequest?
+        /// This client's intercepts, their agent tunnels and handlers.
+        var engagements: Engagements
         /// Things the user should know, said with `connect` and `status`.
         var notes: [String] = []
         /// Follows the cluster's namespaces when all of them are mapped.
@@ -37,13 +39,17 @@ public actor Connector {
     let paths: ClientPaths
     let config: ClientConfig
     let makeDialer: DialerFactory
+    /// Whether agent tunnels try a port-forward to the agent's pod first (Telepresence's
+    /// `cluster.agentPortForward`); without it they go to podIP:port through the cluster network.
+    let agentPortForward: Bool
     let logger: Logger
     var connection: Connection?
 
     /// The way to the root daemon for the workstation's network.
     var networkJoin: NetworkJoin { NetworkJoin(root: RootDaemonClient(paths: RootDaemonPaths(paths)), logger: logger) }
 
-    public init(paths: ClientPaths, config: ClientConfig, logger: Logger, makeDialer: DialerFactory? = nil) {
+    public init(paths: ClientPaths, config: ClientConfig, logger: Logger, makeDialer: DialerFactory? = nil, agentPortForward: Bool = true) {
+        self.agentPortForward = agentPortForward
         self.paths = paths
         self.config = config
         self.logger = logger
@@ -128,7 +134,11 @@ public actor Connector {
                 client: client, session: session, context: context, server: configuration.server.description,
                 namespace: namespace, managerNamespace: managerNamespace, mappedNamespaces: mapping.namespaces,
                 pod: pod, connectDuration: ContinuousClock.now - started, tunnel: tunnel, network: network,
-                networkRequest: joined, notes: mapping.note.map { [$0] } ?? [])
+                networkRequest: joined,
+                engagements: Engagements(
+                    session: session, namespace: namespace, managerNamespace: managerNamespace,
+                    opener: AgentTunnelOpener(client: agentPortForward ? client : nil), logger: logger),
+                notes: mapping.note.map { [$0] } ?? [])
             if mapping.followsCluster {
                 let logger = logger
                 connection.namespaceWatch = Task { [weak self] in
@@ -207,6 +217,7 @@ public actor Connector {
         guard let connection else { return }
         self.connection = nil
         connection.namespaceWatch?.cancel()
+        await connection.engagements.endAll()
         if connection.tunnel != nil {
             await networkJoin.disconnect()
             await connection.tunnel?.close()
@@ -223,7 +234,9 @@ public actor Connector {
             connection.network = await networkJoin.status()
             self.connection?.network = connection.network
         }
-        return info(connection)
+        var result = info(connection)
+        result.intercepts = await connection.engagements.intercepts
+        return result
     }
 
     /// The workloads of `namespace` (nil: the connected one).
@@ -308,6 +321,38 @@ public enum ConnectorFailure: Error, Sendable, Equatable, CustomStringConvertibl
         switch self {
         case .notConnected: "not connected; run 'telepresence connect' first"
         case .managerFailed(let message): message
+        }
+    }
+}
+
+// Engagements: what the connection's `Engagements` does, reached through the connector.
+extension Connector {
+    public func createIntercept(_ request: InterceptRequest) async -> InterceptOutcome {
+        guard let connection else { return .failed(.notConnected, ConnectorFailure.notConnected.description) }
+        return await connection.engagements.create(request)
+    }
+
+    public func removeIntercept(name: String) async -> InterceptOutcome {
+        guard let connection else { return .failed(.notConnected, ConnectorFailure.notConnected.description) }
+        return await connection.engagements.remove(name: name)
+    }
+
+    /// Registers a handler's pid; false when no intercept has that id.
+    public func addInterceptor(interceptID: String, pid: Int32) async -> Bool {
+        guard let connection else { return false }
+        return await connection.engagements.addInterceptor(interceptID: interceptID, pid: pid)
+    }
+
+    public func uninstall(workloads: [String], allAgents: Bool, namespace: String?) async -> UninstallOutcome {
+        guard let connection else { return UninstallOutcome(errorText: ConnectorFailure.notConnected.description) }
+        let namespace = namespace ?? connection.namespace
+        do {
+            let removed = try await connection.session.uninstallAgents(namespace: namespace, workloads: workloads, all: allAgents)
+            return UninstallOutcome(removed: removed)
+        } catch let error as RPCError {
+            return UninstallOutcome(errorText: error.message)
+        } catch {
+            return UninstallOutcome(errorText: "the traffic-manager did not remove the agents in \(namespace): \(error)")
         }
     }
 }

@@ -1,23 +1,32 @@
+import ClientSupport
 import GRPCCore
 import RPC
 import SwiftProtobuf
 
-// Engagements: the protocol is agreed, the daemon's side is being built (issue 13); until then
-// each call says so.
+// Engagements: intercept, leave, the handler's pid, uninstall.
 extension ConnectorService {
     func createIntercept(request: Telepresence_Connector_CreateInterceptRequest, context: ServerContext) async throws -> Telepresence_Connector_InterceptResult {
-        throw RPCError(code: .unimplemented, message: "this daemon cannot intercept yet")
+        let intercept = InterceptRequest(wire: request)
+        guard !intercept.name.isEmpty else {
+            return InterceptOutcome.failed(.badArgs, "an intercept needs a name: 'telepresence intercept WORKLOAD'").wire
+        }
+        return await connector.createIntercept(intercept).wire
     }
 
     func removeIntercept(request: Telepresence_Connector_RemoveInterceptRequest, context: ServerContext) async throws -> Telepresence_Connector_InterceptResult {
-        throw RPCError(code: .unimplemented, message: "this daemon cannot intercept yet")
+        await connector.removeIntercept(name: request.name).wire
     }
 
     func addInterceptor(request: Telepresence_Connector_Interceptor, context: ServerContext) async throws -> Google_Protobuf_Empty {
-        throw RPCError(code: .unimplemented, message: "this daemon cannot intercept yet")
+        guard await connector.addInterceptor(interceptID: request.interceptID, pid: request.pid) else {
+            throw RPCError(code: .notFound, message: "there is no intercept \(request.interceptID) to run a handler for")
+        }
+        return Google_Protobuf_Empty()
     }
 
     func uninstall(request: Telepresence_Connector_UninstallRequest, context: ServerContext) async throws -> Telepresence_Connector_UninstallResult {
-        throw RPCError(code: .unimplemented, message: "this daemon cannot uninstall agents yet")
+        await connector.uninstall(
+            workloads: request.workloads, allAgents: request.allAgents,
+            namespace: request.namespace.isEmpty ? nil : request.namespace).wire
     }
 }

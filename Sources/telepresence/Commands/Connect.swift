@@ -77,6 +77,30 @@ struct Connect: AsyncParsableCommand {
         if status != 0 { throw ExitCode(status) }
     }
 
+    /// The connection the daemon holds, or a new one made as `connect` makes it (with the
+    /// kubectl flags given): commands that engage imply `connect`, as in Telepresence.
+    static func ensureConnected(kube: KubeFlags) async throws -> ConnectionInfo {
+        if let running = try await Daemon.ifRunning({ try await $0.status() }), let info = running { return info }
+        let request = ConnectRequest(
+            kubeFlags: kube.byName, environment: ProcessInfo.processInfo.environment,
+            workingDirectory: FileManager.default.currentDirectoryPath)
+        let root = RootDaemonClient(paths: RootDaemonPaths(Daemon.paths))
+        if !root.isRunning() {
+            Terminal.progress("Launching Telepresence Root Daemon")
+            try await root.ensureRunning(executable: Terminal.executablePath)
+        }
+        let outcome = try await Daemon.started { connector in
+            Terminal.progress("Connecting to traffic manager...")
+            return try await connector.connect(request)
+        }
+        switch outcome {
+        case .connected(let info), .alreadyConnected(let info):
+            return info
+        case .failed(let failure):
+            throw CLIError("not connected, and connecting failed: \(failure.description)")
+        }
+    }
+
     func validate() throws {
         for text in Self.cidrs(alsoProxy + neverProxy + allowConflictingSubnets) where !Self.isCIDR(text) {
             throw ValidationError("\(text) is not a subnet; write it as A.B.C.D/N (or an IPv6 prefix such as fd00::/64)")

@@ -24,6 +24,8 @@ struct List: AsyncParsableCommand {
         var agent_installed: Bool
         var ready_replicas: Int
         var replicas: Int
+        var not_engageable_reason: String?
+        var intercepts: [InterceptView]?
     }
 
     func run() async throws {
@@ -35,30 +37,53 @@ struct List: AsyncParsableCommand {
             Row(
                 name: workload.name, namespace: workload.namespace, workload_resource_type: workload.kind.lowercased(),
                 state: Self.state(workload), agent_installed: workload.agent != .none,
-                ready_replicas: workload.readyReplicas, replicas: workload.replicas)
+                ready_replicas: workload.readyReplicas, replicas: workload.replicas,
+                not_engageable_reason: workload.notEngageableReason.isEmpty ? nil : workload.notEngageableReason,
+                intercepts: workload.intercepts.isEmpty ? nil : workload.intercepts.map { InterceptView($0) })
         }
         if agents { rows = rows.filter(\.agent_installed) }
-        if intercepts { rows = rows.filter { $0.state == "engaged" } }
+        if intercepts { rows = rows.filter { $0.state == "intercepted" } }
         if output.output == .default && rows.isEmpty {
             print("No Workloads (Deployments, StatefulSets, ReplicaSets) in namespace \(listing.namespace)")
             return
         }
-        try output.print(rows) {
-            TextTable(header: nil, rows: rows.map { ["\($0.workload_resource_type) \($0.name)", ":", Self.text($0)] })
+        if output.output == .default {
+            print(Self.text(rows), terminator: "")
+        } else {
+            try output.print(rows) { TextTable(header: nil, rows: []) }
         }
     }
 
+    /// "intercepted", "not engageable", "failing" or "ready".
     static func state(_ workload: Workload) -> String {
-        switch workload.agent {
-        case .engaged: "engaged"
-        case .installed: "ready"
-        case .none: workload.health == .failing ? "failing" : "ready"
-        }
+        if workload.agent == .engaged || !workload.intercepts.isEmpty { return "intercepted" }
+        if !workload.notEngageableReason.isEmpty { return "not engageable" }
+        return workload.health == .failing ? "failing" : "ready"
     }
 
-    static func text(_ row: Row) -> String {
-        if row.state == "engaged" { return "engaged" }
-        if row.state == "failing" { return "not engageable: the workload is failing (\(row.ready_replicas)/\(row.replicas) ready)" }
-        return row.agent_installed ? "ready to engage (traffic-agent already installed)" : "ready to engage (traffic-agent not yet installed)"
+    /// Telepresence's lines: "deployment echo: ready to engage (traffic-agent not yet
+    /// installed)", and under an intercepted workload its intercepts' details.
+    static func text(_ rows: [Row]) -> String {
+        let width = rows.map { "\($0.workload_resource_type) \($0.name)".count }.max() ?? 0
+        return rows.map { row in
+            let label = "\(row.workload_resource_type) \(row.name)".padding(toLength: width, withPad: " ", startingAt: 0)
+            var text = "\(label): \(Self.stateText(row))\n"
+            for intercept in row.intercepts ?? [] {
+                var lines = intercept.lines
+                if let client = intercept.client { lines.insert(("Client", client), at: 1) }
+                text += InterceptView.render(lines, indent: "    ")
+            }
+            return text
+        }.joined()
+    }
+
+    static func stateText(_ row: Row) -> String {
+        switch row.state {
+        case "intercepted": return "intercepted"
+        case "not engageable": return "not engageable: \(row.not_engageable_reason ?? "")"
+        case "failing": return "not engageable: the workload is failing (\(row.ready_replicas)/\(row.replicas) ready)"
+        default:
+            return row.agent_installed ? "ready to engage (traffic-agent already installed)" : "ready to engage (traffic-agent not yet installed)"
+        }
     }
 }

@@ -19,7 +19,19 @@ struct StatusView: Encodable {
         var reconnects: Int?
         var connect_duration_ms: Int?
         var manager_link: String?
+        /// This client's engagements (Telepresence's `intercepts` key).
+        var intercepts: [EngagementSummary]?
         var notes: [String]?
+    }
+
+    /// One engagement in `status`.
+    struct EngagementSummary: Encodable {
+        var name: String
+        var client: String
+        var workload: String
+        var namespace: String
+        var destination: String
+        var state: String
     }
 
     struct TrafficManager: Encodable {
@@ -108,6 +120,11 @@ struct StatusView: Encodable {
                 manager_namespace: info.managerNamespace, mapped_namespaces: info.mappedNamespaces,
                 session_state: info.sessionState.rawValue, reconnects: info.reconnects,
                 connect_duration_ms: Int(seconds * 1000 + attoseconds / 1_000_000_000_000_000), manager_link: info.managerLink,
+                intercepts: info.intercepts.map {
+                    EngagementSummary(
+                        name: $0.name, client: $0.client, workload: $0.workload, namespace: $0.namespace,
+                        destination: "\($0.targetHost):\($0.targetPort)", state: $0.disposition)
+                },
                 notes: info.notes.isEmpty ? nil : info.notes),
             traffic_manager: TrafficManager(
                 name: info.managerVersion.name, version: info.managerVersion.version,
@@ -135,7 +152,12 @@ struct StatusView: Encodable {
                 ["  Mapped namespaces:", (user_daemon.mapped_namespaces ?? []).isEmpty ? "all" : (user_daemon.mapped_namespaces ?? []).joined(separator: ", ")],
                 ["  Manager link:", user_daemon.manager_link ?? ""],
             ]
-            rows += (user_daemon.notes ?? []).map { ["  Note:", $0] }
+            let intercepts = user_daemon.intercepts ?? []
+            rows.append(["  Intercepts:", "\(intercepts.count) total"])
+            for intercept in intercepts {
+                rows.append(["    \(intercept.name):", "\(intercept.workload).\(intercept.namespace) -> \(intercept.destination) (\(intercept.state))"])
+            }
+            for note in user_daemon.notes ?? [] { rows.append(["  Note:", note]) }
         }
         if let root = root_daemon {
             rows.append(["Root Daemon:", root.status])
