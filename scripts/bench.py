@@ -125,6 +125,15 @@ class Cluster:
                 raise RuntimeError("%s did not listen on %s" % (" ".join(args[:3]), listening))
             time.sleep(0.02)
 
+    def local_echo(self):
+        """The echo app on the workstation, answering as pod "workstation": HTTP on 8181, TCP
+        echo on 7200 (what the intercepts send to)."""
+        if getattr(self, "local_echo_started", False):
+            return
+        self.start_in("ws", ["env", "POD_NAME=workstation", "HTTP_PORT=8181", "TCP_PORT=7200", "UDP_PORT=7201",
+                             self.bin + "/sandbox-echo"], 8181)
+        self.local_echo_started = True
+
     def node_echo_server(self, host, port):
         self.start_in("node", ["python3", NETPROBE, "echoserver", host, str(port)], port)
 
@@ -177,6 +186,49 @@ class Cluster:
             except OSError:
                 continue
         return rss
+
+
+def engagement_figures(near, args, row, rows, results, rr_direct, tunneled):
+    """Issue 13's figures: the first intercept of a workload (injection and the pods' roll
+    included), an intercept with the agent already there, `leave` until the app answers again,
+    and requests and bulk through the intercept beside the same from the app's pod directly."""
+    near.local_echo()
+    start = time.time()
+    near.ws(["telepresence", "intercept", "echo", "--port", "8181:http"], timeout=120)
+    first = time.time() - start
+    rows.append(("first intercept of a workload, injection and roll included (s)", first, None, "s", None, "< 3"))
+    results["first intercept s"] = first
+    # leave, timed from the cluster's side: a pod asks until the app answers (one host, one clock).
+    probe = {}
+    def watch():
+        probe["out"] = client(near.in_pod, "first-from-app", "echo", 80, 20)
+    watcher = threading.Thread(target=watch); watcher.start()
+    time.sleep(1.0)  # the probe runs (it sees the workstation's answers) before leave starts
+    left = time.time()
+    near.ws(["telepresence", "leave", "echo"])
+    watcher.join()
+    began, answered = probe["out"].split()
+    leave_s = float(answered) - left if answered != "none" else float("nan")
+    rows.append(("leave until the app answers again (s)", leave_s, None, "s", None, "< 0.5"))
+    results["leave s"] = leave_s
+    again = []
+    for _ in range(3):
+        start = time.time()
+        near.ws(["telepresence", "intercept", "echo", "--port", "8181:http"], timeout=60)
+        again.append(time.time() - start)
+        near.ws(["telepresence", "leave", "echo"])
+    rows.append(("intercept with the agent already installed, p50 (s)", statistics.median(again), None, "s", None, "< 0.3"))
+    results["intercept again s"] = again
+    # Requests and bulk: the TCP port intercepted to the workstation's echo server.
+    near.ws(["telepresence", "intercept", "echo", "--port", "7200:tcp"], timeout=60)
+    rr_icpt = [float(x) for x in client(near.in_pod, "rr", "echo", 9000, 2000).split()]
+    for p, target in ((50, "0.5 ms"), (99, "3 ms")):
+        added = (pct(rr_icpt, p) - pct(rr_direct, p)) / 1000
+        rows.append(("request latency added by the intercept, p%d (ms)" % p, added, pct(rr_direct, p) / 1000, "ms", None, "<= " + target))
+        results["intercept latency added p%d" % p] = {"value": added, "direct_ms": pct(rr_direct, p) / 1000, "intercept_ms": pct(rr_icpt, p) / 1000}
+    bulk_icpt = bulk_mbps(near.in_pod, "echo", args.mib)
+    row("bulk TCP pod->workstation through the intercept vs workstation->pod (MB/s)", bulk_icpt, tunneled, "MB/s", "-")
+    near.ws(["telepresence", "leave", "echo"])
 
 
 def client(run, mode, *args, timeout=300):
@@ -271,6 +323,7 @@ def main():
         rows.append(("cluster DNS lookup p50, uncached (ms)", statistics.median(uncached), None, "ms", None, "-"))
         results["dns p50 cached ms"] = statistics.median(cached)
         results["dns p50 uncached ms"] = statistics.median(uncached)
+        engagement_figures(near, args, row, rows, results, rr_direct, tunneled)
         # Last on this cluster: it cuts the connections the figures above ran over.
         back = near.back_after_cut()
         rows.append(("connected and answering again after the port-forwards were cut (s)", back if back is not None else float("nan"), None, "s", None, "< 2"))
@@ -300,6 +353,14 @@ def main():
         ttfb_p50 = statistics.median(ttfb)
         rows.append(("time to first byte of a new connection at %.1f ms RTT (ms)" % rtt, ttfb_p50, rtt, "ms", ttfb_p50 / rtt, "<= 1.1 RTT + 1 ms = %.1f" % (1.1 * rtt + 1)))
         results["ttfb ms"] = {"p50": ttfb_p50, "rtt": rtt, "runs": ttfb, "target_ms": 1.1 * rtt + 1}
+        # An intercepted connection crosses the same link the other way: the agent opens it
+        # toward the workstation with the first bytes, the workstation dials its local server.
+        far.local_echo()
+        far.ws(["telepresence", "intercept", "echo", "--port", "8181:http"], timeout=120)
+        ttfb_icpt = [float(x) for x in client(far.in_pod, "ttfb", "echo", 80, 20).split()]
+        ttfb_icpt_p50 = statistics.median(ttfb_icpt)
+        rows.append(("time to first byte through an intercept at %.1f ms RTT (ms)" % rtt, ttfb_icpt_p50, rtt, "ms", ttfb_icpt_p50 / rtt, "<= 1.1 RTT + 1 ms = %.1f" % (1.1 * rtt + 1)))
+        results["intercept ttfb ms"] = {"p50": ttfb_icpt_p50, "rtt": rtt, "runs": ttfb_icpt, "target_ms": 1.1 * rtt + 1}
         far.down()
     finally:
         near.down()

@@ -127,7 +127,30 @@ def closed_port(host, port):
         print("reset after %.3f s" % (time.time() - start))
 
 
-MODES = {"bulk": bulk, "pbulk": pbulk, "bulk-checked": bulk_checked, "ttfb": ttfb, "rr": rr, "dns": dns, "echoserver": echoserver,
+def first_from_app(host, port, timeout):
+    """Asks http://HOST:PORT/ on a new connection each time until the answer comes from the app
+    rather than the workstation (`"pod":"workstation"`); prints the wall-clock time of the first
+    request and of the first answer from the app (the same clock as the workstation's: one host)."""
+    started, deadline = time.time(), time.time() + float(timeout)
+    while time.time() < deadline:
+        try:
+            s = socket.create_connection((host, int(port)), timeout=2)
+            s.sendall(b"GET /leave HTTP/1.0\r\nHost: x\r\n\r\n")
+            body = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk: break
+                body += chunk
+            s.close()
+            if b'"pod":' in body and b'"pod":"workstation"' not in body:
+                print("%.6f %.6f" % (started, time.time())); return
+        except OSError:
+            pass
+        time.sleep(0.005)
+    print("%.6f none" % started)
+
+
+MODES = {"first-from-app": first_from_app, "bulk": bulk, "pbulk": pbulk, "bulk-checked": bulk_checked, "ttfb": ttfb, "rr": rr, "dns": dns, "echoserver": echoserver,
          "udp-echo": udp_echo, "parallel": parallel, "closed-port": closed_port}
 
 if __name__ == "__main__":
