@@ -146,10 +146,15 @@ public struct AgentRouter: Sendable {
         claimedSessions.remove(session)
     }
 
-    /// Where a new connection to `agentPort` goes now.
+    /// Where a new connection to `agentPort` goes now. An active intercept takes it (to its
+    /// client's tunnel, or to wait for one); a waiting one only once its client has claimed a
+    /// tunnel (the client claims after CreateIntercept said ACTIVE, so the manager's next
+    /// snapshot would say so too; routing at the claim does not wait for that snapshot).
     public func route(agentPort: Int) -> ConnectionRoute {
         guard let (_, configured) = configuredIntercept(agentPort: agentPort) else { return .unknownPort }
-        guard let intercept = carried.first(where: { $0.agentPort == agentPort && $0.state == .active }) else {
+        let intercept = carried.first { $0.agentPort == agentPort && $0.state == .active }
+            ?? carried.first { $0.agentPort == agentPort && claimedSessions.contains($0.clientSession) }
+        guard let intercept else {
             return .app(containerPort: configured.containerPort)
         }
         guard claimedSessions.contains(intercept.clientSession) else {

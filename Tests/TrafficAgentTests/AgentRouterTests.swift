@@ -22,6 +22,11 @@ struct AgentRouterTests {
         // Waiting: claims are accepted already, connections still go to the app.
         #expect(router.mayClaim(session: "client-1"))
         #expect(router.route(agentPort: 9900) == .app(containerPort: 8080))
+        // Claimed before the snapshot that says ACTIVE: the client holds it already.
+        router.claimed(session: "client-1")
+        #expect(router.route(agentPort: 9900) == .client(session: "client-1", interceptID: "client-1:echo", targetHost: "127.0.0.1", targetPort: 3000))
+        router.unclaimed(session: "client-1")
+        #expect(router.route(agentPort: 9900) == .app(containerPort: 8080))
 
         let active = assignment(state: .active, agentPort: 9900, targetPort: 3000)
         #expect(router.apply(snapshot: [active]).reviews.isEmpty)
