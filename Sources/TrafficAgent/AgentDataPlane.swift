@@ -55,8 +55,10 @@ public final class AgentDataPlane: @unchecked Sendable {
                 for intercept in container.intercepts {
                     let channel: any Channel
                     if intercept.protocol.uppercased() == "UDP" {
+                        let agentPort = intercept.agentPort
                         channel = try await UDPPassThrough.listen(
-                            host: host, port: intercept.agentPort, appPort: intercept.containerPort, loop: loop, idleTimeout: udpIdleTimeout
+                            host: host, port: agentPort, appPort: intercept.containerPort, loop: loop, idleTimeout: udpIdleTimeout,
+                            route: { plane.udpRoute(agentPort: agentPort) }
                         ).get()
                     } else {
                         channel = try await plane.listenTCP(host: host, agentPort: intercept.agentPort).get()
@@ -190,6 +192,18 @@ public final class AgentDataPlane: @unchecked Sendable {
             channel.setOption(.autoRead, value: true).whenFailure { _ in }
         } catch {
             Self.reset(channel)
+        }
+    }
+
+    /// Where a new UDP flow on `agentPort` goes (datagrams are not held: without a tunnel they
+    /// are dropped, and the sender retries).
+    fileprivate func udpRoute(agentPort: Int) -> UDPRoute {
+        switch router.route(agentPort: agentPort) {
+        case .app: return .app
+        case .client(let session, _, let host, let port):
+            guard let mux = tunnels[session]?.multiplexer else { return .drop }
+            return .client(mux, TunnelEndpoint(address: IPAddress(host) ?? .v4(.loopback), port: UInt16(clamping: port)))
+        case .awaitClaim, .unknownPort: return .drop
         }
     }
 

@@ -98,9 +98,6 @@ public struct AgentRouter: Sendable {
         guard configured.protocol.uppercased() == intercept.protocol.uppercased() || intercept.protocol.isEmpty else {
             return "the traffic-agent of \(config.agentName) takes port \(intercept.agentPort) over as \(configured.protocol), not \(intercept.protocol)"
         }
-        if configured.protocol.uppercased() == "UDP" {
-            return "the traffic-agent of \(config.agentName) does not carry UDP intercepts yet (port \(configured.containerPort)); intercept a TCP port"
-        }
         return nil
     }
 

@@ -1,38 +1,71 @@
 import NIOCore
 import NIOPosix
+import Tunnel
 
-/// A UDP agent port passed through to the app: each peer is a flow with a socket of its own
-/// toward 127.0.0.1:appPort (so the app's answers find their way back to that peer), closed
-/// after `idleTimeout` without a datagram either way.
+/// Where a UDP peer's datagrams go now.
+enum UDPRoute {
+    /// To the app at 127.0.0.1:appPort.
+    case app
+    /// To the intercept's client, as a datagram stream on its claimed tunnel.
+    case client(TunnelMultiplexer, TunnelEndpoint)
+    /// An active intercept whose client has no tunnel: dropped (UDP's sender retries).
+    case drop
+
+    /// Whether a flow opened for `self` may carry on under `other`.
+    func same(as other: UDPRoute) -> Bool {
+        switch (self, other) {
+        case (.app, .app): true
+        case (.client(let a, let x), .client(let b, let y)): a === b && x == y
+        default: false
+        }
+    }
+}
+
+/// A UDP agent port: each peer is a flow, either with a socket of its own toward
+/// 127.0.0.1:appPort (so the app's answers find their way back to that peer) or, while the
+/// port is intercepted, a datagram stream on the client's claimed tunnel (the first datagram
+/// rides in the OPEN). A flow is closed after `idleTimeout` without a datagram either way, and
+/// when the port's route changes (an intercept starts or ends).
 final class UDPPassThrough: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
     private final class Flow: @unchecked Sendable {
+        let route: UDPRoute
         var channel: (any Channel)?
+        var stream: TunnelStream?
         var pending: [ByteBuffer] = []
         var lastActivity = NIODeadline.now()
+        init(route: UDPRoute) { self.route = route }
+
+        func close() {
+            channel?.close(promise: nil)
+            stream?.reset(.idleTimeout)
+        }
     }
 
     private let appAddress: SocketAddress
     private let idleTimeout: TimeAmount
+    private let route: () -> UDPRoute
     private var flows: [SocketAddress: Flow] = [:]
-    private var listener: (any Channel)?
     private var sweep: RepeatedTask?
 
-    init(appAddress: SocketAddress, idleTimeout: TimeAmount) {
+    init(appAddress: SocketAddress, idleTimeout: TimeAmount, route: @escaping () -> UDPRoute) {
         self.appAddress = appAddress
         self.idleTimeout = idleTimeout
+        self.route = route
     }
 
-    static func listen(host: String, port: Int, appPort: Int, loop: any EventLoop, idleTimeout: TimeAmount) -> EventLoopFuture<any Channel> {
+    static func listen(
+        host: String, port: Int, appPort: Int, loop: any EventLoop, idleTimeout: TimeAmount, route: @escaping @Sendable () -> UDPRoute
+    ) -> EventLoopFuture<any Channel> {
         do {
             let app = try SocketAddress(ipAddress: "127.0.0.1", port: appPort)
             return DatagramBootstrap(group: loop)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(UDPPassThrough(appAddress: app, idleTimeout: idleTimeout))
+                        try channel.pipeline.syncOperations.addHandler(UDPPassThrough(appAddress: app, idleTimeout: idleTimeout, route: route))
                     }
                 }
                 .bind(host: host, port: port)
@@ -42,20 +75,19 @@ final class UDPPassThrough: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        listener = context.channel
         let interval = TimeAmount.nanoseconds(max(idleTimeout.nanoseconds / 4, 10_000_000))
         sweep = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
             let now = NIODeadline.now()
             for (peer, flow) in flows where now - flow.lastActivity > idleTimeout {
                 flows[peer] = nil
-                flow.channel?.close(promise: nil)
+                flow.close()
             }
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         sweep?.cancel()
-        for flow in flows.values { flow.channel?.close(promise: nil) }
+        for flow in flows.values { flow.close() }
         flows = [:]
         context.fireChannelInactive()
     }
@@ -63,21 +95,55 @@ final class UDPPassThrough: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let peer = envelope.remoteAddress
+        let now = route()
         if let flow = flows[peer] {
-            flow.lastActivity = .now()
-            if let channel = flow.channel {
-                channel.writeAndFlush(AddressedEnvelope(remoteAddress: appAddress, data: envelope.data), promise: nil)
-            } else {
-                flow.pending.append(envelope.data)
+            if flow.route.same(as: now) {
+                flow.lastActivity = .now()
+                if let stream = flow.stream {
+                    _ = try? stream.writeDatagram(envelope.data)
+                } else if let channel = flow.channel {
+                    channel.writeAndFlush(AddressedEnvelope(remoteAddress: appAddress, data: envelope.data), promise: nil)
+                } else {
+                    flow.pending.append(envelope.data)
+                }
+                return
             }
-            return
+            flows[peer] = nil
+            flow.close()
         }
-        let flow = Flow()
-        flow.pending.append(envelope.data)
+        switch now {
+        case .drop:
+            return
+        case .client(let mux, let destination):
+            openStream(peer: peer, datagram: envelope.data, mux: mux, destination: destination, listener: context.channel, route: now)
+        case .app:
+            openAppFlow(peer: peer, datagram: envelope.data, listener: context.channel, loop: context.eventLoop)
+        }
+    }
+
+    private func openStream(peer: SocketAddress, datagram: ByteBuffer, mux: TunnelMultiplexer, destination: TunnelEndpoint,
+                            listener: any Channel, route: UDPRoute) {
+        let flow = Flow(route: route)
+        let source = TunnelEndpoint(peer) ?? .unspecified(.v4)
+        let reply = StreamReply(listener: listener, peer: peer, touched: { flow.lastActivity = .now() }, closed: { [weak self, weak flow] in
+            guard let self, let flow, self.flows[peer] === flow else { return }
+            self.flows[peer] = nil
+        })
+        do {
+            flow.stream = try mux.openStream(
+                flow: TunnelFlow(transport: .udp, source: source, destination: destination), initialData: datagram, delegate: reply)
+            flows[peer] = flow
+        } catch {
+            // The tunnel is going away: the datagram is lost, as UDP's may be.
+        }
+    }
+
+    private func openAppFlow(peer: SocketAddress, datagram: ByteBuffer, listener: any Channel, loop: any EventLoop) {
+        let flow = Flow(route: .app)
+        flow.pending.append(datagram)
         flows[peer] = flow
-        let listener = context.channel
         let app = appAddress
-        DatagramBootstrap(group: context.eventLoop)
+        DatagramBootstrap(group: loop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(Reply(listener: listener, peer: peer, app: app) { flow.lastActivity = .now() })
@@ -98,7 +164,7 @@ final class UDPPassThrough: ChannelInboundHandler, @unchecked Sendable {
                     flow.pending = []
                     channel.flush()
                 case .failure:
-                    flows[peer] = nil
+                    if flows[peer] === flow { flows[peer] = nil }
                 }
             }
     }
@@ -127,6 +193,38 @@ final class UDPPassThrough: ChannelInboundHandler, @unchecked Sendable {
 
         func errorCaught(context: ChannelHandlerContext, error: any Error) {
             // An ICMP port unreachable from a closed app port: the datagram is lost, as UDP's are.
+        }
+    }
+
+    /// The client's answers on one flow's stream, sent back to that flow's peer.
+    private final class StreamReply: TunnelStreamDelegate {
+        let listener: any Channel
+        let peer: SocketAddress
+        let touched: () -> Void
+        let closed: () -> Void
+
+        init(listener: any Channel, peer: SocketAddress, touched: @escaping () -> Void, closed: @escaping () -> Void) {
+            self.listener = listener
+            self.peer = peer
+            self.touched = touched
+            self.closed = closed
+        }
+
+        func tunnelStream(_ stream: TunnelStream, didReceive bytes: ByteBuffer) {
+            touched()
+            listener.write(AddressedEnvelope(remoteAddress: peer, data: bytes), promise: nil)
+        }
+
+        func tunnelStreamReadComplete(_ stream: TunnelStream) {
+            listener.flush()
+        }
+
+        func tunnelStreamDidReceiveFIN(_ stream: TunnelStream) {
+            stream.finish()
+        }
+
+        func tunnelStreamDidClose(_ stream: TunnelStream) {
+            closed()
         }
     }
 

@@ -63,11 +63,13 @@ struct AgentRouterTests {
         #expect(!router.mayClaim(session: "client-1"))
     }
 
-    @Test func udpInterceptsAreRefusedForNow() {
+    @Test func aUDPInterceptIsCarriedButNotAsTCP() {
         var router = AgentRouter(config: config)
         let reviews = router.apply(snapshot: [assignment(agentPort: 9901, protocol: "UDP", targetPort: 5353)]).reviews
-        #expect(reviews.count == 1)
-        if case .agentError(let message) = reviews.first?.verdict { #expect(message.contains("UDP")) } else { Issue.record("not refused") }
+        #expect(reviews == [InterceptReview(id: "client-1:echo", verdict: .active)])
+        var other = AgentRouter(config: config)
+        let wrong = other.apply(snapshot: [assignment(agentPort: 9901, protocol: "TCP", targetPort: 5353)]).reviews
+        if case .agentError(let message) = wrong.first?.verdict { #expect(message.contains("UDP")) } else { Issue.record("TCP on a UDP port was accepted") }
     }
 
     @Test func aNewSessionReviewsEveryInterceptAgain() {
