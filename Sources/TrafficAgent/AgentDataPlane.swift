@@ -197,7 +197,7 @@ public final class AgentDataPlane: @unchecked Sendable {
 
     /// Where a new UDP flow on `agentPort` goes (datagrams are not held: without a tunnel they
     /// are dropped, and the sender retries).
-    fileprivate func udpRoute(agentPort: Int) -> UDPRoute {
+    func udpRoute(agentPort: Int) -> UDPRoute {
         switch router.route(agentPort: agentPort) {
         case .app: return .app
         case .client(let session, _, let host, let port):
@@ -266,7 +266,7 @@ public final class AgentDataPlane: @unchecked Sendable {
     }
 
     /// A claim for `session` on `tunnel`: accepted when that client holds an intercept here.
-    fileprivate func claim(_ session: String, tunnel: AgentTunnel) -> String? {
+    func claim(_ session: String, tunnel: AgentTunnel) -> String? {
         guard router.mayClaim(session: session) else {
             return "session \(session) holds no intercept on the traffic-agent of \(router.config.agentName)"
         }
@@ -278,7 +278,7 @@ public final class AgentDataPlane: @unchecked Sendable {
     }
 
     /// The tunnel's claim ended or the tunnel closed: its session's connections wait for a new one.
-    fileprivate func tunnelClosed(_ tunnel: AgentTunnel) {
+    func tunnelClosed(_ tunnel: AgentTunnel) {
         guard let session = tunnel.session else { return }
         tunnel.session = nil
         if tunnels[session] === tunnel {
@@ -286,52 +286,6 @@ public final class AgentDataPlane: @unchecked Sendable {
             router.unclaimed(session: session)
             logger.info("the tunnel of session \(session) closed")
         }
-    }
-}
-
-/// One TCP connection to the tunnel port: a responder multiplexer whose first stream must be a
-/// claim; the agent opens the claimed session's connections on it.
-final class AgentTunnel: TunnelStreamDelegate {
-    unowned let plane: AgentDataPlane
-    weak var multiplexer: TunnelMultiplexer?
-    var session: String?
-
-    init(plane: AgentDataPlane) {
-        self.plane = plane
-    }
-
-    func inbound(_ stream: TunnelStream, _ open: TunnelOpen) {
-        guard TunnelClaim.isClaim(open.flow) else {
-            stream.reject(.prohibited, message: "a traffic-agent's tunnel carries only the agent's connections toward its client")
-            return
-        }
-        guard session == nil else {
-            stream.reject(.prohibited, message: "this tunnel is already claimed by session \(session!)")
-            return
-        }
-        guard let claimed = TunnelClaim.session(in: open.initialData) else {
-            stream.reject(.prohibited, message: "a claim must be 'TPCLAIM1 <session id>'")
-            return
-        }
-        if let refusal = plane.claim(claimed, tunnel: self) {
-            stream.reject(.prohibited, message: refusal)
-            return
-        }
-        session = claimed
-        stream.delegate = self
-        do {
-            try stream.accept()
-            stream.resumeReading()
-        } catch {
-            plane.tunnelClosed(self)
-        }
-    }
-
-    // The claim holds while its stream is open.
-    func tunnelStream(_ stream: TunnelStream, didReceive bytes: ByteBuffer) {}
-
-    func tunnelStreamDidClose(_ stream: TunnelStream) {
-        plane.tunnelClosed(self)
     }
 }
 
