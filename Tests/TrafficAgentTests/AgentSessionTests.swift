@@ -84,7 +84,7 @@ struct AgentSessionTests {
 
         // SIGTERM's cancellation: depart, remove the ready file, return promptly.
         agent.cancel()
-        try await waitForEvent("the agent to stop", timeout: .seconds(3)) { try await agent.value }
+        try await waitForEvent("the agent to stop", timeout: .seconds(10)) { try await agent.value }
         #expect(manager.departed.count == 1)
         #expect(!exists(settings.readyFile))
         await manager.stop(server, serving)
@@ -106,7 +106,7 @@ struct AgentSessionTests {
         try await waitUntil("the arrival at the new manager", timeout: .seconds(15)) { second.arrivals.count == 1 }
         try await waitUntil("the ready file again") { exists(settings.readyFile) }
         agent.cancel()
-        try await waitForEvent("the agent to stop", timeout: .seconds(3)) { try await agent.value }
+        try await waitForEvent("the agent to stop", timeout: .seconds(10)) { try await agent.value }
         #expect(second.departed.count == 1)
         await second.stop(server, serving)
     }
