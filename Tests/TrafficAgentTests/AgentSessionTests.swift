@@ -76,10 +76,20 @@ struct AgentSessionTests {
         #expect(reviews["client-2:other"]?.message.contains("9999") == true)
         #expect(reviews["client-1:echo"]?.session.sessionID.hasPrefix("agent:") == true)
 
+        // A review the manager refuses (the intercept ended meanwhile) leaves the session alone.
+        var gone = Self.intercept(.waiting, agentPort: agentPort)
+        gone.id = "client-3:gone"
+        manager.publish([Self.intercept(.waiting, agentPort: agentPort), foreign, gone],
+                        known: [Self.intercept(.waiting, agentPort: agentPort), foreign])
+        try await waitUntil("the review of the intercept that ended") { manager.reviews.contains { $0.interceptID == "client-3:gone" } }
+        let remains = manager.remains
+        try await waitUntil("Remain calls on the same session") { manager.remains >= remains + 2 }
+        #expect(manager.arrivals.count == 1)
+
         // The manager forgets the session: the agent arrives again and reviews again.
         manager.forgetSessions()
         try await waitUntil("the second arrival") { manager.arrivals.count == 2 }
-        try await waitUntil("the reviews of the new session") { manager.reviews.count == 4 }
+        try await waitUntil("the reviews of the new session") { manager.reviews.count == 5 }
         #expect(exists(settings.readyFile))
 
         // SIGTERM's cancellation: depart, remove the ready file, return promptly.
