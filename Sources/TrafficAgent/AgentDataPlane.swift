@@ -27,6 +27,14 @@ public final class AgentDataPlane: @unchecked Sendable {
     /// How long an intercepted connection's first bytes are waited for, to ride in the OPEN
     /// (a protocol where the server speaks first pays it once per connection).
     static let firstDataWait: TimeAmount = .milliseconds(10)
+    /// A client that vanished (a laptop closed, no FIN) must not keep its claim, and the
+    /// connections opened toward it, for long: pings every 5 s, gone after 15 s of silence.
+    static let tunnelConfiguration: TunnelConfiguration = {
+        var configuration = TunnelConfiguration()
+        configuration.keepAliveInterval = .seconds(5)
+        configuration.keepAliveTimeout = .seconds(15)
+        return configuration
+    }()
     /// The bound tunnel port (the config's, or the one the system chose for port 0).
     public private(set) var tunnelPort = 0
 
@@ -254,7 +262,7 @@ public final class AgentDataPlane: @unchecked Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let tunnel = AgentTunnel(plane: self)
-                    let mux = TunnelMultiplexer(role: .responder) { [unowned tunnel] stream, open in
+                    let mux = TunnelMultiplexer(role: .responder, configuration: Self.tunnelConfiguration) { [unowned tunnel] stream, open in
                         tunnel.inbound(stream, open)
                     }
                     tunnel.multiplexer = mux
