@@ -64,7 +64,7 @@ public final class AgentDataPlane: @unchecked Sendable {
                     let channel: any Channel
                     if intercept.protocol.uppercased() == "UDP" {
                         let agentPort = intercept.agentPort
-                        channel = try await UDPPassThrough.listen(
+                        channel = try await UDPAgentPort.listen(
                             host: host, port: agentPort, appPort: intercept.containerPort, loop: loop, idleTimeout: udpIdleTimeout,
                             route: { plane.udpRoute(agentPort: agentPort) }
                         ).get()
@@ -121,7 +121,7 @@ public final class AgentDataPlane: @unchecked Sendable {
     /// Live UDP pass-through flows (tests).
     public func udpFlowCount() async throws -> Int {
         try await loop.submit {
-            self.listeners.compactMap { try? $0.pipeline.syncOperations.handler(type: UDPPassThrough.self) }.map(\.flowCount).reduce(0, +)
+            self.listeners.compactMap { try? $0.pipeline.syncOperations.handler(type: UDPAgentPort.self) }.map(\.flowCount).reduce(0, +)
         }.get()
     }
 

@@ -26,7 +26,7 @@ enum UDPRoute {
 /// port is intercepted, a datagram stream on the client's claimed tunnel (the first datagram
 /// rides in the OPEN). A flow is closed after `idleTimeout` without a datagram either way, and
 /// when the port's route changes (an intercept starts or ends).
-final class UDPPassThrough: ChannelInboundHandler, @unchecked Sendable {
+final class UDPAgentPort: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
@@ -65,7 +65,7 @@ final class UDPPassThrough: ChannelInboundHandler, @unchecked Sendable {
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(UDPPassThrough(appAddress: app, idleTimeout: idleTimeout, route: route))
+                        try channel.pipeline.syncOperations.addHandler(UDPAgentPort(appAddress: app, idleTimeout: idleTimeout, route: route))
                     }
                 }
                 .bind(host: host, port: port)
