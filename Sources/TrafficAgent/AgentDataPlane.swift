@@ -27,6 +27,14 @@ public final class AgentDataPlane: @unchecked Sendable {
     /// How long an intercepted connection's first bytes are waited for, to ride in the OPEN
     /// (a protocol where the server speaks first pays it once per connection).
     static let firstDataWait: TimeAmount = .milliseconds(10)
+    /// A client that vanished (a laptop closed, no FIN) must not keep its claim, and the
+    /// connections opened toward it, for long: pings every 5 s, gone after 15 s of silence.
+    static let tunnelConfiguration: TunnelConfiguration = {
+        var configuration = TunnelConfiguration()
+        configuration.keepAliveInterval = .seconds(5)
+        configuration.keepAliveTimeout = .seconds(15)
+        return configuration
+    }()
     /// The bound tunnel port (the config's, or the one the system chose for port 0).
     public private(set) var tunnelPort = 0
 
@@ -55,8 +63,10 @@ public final class AgentDataPlane: @unchecked Sendable {
                 for intercept in container.intercepts {
                     let channel: any Channel
                     if intercept.protocol.uppercased() == "UDP" {
-                        channel = try await UDPPassThrough.listen(
-                            host: host, port: intercept.agentPort, appPort: intercept.containerPort, loop: loop, idleTimeout: udpIdleTimeout
+                        let agentPort = intercept.agentPort
+                        channel = try await UDPAgentPort.listen(
+                            host: host, port: agentPort, appPort: intercept.containerPort, loop: loop, idleTimeout: udpIdleTimeout,
+                            route: { plane.udpRoute(agentPort: agentPort) }
                         ).get()
                     } else {
                         channel = try await plane.listenTCP(host: host, agentPort: intercept.agentPort).get()
@@ -111,7 +121,7 @@ public final class AgentDataPlane: @unchecked Sendable {
     /// Live UDP pass-through flows (tests).
     public func udpFlowCount() async throws -> Int {
         try await loop.submit {
-            self.listeners.compactMap { try? $0.pipeline.syncOperations.handler(type: UDPPassThrough.self) }.map(\.flowCount).reduce(0, +)
+            self.listeners.compactMap { try? $0.pipeline.syncOperations.handler(type: UDPAgentPort.self) }.map(\.flowCount).reduce(0, +)
         }.get()
     }
 
@@ -193,6 +203,18 @@ public final class AgentDataPlane: @unchecked Sendable {
         }
     }
 
+    /// Where a new UDP flow on `agentPort` goes (datagrams are not held: without a tunnel they
+    /// are dropped, and the sender retries).
+    func udpRoute(agentPort: Int) -> UDPRoute {
+        switch router.route(agentPort: agentPort) {
+        case .app: return .app
+        case .client(let session, _, let host, let port):
+            guard let mux = tunnels[session]?.multiplexer else { return .drop }
+            return .client(mux, TunnelEndpoint(address: IPAddress(host) ?? .v4(.loopback), port: UInt16(clamping: port)))
+        case .awaitClaim, .unknownPort: return .drop
+        }
+    }
+
     /// An active intercept whose client has no claimed tunnel: the connection waits (unread)
     /// for a claim, at most `claimWait`, then is reset.
     private func hold(_ channel: any Channel, agentPort: Int, session: String) {
@@ -240,7 +262,7 @@ public final class AgentDataPlane: @unchecked Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let tunnel = AgentTunnel(plane: self)
-                    let mux = TunnelMultiplexer(role: .responder) { [unowned tunnel] stream, open in
+                    let mux = TunnelMultiplexer(role: .responder, configuration: Self.tunnelConfiguration) { [unowned tunnel] stream, open in
                         tunnel.inbound(stream, open)
                     }
                     tunnel.multiplexer = mux
@@ -252,7 +274,7 @@ public final class AgentDataPlane: @unchecked Sendable {
     }
 
     /// A claim for `session` on `tunnel`: accepted when that client holds an intercept here.
-    fileprivate func claim(_ session: String, tunnel: AgentTunnel) -> String? {
+    func claim(_ session: String, tunnel: AgentTunnel) -> String? {
         guard router.mayClaim(session: session) else {
             return "session \(session) holds no intercept on the traffic-agent of \(router.config.agentName)"
         }
@@ -264,7 +286,7 @@ public final class AgentDataPlane: @unchecked Sendable {
     }
 
     /// The tunnel's claim ended or the tunnel closed: its session's connections wait for a new one.
-    fileprivate func tunnelClosed(_ tunnel: AgentTunnel) {
+    func tunnelClosed(_ tunnel: AgentTunnel) {
         guard let session = tunnel.session else { return }
         tunnel.session = nil
         if tunnels[session] === tunnel {
@@ -272,52 +294,6 @@ public final class AgentDataPlane: @unchecked Sendable {
             router.unclaimed(session: session)
             logger.info("the tunnel of session \(session) closed")
         }
-    }
-}
-
-/// One TCP connection to the tunnel port: a responder multiplexer whose first stream must be a
-/// claim; the agent opens the claimed session's connections on it.
-final class AgentTunnel: TunnelStreamDelegate {
-    unowned let plane: AgentDataPlane
-    weak var multiplexer: TunnelMultiplexer?
-    var session: String?
-
-    init(plane: AgentDataPlane) {
-        self.plane = plane
-    }
-
-    func inbound(_ stream: TunnelStream, _ open: TunnelOpen) {
-        guard TunnelClaim.isClaim(open.flow) else {
-            stream.reject(.prohibited, message: "a traffic-agent's tunnel carries only the agent's connections toward its client")
-            return
-        }
-        guard session == nil else {
-            stream.reject(.prohibited, message: "this tunnel is already claimed by session \(session!)")
-            return
-        }
-        guard let claimed = TunnelClaim.session(in: open.initialData) else {
-            stream.reject(.prohibited, message: "a claim must be 'TPCLAIM1 <session id>'")
-            return
-        }
-        if let refusal = plane.claim(claimed, tunnel: self) {
-            stream.reject(.prohibited, message: refusal)
-            return
-        }
-        session = claimed
-        stream.delegate = self
-        do {
-            try stream.accept()
-            stream.resumeReading()
-        } catch {
-            plane.tunnelClosed(self)
-        }
-    }
-
-    // The claim holds while its stream is open.
-    func tunnelStream(_ stream: TunnelStream, didReceive bytes: ByteBuffer) {}
-
-    func tunnelStreamDidClose(_ stream: TunnelStream) {
-        plane.tunnelClosed(self)
     }
 }
 

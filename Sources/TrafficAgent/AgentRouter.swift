@@ -98,9 +98,6 @@ public struct AgentRouter: Sendable {
         guard configured.protocol.uppercased() == intercept.protocol.uppercased() || intercept.protocol.isEmpty else {
             return "the traffic-agent of \(config.agentName) takes port \(intercept.agentPort) over as \(configured.protocol), not \(intercept.protocol)"
         }
-        if configured.protocol.uppercased() == "UDP" {
-            return "the traffic-agent of \(config.agentName) does not carry UDP intercepts yet (port \(configured.containerPort)); intercept a TCP port"
-        }
         return nil
     }
 
@@ -146,10 +143,15 @@ public struct AgentRouter: Sendable {
         claimedSessions.remove(session)
     }
 
-    /// Where a new connection to `agentPort` goes now.
+    /// Where a new connection to `agentPort` goes now. An active intercept takes it (to its
+    /// client's tunnel, or to wait for one); a waiting one only once its client has claimed a
+    /// tunnel (the client claims after CreateIntercept said ACTIVE, so the manager's next
+    /// snapshot would say so too; routing at the claim does not wait for that snapshot).
     public func route(agentPort: Int) -> ConnectionRoute {
         guard let (_, configured) = configuredIntercept(agentPort: agentPort) else { return .unknownPort }
-        guard let intercept = carried.first(where: { $0.agentPort == agentPort && $0.state == .active }) else {
+        let intercept = carried.first { $0.agentPort == agentPort && $0.state == .active }
+            ?? carried.first { $0.agentPort == agentPort && claimedSessions.contains($0.clientSession) }
+        guard let intercept else {
             return .app(containerPort: configured.containerPort)
         }
         guard claimedSessions.contains(intercept.clientSession) else {

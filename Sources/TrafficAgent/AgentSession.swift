@@ -140,10 +140,16 @@ public final class AgentSession: Sendable {
                     $0.message = message
                 }
             }
-            try await withDeadline(timing.callTimeout) {
-                _ = try await self.manager.reviewIntercept(request: ClientRequest(message: request))
+            do {
+                try await withDeadline(timing.callTimeout) {
+                    _ = try await self.manager.reviewIntercept(request: ClientRequest(message: request))
+                }
+                logger.info("intercept \(review.id): \(review.verdict == .active ? "active" : "refused")")
+            } catch let error as RPCError where [.notFound, .permissionDenied, .invalidArgument, .failedPrecondition].contains(error.code) {
+                // The intercept ended meanwhile (or is not this agent's): nothing to confirm, and
+                // the session is fine. Anything else (the manager is gone) ends the session.
+                logger.info("the traffic-manager did not take the review of intercept \(review.id): \(error.message)")
             }
-            logger.info("intercept \(review.id): \(review.verdict == .active ? "active" : "refused")")
         }
     }
 

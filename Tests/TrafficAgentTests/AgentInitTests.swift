@@ -41,6 +41,14 @@ struct AgentInitTests {
           .enabled(where: .root), .enabled(where: .executable("nft", from: "the Debian package nftables")))
     func redirectsInARealNamespace() async throws {
         try HostRequirement.root.require()
+        try await Self.withPodAndPeer { pod, peer, tag, subnet in
+            try await redirects(pod: pod, peer: peer, tag: tag, subnet: subnet)
+        }
+    }
+
+    /// A pod's network namespace and a peer's (another pod, the node) joined by a veth pair on
+    /// `subnet`.0/24 (pod .1, peer .2), removed afterwards.
+    static func withPodAndPeer(_ body: (String, String, String, String) async throws -> Void) async throws {
         let tag = String(UInt32.random(in: 0..<0xFFFFF), radix: 16)
         let pod = "tpa-pod-\(tag)", peer = "tpa-peer-\(tag)"
         let subnet = "10.\(Int.random(in: 100...200)).\(Int.random(in: 1...250))"
@@ -48,7 +56,13 @@ struct AgentInitTests {
         do {
             try await SystemTool.runOnOwnThread(["ip", "netns", "add", pod])
             try await SystemTool.runOnOwnThread(["ip", "netns", "add", peer])
-            try await inNamespaces(pod: pod, peer: peer, tag: tag, subnet: subnet)
+            try await SystemTool.runOnOwnThread(["ip", "link", "add", "tpa\(tag)a", "netns", pod, "type", "veth", "peer", "name", "tpa\(tag)b", "netns", peer])
+            for (ns, device, address) in [(pod, "tpa\(tag)a", "\(subnet).1/24"), (peer, "tpa\(tag)b", "\(subnet).2/24")] {
+                try await SystemTool.runOnOwnThread(["ip", "-n", ns, "link", "set", "lo", "up"])
+                try await SystemTool.runOnOwnThread(["ip", "-n", ns, "addr", "add", address, "dev", device])
+                try await SystemTool.runOnOwnThread(["ip", "-n", ns, "link", "set", device, "up"])
+            }
+            try await body(pod, peer, tag, subnet)
         } catch {
             _ = try? await SystemTool.runOnOwnThread(["ip", "netns", "del", pod], allowFailure: true)
             _ = try? await SystemTool.runOnOwnThread(["ip", "netns", "del", peer], allowFailure: true)
@@ -58,14 +72,7 @@ struct AgentInitTests {
         _ = try? await SystemTool.runOnOwnThread(["ip", "netns", "del", peer], allowFailure: true)
     }
 
-    private func inNamespaces(pod: String, peer: String, tag: String, subnet: String) async throws {
-        try await SystemTool.runOnOwnThread(["ip", "link", "add", "tpa\(tag)a", "netns", pod, "type", "veth", "peer", "name", "tpa\(tag)b", "netns", peer])
-        for (ns, device, address) in [(pod, "tpa\(tag)a", "\(subnet).1/24"), (peer, "tpa\(tag)b", "\(subnet).2/24")] {
-            try await SystemTool.runOnOwnThread(["ip", "-n", ns, "link", "set", "lo", "up"])
-            try await SystemTool.runOnOwnThread(["ip", "-n", ns, "addr", "add", address, "dev", device])
-            try await SystemTool.runOnOwnThread(["ip", "-n", ns, "link", "set", device, "up"])
-        }
-
+    private func redirects(pod: String, peer: String, tag: String, subnet: String) async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         let containerPort = 8080, agentPort = 9900
         // The app and the agent listen on every address of the pod; each says who it is.
@@ -95,6 +102,53 @@ struct AgentInitTests {
 
         #expect(try await NetworkNamespace.run(in: peer) { try Self.greeting(from: "\(subnet).1", port: containerPort) } == "agent")
         #expect(try await NetworkNamespace.run(in: pod) { try Self.greeting(from: "127.0.0.1", port: containerPort) } == "app")
+    }
+
+    @Test("a pod as the injector makes it: agent-init, then `traffic agent`, passes outside traffic to the app",
+          .enabled(where: .root), .enabled(where: .executable("nft", from: "the Debian package nftables")))
+    func agentInAPod() async throws {
+        try HostRequirement.root.require()
+        try await Self.withPodAndPeer { pod, peer, tag, subnet in
+            let containerPort = 8080
+            let app = try await greeter(
+                fd: NetworkNamespace.run(in: pod) { try NetworkNamespace.makeBoundSocket(host: "0.0.0.0", port: containerPort, udp: false) },
+                says: "app", group: MultiThreadedEventLoopGroup.singleton)
+            defer { app.close(promise: nil) }
+            // No manager answers (port 1): the agent passes traffic through and never turns ready.
+            var config = Self.config(containerPort: containerPort, agentPort: 9900)
+            config.managerHost = "127.0.0.1"
+            config.managerPort = 1
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agent-pod-\(tag)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appendingPathComponent("config.yaml").path
+            let ready = directory.appendingPathComponent("agent/ready").path
+            try config.encoded().write(toFile: path, atomically: true, encoding: .utf8)
+            let traffic = CommandRunner.executable("traffic").path
+            let initRun = try await ProcessRunner.run(["ip", "netns", "exec", pod, traffic, "agent-init"], environment: ["AGENT_CONFIG": path])
+            #expect(initRun.status == 0, "traffic agent-init: \(initRun.combined)")
+
+            // Redirected to the agent port, where nothing listens yet: refused.
+            let before = try? await NetworkNamespace.run(in: peer) { try Self.greeting(from: "\(subnet).1", port: containerPort) }
+            #expect(before == nil)
+
+            let agent = try ProcessRunner.start(
+                ["ip", "netns", "exec", pod, traffic, "agent"],
+                environment: ["AGENT_CONFIG": path, "AGENT_READY_FILE": ready, "_TEL_AGENT_POD_IP": "\(subnet).1", "_TEL_AGENT_NAME": "echo-1"],
+                captureOutput: true)
+            do {
+                try await waitUntil("the app's answer through the agent", timeout: .seconds(20), pollingEvery: .milliseconds(50)) {
+                    (try? await NetworkNamespace.run(in: peer) { try Self.greeting(from: "\(subnet).1", port: containerPort) }) == "app"
+                }
+                #expect(!FileManager.default.fileExists(atPath: ready), "not ready without a manager")
+                _ = kill(agent.pid, SIGTERM)
+                try await waitUntil("the agent to end on SIGTERM") { !agent.isRunning }
+            } catch {
+                await agent.stop()
+                Issue.record("traffic agent said: \(agent.output)")
+                throw error
+            }
+        }
     }
 
     @Test func aMissingOrRefusingNftIsOneClearLine() {

@@ -22,6 +22,11 @@ struct AgentRouterTests {
         // Waiting: claims are accepted already, connections still go to the app.
         #expect(router.mayClaim(session: "client-1"))
         #expect(router.route(agentPort: 9900) == .app(containerPort: 8080))
+        // Claimed before the snapshot that says ACTIVE: the client holds it already.
+        router.claimed(session: "client-1")
+        #expect(router.route(agentPort: 9900) == .client(session: "client-1", interceptID: "client-1:echo", targetHost: "127.0.0.1", targetPort: 3000))
+        router.unclaimed(session: "client-1")
+        #expect(router.route(agentPort: 9900) == .app(containerPort: 8080))
 
         let active = assignment(state: .active, agentPort: 9900, targetPort: 3000)
         #expect(router.apply(snapshot: [active]).reviews.isEmpty)
@@ -58,11 +63,13 @@ struct AgentRouterTests {
         #expect(!router.mayClaim(session: "client-1"))
     }
 
-    @Test func udpInterceptsAreRefusedForNow() {
+    @Test func aUDPInterceptIsCarriedButNotAsTCP() {
         var router = AgentRouter(config: config)
         let reviews = router.apply(snapshot: [assignment(agentPort: 9901, protocol: "UDP", targetPort: 5353)]).reviews
-        #expect(reviews.count == 1)
-        if case .agentError(let message) = reviews.first?.verdict { #expect(message.contains("UDP")) } else { Issue.record("not refused") }
+        #expect(reviews == [InterceptReview(id: "client-1:echo", verdict: .active)])
+        var other = AgentRouter(config: config)
+        let wrong = other.apply(snapshot: [assignment(agentPort: 9901, protocol: "TCP", targetPort: 5353)]).reviews
+        if case .agentError(let message) = wrong.first?.verdict { #expect(message.contains("UDP")) } else { Issue.record("TCP on a UDP port was accepted") }
     }
 
     @Test func aNewSessionReviewsEveryInterceptAgain() {

@@ -76,15 +76,25 @@ struct AgentSessionTests {
         #expect(reviews["client-2:other"]?.message.contains("9999") == true)
         #expect(reviews["client-1:echo"]?.session.sessionID.hasPrefix("agent:") == true)
 
+        // A review the manager refuses (the intercept ended meanwhile) leaves the session alone.
+        var gone = Self.intercept(.waiting, agentPort: agentPort)
+        gone.id = "client-3:gone"
+        manager.publish([Self.intercept(.waiting, agentPort: agentPort), foreign, gone],
+                        known: [Self.intercept(.waiting, agentPort: agentPort), foreign])
+        try await waitUntil("the review of the intercept that ended") { manager.reviews.contains { $0.interceptID == "client-3:gone" } }
+        let remains = manager.remains
+        try await waitUntil("Remain calls on the same session") { manager.remains >= remains + 2 }
+        #expect(manager.arrivals.count == 1)
+
         // The manager forgets the session: the agent arrives again and reviews again.
         manager.forgetSessions()
         try await waitUntil("the second arrival") { manager.arrivals.count == 2 }
-        try await waitUntil("the reviews of the new session") { manager.reviews.count == 4 }
+        try await waitUntil("the reviews of the new session") { manager.reviews.count == 5 }
         #expect(exists(settings.readyFile))
 
         // SIGTERM's cancellation: depart, remove the ready file, return promptly.
         agent.cancel()
-        try await waitForEvent("the agent to stop", timeout: .seconds(3)) { try await agent.value }
+        try await waitForEvent("the agent to stop", timeout: .seconds(10)) { try await agent.value }
         #expect(manager.departed.count == 1)
         #expect(!exists(settings.readyFile))
         await manager.stop(server, serving)
@@ -106,7 +116,7 @@ struct AgentSessionTests {
         try await waitUntil("the arrival at the new manager", timeout: .seconds(15)) { second.arrivals.count == 1 }
         try await waitUntil("the ready file again") { exists(settings.readyFile) }
         agent.cancel()
-        try await waitForEvent("the agent to stop", timeout: .seconds(3)) { try await agent.value }
+        try await waitForEvent("the agent to stop", timeout: .seconds(10)) { try await agent.value }
         #expect(second.departed.count == 1)
         await second.stop(server, serving)
     }

@@ -149,3 +149,61 @@ struct InterceptTunnelTests {
         await fixture.stop()
     }
 }
+
+@Suite("UDP intercepts: datagram flows over the claimed tunnel")
+struct UDPInterceptTests {
+    @Test func datagramsReachTheWorkstationAndAnswersComeBackThenTheAppAgain() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let workstation = try await udpEchoServer(group: group)
+        let app = try await DatagramBootstrap(group: group)
+            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPTagger()) } }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let agentUDP = try freePort()
+        let config = testConfig(agentPort: try freePort(), containerPort: 1, tunnelPort: 0, udp: (agentUDP, app.localAddress!.port!))
+        let plane = try await AgentDataPlane.start(config: config, loop: group.next(), host: "127.0.0.1")
+        let reviews = try await plane.update(snapshot: [
+            assignment(id: "client-1:dns", agentPort: agentUDP, protocol: "UDP", targetPort: workstation.localAddress!.port!),
+        ]).get()
+        #expect(reviews == [InterceptReview(id: "client-1:dns", verdict: .active)])
+        let client = try await TestClient(group: group, tunnelPort: plane.tunnelPort)
+        #expect(try await client.claim("client-1") == .accepted)
+
+        let answers = UDPAnswers()
+        let peer = try await DatagramBootstrap(group: group)
+            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPCollector(answers)) } }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = peer.localAddress!.port!
+        let agent = try SocketAddress(ipAddress: "127.0.0.1", port: agentUDP)
+        try await peer.writeAndFlush(AddressedEnvelope(remoteAddress: agent, data: ByteBuffer(string: "query 1")))
+        try await waitUntil("the workstation's echo") { answers.received.withLock { $0 }.contains("\(port):query 1") }
+        try await peer.writeAndFlush(AddressedEnvelope(remoteAddress: agent, data: ByteBuffer(string: "query 2")))
+        try await waitUntil("the second echo on the same flow") { answers.received.withLock { $0 }.contains("\(port):query 2") }
+        #expect(client.opens.count == 1 && client.opens.first?.flow.transport == .udp)
+        #expect(String(buffer: client.opens.first!.initialData) == "query 1", "the first datagram rides in the OPEN")
+
+        // The intercept ends: the same peer's next datagram goes to the app.
+        _ = try await plane.update(snapshot: []).get()
+        try await peer.writeAndFlush(AddressedEnvelope(remoteAddress: agent, data: ByteBuffer(string: "query 3")))
+        try await waitUntil("the app's answer") { answers.received.withLock { $0 }.contains("\(port):app:query 3") }
+
+        try await peer.close()
+        await client.close()
+        await plane.close()
+        try await app.close()
+        try await workstation.close()
+        try await group.shutdownGracefully()
+    }
+}
+
+/// A UDP server that answers "app:" + the datagram.
+final class UDPTagger: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        var answer = ByteBuffer(string: "app:")
+        var bytes = envelope.data
+        answer.writeBuffer(&bytes)
+        context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: answer)), promise: nil)
+    }
+}

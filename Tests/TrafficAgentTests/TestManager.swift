@@ -38,9 +38,11 @@ final class TestManager: Telepresence_Manager_Manager.SimpleServiceProtocol, Sen
     func forgetSessions() { state.withLock { $0.sessions = [] } }
 
     /// A new snapshot of the workload's intercepts, sent to every watcher.
-    func publish(_ intercepts: [Telepresence_Manager_InterceptInfo]) {
+    /// With `known`, the manager holds only those by the time the agent reviews (an intercept
+    /// that ended right after the snapshot went out).
+    func publish(_ intercepts: [Telepresence_Manager_InterceptInfo], known: [Telepresence_Manager_InterceptInfo]? = nil) {
         let watchers = state.withLock { state in
-            state.snapshot = intercepts
+            state.snapshot = known ?? intercepts
             return Array(state.watchers.values)
         }
         for watcher in watchers { watcher.yield(intercepts) }
@@ -93,7 +95,12 @@ final class TestManager: Telepresence_Manager_Manager.SimpleServiceProtocol, Sen
     }
 
     func reviewIntercept(request: Telepresence_Manager_ReviewInterceptRequest, context: ServerContext) async throws -> Google_Protobuf_Empty {
-        state.withLock { $0.reviews.append(request) }
+        let known = state.withLock { state in
+            state.reviews.append(request)
+            return state.snapshot.contains { $0.id == request.interceptID }
+        }
+        // As the real manager: an intercept that ended before its review is NOT_FOUND.
+        guard known else { throw RPCError(code: .notFound, message: "intercept \(request.interceptID) not found") }
         return Google_Protobuf_Empty()
     }
 
