@@ -132,10 +132,28 @@ import TrafficManager
                 let _: ConfigMap = try await cluster.admin.get(.configMaps, name: AgentNames.configMap, namespace: "shop")
             }
 
-            // An upgrade keeps the certificate.
+            // An upgrade keeps the certificate (and does not roll the manager for it).
+            func certificateAnnotation() async throws -> String? {
+                let deployment: Deployment = try await cluster.admin.get(.deployments, name: "traffic-manager", namespace: "ambassador")
+                return deployment.spec?.template.metadata?.annotations?["telepresence.io/agent-injector-certificate"]
+            }
+            let fingerprint = try #require(try await certificateAnnotation())
             try await cluster.installer.upgrade(values: .defaults)
             let kept: Secret = try await cluster.admin.get(.secrets, name: "mutator-webhook-tls", namespace: "ambassador")
             #expect(kept.data == secret.data)
+            #expect(try await certificateAnnotation() == fingerprint)
+
+            // A certificate that is not good any more is made anew, and the manager rolls for it.
+            var broken = kept
+            broken.data?["tls.crt"] = Data("not a certificate".utf8)
+            _ = try await cluster.admin.update(.secrets, broken, namespace: "ambassador")
+            try await cluster.installer.upgrade(values: .defaults)
+            let renewed: Secret = try await cluster.admin.get(.secrets, name: "mutator-webhook-tls", namespace: "ambassador")
+            #expect(renewed.data?["tls.crt"] != secret.data?["tls.crt"] && renewed.data?["ca.crt"] != secret.data?["ca.crt"])
+            #expect(AgentInjectorTLS(secret: renewed, namespace: "ambassador") != nil)
+            #expect(try await certificateAnnotation() != fingerprint)
+            let renewedWebhooks: MutatingWebhookConfiguration = try await cluster.admin.get(.mutatingWebhookConfigurations, name: "agent-injector-webhook-ambassador")
+            #expect(renewedWebhooks.webhooks?.first?.clientConfig.caBundle == renewed.data?["ca.crt"])
         }
     }
 
