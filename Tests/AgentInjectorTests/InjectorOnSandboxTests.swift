@@ -157,6 +157,56 @@ import TrafficManager
         }
     }
 
+    @Test func aReplicaSetAndAStatefulSetRollAndRollBack() async throws {
+        try await Self.withInstall { cluster in
+            let kube = cluster.admin
+            let rollout = WorkloadRollout(client: cluster.manager)
+            let settings = InjectorSettings(managerNamespace: "ambassador", agentImage: "ghcr.io/telepresence-swift/traffic:test")
+            let echo = Self.echoDeployment("x").spec!.template.spec!
+            for (kind, name) in [("ReplicaSet", "rs"), ("StatefulSet", "sts")] {
+                let template = PodTemplateSpec(metadata: ObjectMeta(labels: ["app": name]), spec: echo)
+                _ = try await kube.create(.services, Self.echoService(name, targetPort: .string("http")))
+                if kind == "ReplicaSet" {
+                    _ = try await kube.create(.replicaSets, ReplicaSet(
+                        metadata: ObjectMeta(name: name, namespace: "shop"),
+                        spec: ReplicaSetSpec(replicas: 2, selector: LabelSelector(matchLabels: ["app": name]), template: template)))
+                } else {
+                    _ = try await kube.create(.statefulSets, StatefulSet(
+                        metadata: ObjectMeta(name: name, namespace: "shop"),
+                        spec: StatefulSetSpec(replicas: 1, selector: LabelSelector(matchLabels: ["app": name]), template: template, serviceName: name)))
+                }
+                try await waitUntil("\(name) has pods", timeout: .seconds(20)) { try await !Self.pods(kube, app: name).isEmpty }
+                func stored() async throws -> JSONValue {
+                    kind == "ReplicaSet"
+                        ? try JSONValue(encoding: (try await kube.get(.replicaSets, name: name, namespace: "shop", as: ReplicaSet.self)).spec?.template)
+                        : try JSONValue(encoding: (try await kube.get(.statefulSets, name: name, namespace: "shop", as: StatefulSet.self)).spec?.template)
+                }
+                let before = try await stored()
+                let services = try await kube.list(.services, namespace: "shop", as: Service.self).items
+                let config = try AgentConfigGenerator.generate(
+                    workloadKind: kind, workloadName: name, namespace: "shop", template: template, services: services, settings: settings)
+                try await rollout.storeConfig(config)
+                try await rollout.roll(kind: kind, name: name, namespace: "shop")
+                try await waitUntil("\(name)'s pods have the agent", timeout: .seconds(20)) {
+                    let pods = try await Self.pods(kube, app: name)
+                    return !pods.isEmpty && pods.allSatisfy(Self.hasAgent)
+                }
+                let pod = try #require(try await Self.pods(kube, app: name).first)
+                #expect(pod.metadata.labels?[AgentNames.workloadKindLabel] == kind && pod.metadata.labels?[AgentNames.workloadNameLabel] == name)
+                #expect(try await rollout.removeAgent(kind: kind, name: name, namespace: "shop"))
+                try await waitUntil("\(name)'s pods have no agent", timeout: .seconds(20)) {
+                    let pods = try await Self.pods(kube, app: name)
+                    return !pods.isEmpty && pods.allSatisfy { !Self.hasAgent($0) }
+                }
+                #expect(try await stored() == before, "\(kind)")
+            }
+            let map: ConfigMap? = try? await kube.get(.configMaps, name: AgentNames.configMap, namespace: "shop")
+            #expect(map == nil)
+            let denials = cluster.server.api.denials.entries.filter { $0.user == Self.serviceAccount }
+            #expect(denials.isEmpty, "\(denials)")
+        }
+    }
+
     @Test func anEnabledDeploymentGetsTheAgentAndUninstallRemovesEverything() async throws {
         try await Self.withInstall { cluster in
             let kube = cluster.admin
