@@ -283,7 +283,10 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentInjectorTests",
-            dependencies: ["AgentInjector", "AgentConfig", "KubeClient", "Sandbox", "TestSupport", "TrafficManager", "ManagerInstall"]
+            dependencies: [
+                "AgentInjector", "AgentConfig", "KubeClient", "Sandbox", "TestSupport", "TrafficManager", "ManagerInstall",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "TrafficManager",

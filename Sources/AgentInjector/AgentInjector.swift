@@ -29,7 +29,7 @@ public struct AgentInjector: Sendable {
         do {
             let pod = try object.decode(as: Pod.self)
             let namespace = request.namespace ?? pod.metadata.namespace ?? "default"
-            let patch = try await patch(for: pod, namespace: namespace)
+            let patch = try await patch(for: pod, namespace: namespace, dryRun: request.dryRun ?? false)
             return .allowing(uid: request.uid, patch: patch)
         } catch {
             logger.error("Not injecting a traffic-agent into a pod in namespace \(request.namespace ?? "?"): \(error)")
@@ -37,8 +37,9 @@ public struct AgentInjector: Sendable {
         }
     }
 
-    /// The patch for `pod` (empty when it gets no agent).
-    public func patch(for pod: Pod, namespace: String) async throws -> JSONPatch {
+    /// The patch for `pod` (empty when it gets no agent). A dry run stores no config (the
+    /// webhook declares sideEffects None).
+    public func patch(for pod: Pod, namespace: String, dryRun: Bool = false) async throws -> JSONPatch {
         var replicaSetOwner: OwnerReference?
         if let owner = InjectionPolicy.controller(of: pod), owner.kind == "ReplicaSet" {
             let replicaSet = try await client.get(.replicaSets, name: owner.name, namespace: namespace, as: ReplicaSet.self)
@@ -57,7 +58,7 @@ public struct AgentInjector: Sendable {
             return AgentPatch.make(pod: pod, config: stored!)
         case .generateAndInject(let workload):
             let config = try await generateConfig(for: workload, namespace: namespace)
-            try await rollout.storeConfig(config)
+            if !dryRun { try await rollout.storeConfig(config) }
             logger.info("Injecting the traffic-agent of \(workload) (annotated \(AgentNames.injectAnnotation): enabled) into pod \(podName) in namespace \(namespace)")
             return AgentPatch.make(pod: pod, config: config)
         }

@@ -52,10 +52,10 @@ public struct WorkloadRollout: Sendable {
             } else {
                 // Pods injected without a roll of ours (created while the config existed): their
                 // controller re-creates them without the agent, the template untouched.
-                rolled = try await deletePods(kind: kind, name: name, namespace: namespace) { Self.hasAgent($0) }
+                rolled = try await deleteInjectedPods(kind: kind, name: name, namespace: namespace)
             }
         case "ReplicaSet":
-            rolled = try await deletePods(kind: kind, name: name, namespace: namespace) { Self.hasAgent($0) }
+            rolled = try await deleteInjectedPods(kind: kind, name: name, namespace: namespace)
         default:
             break
         }
@@ -128,6 +128,20 @@ public struct WorkloadRollout: Sendable {
             }
         }
         throw InjectorError("The agent config of \(name) could not be removed: ConfigMap \(AgentNames.configMap) in namespace \(namespace) kept changing; try again.")
+    }
+
+    /// Deletes the workload's pods that have an agent until none is left: a pod its controller
+    /// created (and the webhook injected) before the config was removed can appear after a list,
+    /// so the list is repeated until a round finds none (at most 20 rounds, 100 ms apart).
+    func deleteInjectedPods(kind: String, name: String, namespace: String) async throws -> Bool {
+        var deletedAny = false
+        for round in 0..<20 {
+            let deleted = try await deletePods(kind: kind, name: name, namespace: namespace) { Self.hasAgent($0) }
+            deletedAny = deletedAny || deleted
+            if !deleted && round > 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return deletedAny
     }
 
     /// Deletes the workload's pods that `which` picks; whether it deleted any.

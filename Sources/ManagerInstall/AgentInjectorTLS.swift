@@ -59,6 +59,17 @@ public struct AgentInjectorTLS: Sendable, Hashable {
         ]
     }
 
+    /// A short fingerprint of the serving certificate (FNV-1a, hex): the manager's pod template
+    /// carries it, so that a new certificate rolls the manager.
+    var fingerprint: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in certificatePEM.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return String(hash, radix: 16)
+    }
+
     /// The caBundle of the webhook configuration (base64 of the CA's PEM).
     var caBundle: String { Data(caPEM.utf8).base64EncodedString() }
 }

@@ -194,7 +194,10 @@ public struct ManagerManifests: Sendable {
         var podLabels = Self.selector.objectValue ?? [:]
         for (key, value) in values.podLabels.objectValue ?? [:] { podLabels[key] = value }
         var podMetadata: JSONValue = ["labels": .object(podLabels)]
-        if let annotations = values.podAnnotations.objectValue, !annotations.isEmpty { podMetadata["annotations"] = .object(annotations) }
+        var annotations = values.podAnnotations.objectValue ?? [:]
+        // A new webhook certificate (the kept one expired) rolls the manager, which reads it at start.
+        if let tls = agentInjectorTLS { annotations["telepresence.io/agent-injector-certificate"] = .string(tls.fingerprint) }
+        if !annotations.isEmpty { podMetadata["annotations"] = .object(annotations) }
 
         let container: JSONValue = [
             "name": "traffic-manager",

@@ -132,10 +132,78 @@ import TrafficManager
                 let _: ConfigMap = try await cluster.admin.get(.configMaps, name: AgentNames.configMap, namespace: "shop")
             }
 
-            // An upgrade keeps the certificate.
+            // An upgrade keeps the certificate (and does not roll the manager for it).
+            func certificateAnnotation() async throws -> String? {
+                let deployment: Deployment = try await cluster.admin.get(.deployments, name: "traffic-manager", namespace: "ambassador")
+                return deployment.spec?.template.metadata?.annotations?["telepresence.io/agent-injector-certificate"]
+            }
+            let fingerprint = try #require(try await certificateAnnotation())
             try await cluster.installer.upgrade(values: .defaults)
             let kept: Secret = try await cluster.admin.get(.secrets, name: "mutator-webhook-tls", namespace: "ambassador")
             #expect(kept.data == secret.data)
+            #expect(try await certificateAnnotation() == fingerprint)
+
+            // A certificate that is not good any more is made anew, and the manager rolls for it.
+            var broken = kept
+            broken.data?["tls.crt"] = Data("not a certificate".utf8)
+            _ = try await cluster.admin.update(.secrets, broken, namespace: "ambassador")
+            try await cluster.installer.upgrade(values: .defaults)
+            let renewed: Secret = try await cluster.admin.get(.secrets, name: "mutator-webhook-tls", namespace: "ambassador")
+            #expect(renewed.data?["tls.crt"] != secret.data?["tls.crt"] && renewed.data?["ca.crt"] != secret.data?["ca.crt"])
+            #expect(AgentInjectorTLS(secret: renewed, namespace: "ambassador") != nil)
+            #expect(try await certificateAnnotation() != fingerprint)
+            let renewedWebhooks: MutatingWebhookConfiguration = try await cluster.admin.get(.mutatingWebhookConfigurations, name: "agent-injector-webhook-ambassador")
+            #expect(renewedWebhooks.webhooks?.first?.clientConfig.caBundle == renewed.data?["ca.crt"])
+        }
+    }
+
+    @Test func aReplicaSetAndAStatefulSetRollAndRollBack() async throws {
+        try await Self.withInstall { cluster in
+            let kube = cluster.admin
+            let rollout = WorkloadRollout(client: cluster.manager)
+            let settings = InjectorSettings(managerNamespace: "ambassador", agentImage: "ghcr.io/telepresence-swift/traffic:test")
+            let echo = Self.echoDeployment("x").spec!.template.spec!
+            for (kind, name) in [("ReplicaSet", "rs"), ("StatefulSet", "sts")] {
+                let template = PodTemplateSpec(metadata: ObjectMeta(labels: ["app": name]), spec: echo)
+                _ = try await kube.create(.services, Self.echoService(name, targetPort: .string("http")))
+                if kind == "ReplicaSet" {
+                    _ = try await kube.create(.replicaSets, ReplicaSet(
+                        metadata: ObjectMeta(name: name, namespace: "shop"),
+                        spec: ReplicaSetSpec(replicas: 2, selector: LabelSelector(matchLabels: ["app": name]), template: template)))
+                } else {
+                    _ = try await kube.create(.statefulSets, StatefulSet(
+                        metadata: ObjectMeta(name: name, namespace: "shop"),
+                        spec: StatefulSetSpec(replicas: 1, selector: LabelSelector(matchLabels: ["app": name]), template: template, serviceName: name)))
+                }
+                try await waitUntil("\(name) has pods", timeout: .seconds(20)) { try await !Self.pods(kube, app: name).isEmpty }
+                func stored() async throws -> JSONValue {
+                    kind == "ReplicaSet"
+                        ? try JSONValue(encoding: (try await kube.get(.replicaSets, name: name, namespace: "shop", as: ReplicaSet.self)).spec?.template)
+                        : try JSONValue(encoding: (try await kube.get(.statefulSets, name: name, namespace: "shop", as: StatefulSet.self)).spec?.template)
+                }
+                let before = try await stored()
+                let services = try await kube.list(.services, namespace: "shop", as: Service.self).items
+                let config = try AgentConfigGenerator.generate(
+                    workloadKind: kind, workloadName: name, namespace: "shop", template: template, services: services, settings: settings)
+                try await rollout.storeConfig(config)
+                try await rollout.roll(kind: kind, name: name, namespace: "shop")
+                try await waitUntil("\(name)'s pods have the agent", timeout: .seconds(20)) {
+                    let pods = try await Self.pods(kube, app: name)
+                    return !pods.isEmpty && pods.allSatisfy(Self.hasAgent)
+                }
+                let pod = try #require(try await Self.pods(kube, app: name).first)
+                #expect(pod.metadata.labels?[AgentNames.workloadKindLabel] == kind && pod.metadata.labels?[AgentNames.workloadNameLabel] == name)
+                #expect(try await rollout.removeAgent(kind: kind, name: name, namespace: "shop"))
+                try await waitUntil("\(name)'s pods have no agent", timeout: .seconds(20)) {
+                    let pods = try await Self.pods(kube, app: name)
+                    return !pods.isEmpty && pods.allSatisfy { !Self.hasAgent($0) }
+                }
+                #expect(try await stored() == before, "\(kind)")
+            }
+            let map: ConfigMap? = try? await kube.get(.configMaps, name: AgentNames.configMap, namespace: "shop")
+            #expect(map == nil)
+            let denials = cluster.server.api.denials.entries.filter { $0.user == Self.serviceAccount }
+            #expect(denials.isEmpty, "\(denials)")
         }
     }
 
