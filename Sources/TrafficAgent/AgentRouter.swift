@@ -106,6 +106,9 @@ public struct AgentRouter: Sendable {
     public mutating func apply(snapshot: [InterceptAssignment]) -> (reviews: [InterceptReview], removed: [String]) {
         let before = Set(carried.map(\.id))
         intercepts = snapshot
+        // An intercept that ended is forgotten: one made again under the same id (the same
+        // client and name after a leave) is a new one and is reviewed again.
+        reviewed.formIntersection(snapshot.filter { $0.state != .ended }.map(\.id))
         var reviews: [InterceptReview] = []
         for intercept in snapshot where intercept.state != .ended && !reviewed.contains(intercept.id) {
             reviewed.insert(intercept.id)
@@ -137,7 +140,14 @@ public struct AgentRouter: Sendable {
 
     public mutating func claimed(session: String) {
         claimedSessions.insert(session)
+        everClaimed.insert(session)
     }
+
+    /// Sessions that claimed a tunnel here at some point. Only their connections wait for a
+    /// claim (a tunnel being re-established); before a client's first claim the app answers:
+    /// the client claims before its `intercept` returns, and the pods' own probes must pass
+    /// while the workload rolls (a numeric port's probes reach the agent too).
+    public private(set) var everClaimed: Set<String> = []
 
     public mutating func unclaimed(session: String) {
         claimedSessions.remove(session)
@@ -155,6 +165,7 @@ public struct AgentRouter: Sendable {
             return .app(containerPort: configured.containerPort)
         }
         guard claimedSessions.contains(intercept.clientSession) else {
+            guard everClaimed.contains(intercept.clientSession) else { return .app(containerPort: configured.containerPort) }
             return .awaitClaim(session: intercept.clientSession, interceptID: intercept.id)
         }
         return .client(session: intercept.clientSession, interceptID: intercept.id,

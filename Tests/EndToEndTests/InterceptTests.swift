@@ -54,7 +54,7 @@ struct InterceptTests {
 
             // Numeric targetPort: the init container redirects the port; a rolling update during the
             // intercept keeps it (the new pods get the agent).
-            let numeric = try await ws.run(["telepresence", "intercept", "echo-num", "--port", "8181"], timeout: .seconds(90))
+            let numeric = try await ws.run(["telepresence", "intercept", "echo-num", "--port", "8181:http"], timeout: .seconds(90))
             #expect(numeric.status == 0, "\(numeric.combined)")
             #expect(try await ws.fromCluster("http://echo-num/numeric").contains("\"pod\":\"workstation\""))
             try await ws.expectSuccess(["kubectl", "set", "env", "deployment/echo-num", "ROLLED=yes"])

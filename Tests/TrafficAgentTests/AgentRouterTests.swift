@@ -50,6 +50,16 @@ struct AgentRouterTests {
         #expect(router.apply(snapshot: [assignment(state: .ended, agentPort: 9900, targetPort: 3000)]).removed == ["client-1:echo"])
     }
 
+    /// `leave`, then `intercept` again: the same client and name make the same id, and the new
+    /// intercept must be reviewed (else the client waits for a confirmation that never comes).
+    @Test func anInterceptMadeAgainUnderTheSameIDIsReviewedAgain() {
+        var router = AgentRouter(config: config)
+        #expect(router.apply(snapshot: [assignment(state: .waiting, agentPort: 9900, targetPort: 3000)]).reviews.count == 1)
+        #expect(router.apply(snapshot: []).reviews.isEmpty)
+        let again = router.apply(snapshot: [assignment(state: .waiting, agentPort: 9900, targetPort: 3000)])
+        #expect(again.reviews == [InterceptReview(id: "client-1:echo", verdict: .active)])
+    }
+
     @Test func aPortOutsideTheConfigIsRefusedWithOneSentence() throws {
         var router = AgentRouter(config: config)
         let reviews = router.apply(snapshot: [assignment(agentPort: 9950, targetPort: 3000)]).reviews

@@ -46,6 +46,24 @@ public struct EngagedWorkload: Sendable {
         }.sorted { ($0.metadata.name ?? "") < ($1.metadata.name ?? "") }
     }
 
+    /// Its pods among `pods` that still serve but are not current (an older ReplicaSet's or
+    /// revision's, not yet being deleted): while there are any, a rollout is under way and a
+    /// Service may still send them connections.
+    public func outdatedPods(pods: [Pod], replicaSets: [ReplicaSet], updateRevision: String? = nil) -> [Pod] {
+        let current = Set(currentPods(pods: pods, replicaSets: replicaSets, updateRevision: updateRevision).compactMap(\.metadata.uid))
+        var owners: Set<String> = [uid]
+        if kind == "Deployment" {
+            for set in replicaSets where (set.metadata.ownerReferences ?? []).contains(where: { $0.uid == uid }) {
+                if let id = set.metadata.uid { owners.insert(id) }
+            }
+        }
+        return pods.filter { pod in
+            pod.metadata.deletionTimestamp == nil && pod.status?.phase != "Succeeded" && pod.status?.phase != "Failed"
+                && (pod.metadata.ownerReferences ?? []).contains(where: { owners.contains($0.uid) })
+                && !current.contains(pod.metadata.uid ?? "")
+        }
+    }
+
     static func revision(_ replicaSet: ReplicaSet) -> Int {
         Int(replicaSet.metadata.annotations?["deployment.kubernetes.io/revision"] ?? "") ?? 0
     }

@@ -97,7 +97,7 @@ public struct InterceptCoordinator: Sendable {
         let deadline = ContinuousClock.now + settings.agentArrivalTimeout
         while true {
             let changed = keeper.changes(initial: false)
-            let pods = try await currentPods(of: workload)
+            let (pods, outdated) = try await rollout(of: workload)
             let (intercept, agents) = keeper.read { state in
                 (state.intercepts[id], state.agents(of: EngagementState.WorkloadKey(namespace: workload.namespace, name: workload.name)))
             }
@@ -111,7 +111,9 @@ public struct InterceptCoordinator: Sendable {
                 }
             }
             let confirmed = Set(agents.filter { intercept.reviews[$0.sessionID] == .active }.map(\.podName))
-            if !pods.isEmpty && podNames.isSubset(of: confirmed) {
+            // Every current pod confirmed, and no older pod still serving (a Service would
+            // still send it connections the intercept should get).
+            if !pods.isEmpty && podNames.isSubset(of: confirmed) && outdated == 0 {
                 _ = try? keeper.change { state throws(EngagementError) in state.markActive(id) }
                 return
             }
@@ -234,8 +236,8 @@ public struct InterceptCoordinator: Sendable {
         throw RPCError(code: .notFound, message: "deployment \(name) not found in namespace \(namespace) (nor a replicaset or statefulset of that name); 'telepresence list -n \(namespace)' shows what can be intercepted")
     }
 
-    /// The workload's pods of its newest revision.
-    func currentPods(of workload: EngagedWorkload) async throws -> [Pod] {
+    /// The workload's pods of its newest revision, and how many older ones still serve.
+    func rollout(of workload: EngagedWorkload) async throws -> (current: [Pod], outdated: Int) {
         let pods: KubeList<Pod> = try await api("list the pods of namespace \(workload.namespace)") {
             try await client.list(.pods, namespace: workload.namespace)
         }
@@ -251,7 +253,8 @@ public struct InterceptCoordinator: Sendable {
             updateRevision = s?.status?.updateRevision
         default: break
         }
-        return workload.currentPods(pods: pods.items, replicaSets: replicaSets, updateRevision: updateRevision)
+        return (workload.currentPods(pods: pods.items, replicaSets: replicaSets, updateRevision: updateRevision),
+                workload.outdatedPods(pods: pods.items, replicaSets: replicaSets, updateRevision: updateRevision).count)
     }
 
     func storedConfig(workload: String, namespace: String) async throws -> AgentConfig? {
