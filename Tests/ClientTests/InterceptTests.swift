@@ -89,20 +89,15 @@ import Tunnel
             do {
                 let outcome = await daemon.connector.connect(ConnectRequest(
                     kubeFlags: ["kubeconfig": sandbox.kubeconfig.path], environment: sandbox.environment))
-                print("DEBUG connected \(outcome)")
                 guard case .connected = outcome else { throw FakeAgentError("connect failed: \(outcome)") }
                 try await body(setup)
                 result = .success(())
             } catch {
                 result = .failure(error)
             }
-            print("DEBUG body done")
             await daemon.stop()
-            print("DEBUG daemon stopped")
             await agent.stop()
-            print("DEBUG agent stopped")
             await manager.stop()
-            print("DEBUG manager stopped")
             try result.get()
         }
     }

@@ -93,9 +93,8 @@ final class FakeAgent: Sendable {
         let probe = ConnectionProbe()
         let flow = TunnelFlow(
             transport: .tcp, source: TunnelEndpoint(address: IPAddress("10.244.0.9")!, port: 40000), destination: destination)
-        let bound = NIOLoopBound(claim.multiplexer, eventLoop: claim.channel.eventLoop)
         try await claim.channel.eventLoop.submit {
-            let stream = try bound.value.openStream(flow: flow, initialData: ByteBuffer(string: initialData), delegate: probe)
+            let stream = try claim.multiplexer.openStream(flow: flow, initialData: ByteBuffer(string: initialData), delegate: probe)
             probe.stream = NIOLoopBound(stream, eventLoop: claim.channel.eventLoop)
         }.get()
         return probe
