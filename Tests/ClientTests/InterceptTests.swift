@@ -254,6 +254,100 @@ import Tunnel
         }
     }
 
+    /// Pods roll: the manager's WatchIntercepts gives new agents; the daemon claims the new
+    /// pod's agent and closes the tunnel to the gone one, and connections keep arriving.
+    @Test func tunnelsFollowTheAgentsAsPodsRoll() async throws {
+        try await Self.withSetup { setup in
+            let server = try await LocalServer.start()
+            setup.answerActive()
+            let run = try await setup.telepresence(["intercept", "echo", "--port", "\(server.port)"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let session = await setup.sessionID
+            try await waitUntil("the first agent to be claimed") { setup.agent.claimedSessions == [session] }
+
+            let rolled = try await FakeAgent.start()
+            rolled.allow(session)
+            setup.manager.update("echo") { info in
+                info.agents = [.with {
+                    $0.podName = "echo-7d9c-fghij"
+                    $0.namespace = "default"
+                    $0.podIp = "127.0.0.1"
+                    $0.tunnelPort = Int32(rolled.port)
+                }]
+            }
+            try await waitUntil("the new pod's agent to be claimed") { rolled.claimedSessions == [session] }
+            try await waitUntil("the old pod's tunnel to close") { setup.agent.claimedSessions.isEmpty }
+            let probe = try await rolled.openConnection(
+                to: TunnelEndpoint(address: IPAddress("127.0.0.1")!, port: UInt16(server.port)), initialData: "after the roll")
+            try await waitUntil("the answer through the new pod") { probe.snapshot.received == "workstation got: after the roll" }
+            await rolled.stop()
+            await server.stop()
+        }
+    }
+
+    /// The manager ends an intercept (its workload was deleted, an admin revoked it): the
+    /// handler is stopped, the tunnel closes, status no longer shows it.
+    @Test func anInterceptTheManagerEndsStopsItsHandler() async throws {
+        try await Self.withSetup { setup in
+            setup.answerActive()
+            let folder = setup.sandbox.folder.path
+            let pid = try ChildProcess.spawn(ChildProcess.Launch(
+                executable: CommandRunner.executable("telepresence").path,
+                arguments: ["intercept", "echo", "--port", "9095", "--", "sh", "-c", "touch \(folder)/started; exec sleep 60"],
+                environment: setup.environment.map { "\($0.key)=\($0.value)" }))
+            try await waitUntil("the handler to start") { FileManager.default.fileExists(atPath: "\(folder)/started") }
+            let session = await setup.sessionID
+            try await waitUntil("the agent to be claimed") { setup.agent.claimedSessions == [session] }
+            setup.manager.drop("echo")
+            let status = try await waitForEvent("the CLI to exit once the manager ended the intercept") { await ChildProcess.waitForExit(pid) }
+            #expect(status == 128 + SIGTERM)
+            try await waitUntil("the tunnel to close") { setup.agent.claimedSessions.isEmpty }
+            #expect(await setup.daemon.connector.status()?.intercepts.isEmpty == true)
+        }
+    }
+
+    /// quit (here: the daemon's disconnect) ends every intercept at the manager.
+    @Test func disconnectEndsEveryIntercept() async throws {
+        try await Self.withSetup { setup in
+            setup.answerActive()
+            for (name, port) in [("echo", 9096), ("web", 9097)] {
+                let run = try await setup.telepresence(["intercept", name, "--port", "\(port)"])
+                #expect(run.status == 0, "\(run.stderr)")
+            }
+            #expect(setup.manager.intercepts.count == 2)
+            await setup.daemon.connector.disconnect()
+            #expect(setup.manager.intercepts.isEmpty)
+            #expect(Set(setup.manager.state.withLock { $0.removed }) == ["echo", "web"])
+            try await waitUntil("the tunnels to close") { setup.agent.claimedSessions.isEmpty }
+        }
+    }
+
+    /// --to-pod PORT: 127.0.0.1:PORT reaches the intercepted pod's PORT (here a server on the
+    /// pod's address, 127.0.0.2), and is gone after leave.
+    @Test func toPodForwardsALocalPortToThePod() async throws {
+        try await Self.withSetup { setup in
+            let pod = try await LocalServer.start(host: "127.0.0.2")
+            let agent = try await FakeAgent.start(host: "127.0.0.2")
+            setup.manager.onCreate { request in
+                agent.allow(request.session.sessionID)
+                var info = Setup.active(request, agentPort: agent.port, environment: [:])
+                info.agents[0].podIp = "127.0.0.2"
+                return info
+            }
+            let run = try await setup.telepresence(["intercept", "echo", "--port", "9098", "--to-pod", "\(pod.port)"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(setup.manager.intercepts.first?.spec.localPorts == ["\(pod.port)/TCP"])
+            let answer = try await ProcessRunner.run(["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/\(pod.port); printf hi >&3; head -c 19 <&3"])
+            #expect(answer.stdout == "workstation got: hi", "\(answer.stderr)")
+            #expect(pod.connections == 1)
+            _ = try await setup.telepresence(["leave", "echo"])
+            let after = try await ProcessRunner.run(["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/\(pod.port)"])
+            #expect(after.status != 0, "the forwarder is gone after leave")
+            await agent.stop()
+            await pod.stop()
+        }
+    }
+
     // MARK: Errors
 
     @Test func theManagersRefusalsAreOneSentenceAndLeaveNothing() async throws {
@@ -401,14 +495,14 @@ final class LocalServer: Sendable {
 
     var connections: Int { accepted.value.withLock { $0 } }
 
-    static func start() async throws -> LocalServer {
+    static func start(host: String = "127.0.0.1") async throws -> LocalServer {
         let counter = Counter()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
                 counter.value.withLock { $0 += 1 }
                 return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Answer()) }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: host, port: 0).get()
         return LocalServer(channel: channel, accepted: counter)
     }
 

@@ -41,7 +41,7 @@ final class FakeAgent: Sendable {
         self.sessions = sessions
     }
 
-    static func start() async throws -> FakeAgent {
+    static func start(host: String = "127.0.0.1") async throws -> FakeAgent {
         let claims = Claims()
         let sessions = Sessions()
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -68,7 +68,7 @@ final class FakeAgent: Sendable {
                     try channel.pipeline.syncOperations.addHandler(mux)
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: host, port: 0).get()
         let agent = FakeAgent(listener: listener, port: listener.localAddress?.port ?? 0, sessions: sessions)
         agent.shared.withLock { $0 = claims }
         return agent
