@@ -3,6 +3,7 @@ import ClientSupport
 import Diagnostics
 import Foundation
 import GRPCCore
+import KubeClient
 import Logging
 import ManagerInstall
 import NIOCore
@@ -66,7 +67,7 @@ import Tunnel
         }
     }
 
-    static func withSetup(_ body: (Setup) async throws -> Void) async throws {
+    static func withSetup(agentPortForward: Bool = false, _ body: (Setup) async throws -> Void) async throws {
         try await SandboxFixture.with { sandbox in
             try await ManagerInstaller(client: sandbox.kube, namespace: "ambassador").install(values: .defaults, createNamespace: true)
             let manager = try await FakeManager.start()
@@ -78,7 +79,7 @@ import Tunnel
                 daemon = try await ConnectorDaemon.start(
                     paths: ClientPaths.from(environment: sandbox.environment), config: ClientConfig(),
                     logLevel: LogLevelControl(configured: .info), logger: quiet,
-                    makeDialer: { _, _ in DirectManagerDialer(port: port) }, agentPortForward: false)
+                    makeDialer: { _, _ in DirectManagerDialer(port: port) }, agentPortForward: agentPortForward)
             } catch {
                 await agent.stop()
                 await manager.stop()
@@ -261,6 +262,38 @@ import Tunnel
             let agents = try await setup.telepresence(["list", "--agents", "--output", "json"])
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(agents.stdout.utf8)) as? [[String: Any]])
             #expect(rows.compactMap { $0["name"] as? String } == ["api", "web"])
+        }
+    }
+
+    /// The product's default path: a port-forward through the API server straight to the agent
+    /// pod's tunnel port (the sandbox's port-forward reaches the fake agent's listener).
+    @Test func theTunnelGoesOverAPortForwardToTheAgentPod() async throws {
+        try await Self.withSetup(agentPortForward: true) { setup in
+            let runtime = ForwardingPodRuntime()
+            setup.sandbox.server.api.node.runtime = runtime
+            _ = try await setup.sandbox.kube.create(.pods, Pod(
+                metadata: ObjectMeta(name: "echo-7d9c-abcde", namespace: "default"),
+                spec: PodSpec(containers: [Container(name: "echo", image: "sandbox.local/echo")])))
+            runtime.forward(pod: "echo-7d9c-abcde", port: 9899, to: setup.agent.port)
+            let agent = setup.agent
+            setup.manager.onCreate { request in
+                agent.allow(request.session.sessionID)
+                var info = Setup.active(request, agentPort: 9899, environment: [:])
+                // An address nothing answers on: only the port-forward can reach the agent.
+                info.agents[0].podIp = "192.0.2.77"
+                return info
+            }
+            let server = try await LocalServer.start()
+            let run = try await setup.telepresence(["intercept", "echo", "--port", "\(server.port)", "-o", "json"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            #expect(object["path"] as? String == "agent port-forward")
+            let session = await setup.sessionID
+            try await waitUntil("the agent to be claimed over the port-forward") { setup.agent.claimedSessions == [session] }
+            let probe = try await setup.agent.openConnection(
+                to: TunnelEndpoint(address: IPAddress("127.0.0.1")!, port: UInt16(server.port)), initialData: "via the API server")
+            try await waitUntil("the answer") { probe.snapshot.received == "workstation got: via the API server" }
+            await server.stop()
         }
     }
 
