@@ -391,6 +391,20 @@ import Tunnel
         }
     }
 
+    /// intercept implies connect, as in Telepresence: a daemon that is not connected connects
+    /// first (with the kubeconfig the CLI was given), then intercepts.
+    @Test func interceptConnectsFirstWhenNotConnected() async throws {
+        try await Self.withSetup { setup in
+            setup.answerActive()
+            await setup.daemon.connector.disconnect()
+            #expect(await setup.daemon.connector.status() == nil)
+            let run = try await setup.telepresence(["intercept", "echo", "--port", "9099"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stdout.hasPrefix("Using Deployment echo\n"))
+            #expect(await setup.daemon.connector.status()?.intercepts.map(\.name) == ["echo"])
+        }
+    }
+
     // MARK: Errors
 
     @Test func theManagersRefusalsAreOneSentenceAndLeaveNothing() async throws {
