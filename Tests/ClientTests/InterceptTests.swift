@@ -265,6 +265,27 @@ import Tunnel
         }
     }
 
+    /// A UDP flow the agent opens reaches a local UDP server, and its answers come back.
+    @Test func udpFlowsReachTheLocalPort() async throws {
+        try await Self.withSetup { setup in
+            let server = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPAnswer()) }
+                }
+                .bind(host: "127.0.0.1", port: 0).get()
+            let port = server.localAddress?.port ?? 0
+            setup.answerActive()
+            let run = try await setup.telepresence(["intercept", "echo", "--port", "\(port)"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let session = await setup.sessionID
+            try await waitUntil("the agent to be claimed") { setup.agent.claimedSessions == [session] }
+            let probe = try await setup.agent.openConnection(
+                to: TunnelEndpoint(address: IPAddress("127.0.0.1")!, port: UInt16(port)), initialData: "ping", transport: .udp)
+            try await waitUntil("the UDP answer") { probe.snapshot.received == "udp got: ping" }
+            try? await server.close().get()
+        }
+    }
+
     /// The product's default path: a port-forward through the API server straight to the agent
     /// pod's tunnel port (the sandbox's port-forward reaches the fake agent's listener).
     @Test func theTunnelGoesOverAPortForwardToTheAgentPod() async throws {
@@ -585,5 +606,17 @@ final class LocalServer: Sendable {
             reply.writeBuffer(&bytes)
             context.writeAndFlush(wrapOutboundOut(reply), promise: nil)
         }
+    }
+}
+
+/// Answers each datagram with "udp got: " and its bytes.
+private final class UDPAnswer: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var envelope = unwrapInboundIn(data)
+        var reply = ByteBuffer(string: "udp got: ")
+        reply.writeBuffer(&envelope.data)
+        context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: reply)), promise: nil)
     }
 }

@@ -86,13 +86,13 @@ final class FakeAgent: Sendable {
 
     /// Opens a stream toward the client on the latest live claim, as the agent does for an
     /// intercepted connection: `initialData` rides in the OPEN.
-    func openConnection(to destination: TunnelEndpoint, initialData: String) async throws -> ConnectionProbe {
+    func openConnection(to destination: TunnelEndpoint, initialData: String, transport: TunnelFlow.Transport = .tcp) async throws -> ConnectionProbe {
         guard let claim = current.lock.withLock({ _ in current.all.last(where: { $0.channel.isActive }) }) else {
             throw FakeAgentError("no client has claimed the fake agent")
         }
         let probe = ConnectionProbe()
         let flow = TunnelFlow(
-            transport: .tcp, source: TunnelEndpoint(address: IPAddress("10.244.0.9")!, port: 40000), destination: destination)
+            transport: transport, source: TunnelEndpoint(address: IPAddress("10.244.0.9")!, port: 40000), destination: destination)
         try await claim.channel.eventLoop.submit {
             let stream = try claim.multiplexer.openStream(flow: flow, initialData: ByteBuffer(string: initialData), delegate: probe)
             probe.stream = NIOLoopBound(stream, eventLoop: claim.channel.eventLoop)
