@@ -3,6 +3,7 @@ import ClientSupport
 import Diagnostics
 import Foundation
 import GRPCCore
+import KubeClient
 import Logging
 import ManagerInstall
 import NIOCore
@@ -66,7 +67,7 @@ import Tunnel
         }
     }
 
-    static func withSetup(_ body: (Setup) async throws -> Void) async throws {
+    static func withSetup(agentPortForward: Bool = false, _ body: (Setup) async throws -> Void) async throws {
         try await SandboxFixture.with { sandbox in
             try await ManagerInstaller(client: sandbox.kube, namespace: "ambassador").install(values: .defaults, createNamespace: true)
             let manager = try await FakeManager.start()
@@ -78,7 +79,7 @@ import Tunnel
                 daemon = try await ConnectorDaemon.start(
                     paths: ClientPaths.from(environment: sandbox.environment), config: ClientConfig(),
                     logLevel: LogLevelControl(configured: .info), logger: quiet,
-                    makeDialer: { _, _ in DirectManagerDialer(port: port) }, agentPortForward: false)
+                    makeDialer: { _, _ in DirectManagerDialer(port: port) }, agentPortForward: agentPortForward)
             } catch {
                 await agent.stop()
                 await manager.stop()
@@ -211,7 +212,17 @@ import Tunnel
             #expect(object["pod_ips"] as? [String] == ["127.0.0.1"])
             _ = try await setup.telepresence(["leave", "echo"])
 
-            let yaml = try await setup.telepresence(["intercept", "web", "--port", "9091", "-o", "yaml"])
+            // --env-json and --env-file (docker syntax by default) read back with python.
+            let jsonFile = setup.sandbox.folder.appendingPathComponent("env.json").path
+            let dockerFile = setup.sandbox.folder.appendingPathComponent("env.docker").path
+            let yaml = try await setup.telepresence(["intercept", "web", "--port", "9091", "-o", "yaml", "-j", jsonFile, "-e", dockerFile])
+            let readBack = try await ProcessRunner.run(["python3", "-c", """
+                import json
+                env = json.load(open('\(jsonFile)'))
+                docker = dict(line.rstrip('\\n').split('=', 1) for line in open('\(dockerFile)') if line.strip())
+                print(env['APP_COLOR'], docker['APP_COLOR'], env['TELEPRESENCE_CONTAINER'])
+                """])
+            #expect(readBack.stdout == "blue blue echo\n", "\(readBack.stderr)")
             #expect(yaml.status == 0, "\(yaml.stderr)")
             #expect(yaml.stdout.contains("name: web") && yaml.stdout.contains("disposition: ACTIVE"), "\(yaml.stdout)")
             #expect(!yaml.stdout.contains("APP_COLOR"), "the environment is only in --detailed-output")
@@ -251,6 +262,167 @@ import Tunnel
             let agents = try await setup.telepresence(["list", "--agents", "--output", "json"])
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(agents.stdout.utf8)) as? [[String: Any]])
             #expect(rows.compactMap { $0["name"] as? String } == ["api", "web"])
+        }
+    }
+
+    /// A UDP flow the agent opens reaches a local UDP server, and its answers come back.
+    @Test func udpFlowsReachTheLocalPort() async throws {
+        try await Self.withSetup { setup in
+            let server = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPAnswer()) }
+                }
+                .bind(host: "127.0.0.1", port: 0).get()
+            let port = server.localAddress?.port ?? 0
+            setup.answerActive()
+            let run = try await setup.telepresence(["intercept", "echo", "--port", "\(port)"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let session = await setup.sessionID
+            try await waitUntil("the agent to be claimed") { setup.agent.claimedSessions == [session] }
+            let probe = try await setup.agent.openConnection(
+                to: TunnelEndpoint(address: IPAddress("127.0.0.1")!, port: UInt16(port)), initialData: "ping", transport: .udp)
+            try await waitUntil("the UDP answer") { probe.snapshot.received == "udp got: ping" }
+            try? await server.close().get()
+        }
+    }
+
+    /// The product's default path: a port-forward through the API server straight to the agent
+    /// pod's tunnel port (the sandbox's port-forward reaches the fake agent's listener).
+    @Test func theTunnelGoesOverAPortForwardToTheAgentPod() async throws {
+        try await Self.withSetup(agentPortForward: true) { setup in
+            let runtime = ForwardingPodRuntime()
+            setup.sandbox.server.api.node.runtime = runtime
+            _ = try await setup.sandbox.kube.create(.pods, Pod(
+                metadata: ObjectMeta(name: "echo-7d9c-abcde", namespace: "default"),
+                spec: PodSpec(containers: [Container(name: "echo", image: "sandbox.local/echo")])))
+            runtime.forward(pod: "echo-7d9c-abcde", port: 9899, to: setup.agent.port)
+            let agent = setup.agent
+            setup.manager.onCreate { request in
+                agent.allow(request.session.sessionID)
+                var info = Setup.active(request, agentPort: 9899, environment: [:])
+                // An address nothing answers on: only the port-forward can reach the agent.
+                info.agents[0].podIp = "192.0.2.77"
+                return info
+            }
+            let server = try await LocalServer.start()
+            let run = try await setup.telepresence(["intercept", "echo", "--port", "\(server.port)", "-o", "json"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            #expect(object["path"] as? String == "agent port-forward")
+            let session = await setup.sessionID
+            try await waitUntil("the agent to be claimed over the port-forward") { setup.agent.claimedSessions == [session] }
+            let probe = try await setup.agent.openConnection(
+                to: TunnelEndpoint(address: IPAddress("127.0.0.1")!, port: UInt16(server.port)), initialData: "via the API server")
+            try await waitUntil("the answer") { probe.snapshot.received == "workstation got: via the API server" }
+            await server.stop()
+        }
+    }
+
+    /// Pods roll: the manager's WatchIntercepts gives new agents; the daemon claims the new
+    /// pod's agent and closes the tunnel to the gone one, and connections keep arriving.
+    @Test func tunnelsFollowTheAgentsAsPodsRoll() async throws {
+        try await Self.withSetup { setup in
+            let server = try await LocalServer.start()
+            setup.answerActive()
+            let run = try await setup.telepresence(["intercept", "echo", "--port", "\(server.port)"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let session = await setup.sessionID
+            try await waitUntil("the first agent to be claimed") { setup.agent.claimedSessions == [session] }
+
+            let rolled = try await FakeAgent.start()
+            rolled.allow(session)
+            setup.manager.update("echo") { info in
+                info.agents = [.with {
+                    $0.podName = "echo-7d9c-fghij"
+                    $0.namespace = "default"
+                    $0.podIp = "127.0.0.1"
+                    $0.tunnelPort = Int32(rolled.port)
+                }]
+            }
+            try await waitUntil("the new pod's agent to be claimed") { rolled.claimedSessions == [session] }
+            try await waitUntil("the old pod's tunnel to close") { setup.agent.claimedSessions.isEmpty }
+            let probe = try await rolled.openConnection(
+                to: TunnelEndpoint(address: IPAddress("127.0.0.1")!, port: UInt16(server.port)), initialData: "after the roll")
+            try await waitUntil("the answer through the new pod") { probe.snapshot.received == "workstation got: after the roll" }
+            await rolled.stop()
+            await server.stop()
+        }
+    }
+
+    /// The manager ends an intercept (its workload was deleted, an admin revoked it): the
+    /// handler is stopped, the tunnel closes, status no longer shows it.
+    @Test func anInterceptTheManagerEndsStopsItsHandler() async throws {
+        try await Self.withSetup { setup in
+            setup.answerActive()
+            let folder = setup.sandbox.folder.path
+            let pid = try ChildProcess.spawn(ChildProcess.Launch(
+                executable: CommandRunner.executable("telepresence").path,
+                arguments: ["intercept", "echo", "--port", "9095", "--", "sh", "-c", "touch \(folder)/started; exec sleep 60"],
+                environment: setup.environment.map { "\($0.key)=\($0.value)" }))
+            try await waitUntil("the handler to start") { FileManager.default.fileExists(atPath: "\(folder)/started") }
+            let session = await setup.sessionID
+            try await waitUntil("the agent to be claimed") { setup.agent.claimedSessions == [session] }
+            setup.manager.drop("echo")
+            let status = try await waitForEvent("the CLI to exit once the manager ended the intercept") { await ChildProcess.waitForExit(pid) }
+            #expect(status == 128 + SIGTERM)
+            try await waitUntil("the tunnel to close") { setup.agent.claimedSessions.isEmpty }
+            #expect(await setup.daemon.connector.status()?.intercepts.isEmpty == true)
+        }
+    }
+
+    /// quit (here: the daemon's disconnect) ends every intercept at the manager.
+    @Test func disconnectEndsEveryIntercept() async throws {
+        try await Self.withSetup { setup in
+            setup.answerActive()
+            for (name, port) in [("echo", 9096), ("web", 9097)] {
+                let run = try await setup.telepresence(["intercept", name, "--port", "\(port)"])
+                #expect(run.status == 0, "\(run.stderr)")
+            }
+            #expect(setup.manager.intercepts.count == 2)
+            await setup.daemon.connector.disconnect()
+            #expect(setup.manager.intercepts.isEmpty)
+            #expect(Set(setup.manager.state.withLock { $0.removed }) == ["echo", "web"])
+            try await waitUntil("the tunnels to close") { setup.agent.claimedSessions.isEmpty }
+        }
+    }
+
+    /// --to-pod PORT: 127.0.0.1:PORT reaches the intercepted pod's PORT (here a server on the
+    /// pod's address, 127.0.0.2), and is gone after leave.
+    @Test func toPodForwardsALocalPortToThePod() async throws {
+        try await Self.withSetup { setup in
+            let pod = try await LocalServer.start(host: "127.0.0.2")
+            let agent = try await FakeAgent.start(host: "127.0.0.2")
+            setup.manager.onCreate { request in
+                agent.allow(request.session.sessionID)
+                var info = Setup.active(request, agentPort: agent.port, environment: [:])
+                info.agents[0].podIp = "127.0.0.2"
+                return info
+            }
+            let run = try await setup.telepresence(["intercept", "echo", "--port", "9098", "--to-pod", "\(pod.port)"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(setup.manager.intercepts.first?.spec.localPorts == ["\(pod.port)/TCP"])
+            let answer = try await ProcessRunner.run(["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/\(pod.port); printf hi >&3; head -c 19 <&3"])
+            #expect(answer.stdout == "workstation got: hi", "\(answer.stderr)")
+            #expect(pod.connections == 1)
+            _ = try await setup.telepresence(["leave", "echo"])
+            let after = try await ProcessRunner.run(["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/\(pod.port)"])
+            #expect(after.status != 0, "the forwarder is gone after leave")
+            await agent.stop()
+            await pod.stop()
+        }
+    }
+
+    /// intercept implies connect, as in Telepresence: a daemon that is not connected connects
+    /// first (with the kubeconfig the CLI was given), then intercepts.
+    @Test func interceptConnectsFirstWhenNotConnected() async throws {
+        try await Self.withSetup { setup in
+            setup.answerActive()
+            await setup.daemon.connector.disconnect()
+            #expect(await setup.daemon.connector.status() == nil)
+            let run = try await setup.telepresence(["intercept", "echo", "--port", "9099"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stdout.hasPrefix("Using Deployment echo\n"))
+            #expect(await setup.daemon.connector.status()?.intercepts.map(\.name) == ["echo"])
         }
     }
 
@@ -309,8 +481,9 @@ import Tunnel
         ]
         for (flags, message) in cases {
             let run = try await CommandRunner.run("telepresence", ["intercept", "echo"] + flags, environment: ["HOME": "/nonexistent"])
-            #expect(run.status != 0, "\(flags)")
+            #expect(run.status == 1, "\(flags)")
             #expect(run.stderr.contains(message), "\(flags): \(run.stderr)")
+            #expect(!run.stderr.contains("Usage:"), "one sentence, not the usage")
         }
         let uninstall = try await CommandRunner.run("telepresence", ["uninstall"], environment: ["HOME": "/nonexistent"])
         #expect(uninstall.status != 0 && uninstall.stderr.contains("--all-agents"))
@@ -401,14 +574,14 @@ final class LocalServer: Sendable {
 
     var connections: Int { accepted.value.withLock { $0 } }
 
-    static func start() async throws -> LocalServer {
+    static func start(host: String = "127.0.0.1") async throws -> LocalServer {
         let counter = Counter()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
                 counter.value.withLock { $0 += 1 }
                 return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Answer()) }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: host, port: 0).get()
         return LocalServer(channel: channel, accepted: counter)
     }
 
@@ -433,5 +606,17 @@ final class LocalServer: Sendable {
             reply.writeBuffer(&bytes)
             context.writeAndFlush(wrapOutboundOut(reply), promise: nil)
         }
+    }
+}
+
+/// Answers each datagram with "udp got: " and its bytes.
+private final class UDPAnswer: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var envelope = unwrapInboundIn(data)
+        var reply = ByteBuffer(string: "udp got: ")
+        reply.writeBuffer(&envelope.data)
+        context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: reply)), promise: nil)
     }
 }

@@ -22,11 +22,12 @@ struct AgentTunnelOpener: Sendable {
     var client: KubeClient?
     var connectTimeout: TimeAmount = .seconds(5)
 
+    /// `direct` skips the port-forward (a retry after a port-forward that opened but failed).
     func open(
-        _ pod: Intercept.AgentPod, configure: @escaping @Sendable (any Channel) throws -> Void
+        _ pod: Intercept.AgentPod, direct: Bool = false, configure: @escaping @Sendable (any Channel) throws -> Void
     ) async throws -> (any Channel, AgentPath) {
         var portForwardFailure: (any Error)?
-        if let client {
+        if let client, !direct {
             do {
                 let channel = try await client.portForwardChannel(
                     pod: pod.podName, namespace: pod.namespace, port: pod.tunnelPort, configure: configure)
@@ -76,10 +77,10 @@ final class AgentTunnel: Sendable {
     /// returns once the agent answered OPEN_OK, throws with the agent's reason otherwise.
     static func open(
         pod: Intercept.AgentPod, session: String, opener: AgentTunnelOpener, dialer: TunnelDialer,
-        claimTimeout: TimeAmount = .seconds(10)
+        direct: Bool = false, claimTimeout: TimeAmount = .seconds(10)
     ) async throws -> AgentTunnel {
         let multiplexer = MultiplexerBox()
-        let (channel, path) = try await opener.open(pod) { channel in
+        let (channel, path) = try await opener.open(pod, direct: direct) { channel in
             let mux = TunnelMultiplexer(role: .initiator) { stream, open in dialer.handle(stream, open) }
             try channel.pipeline.syncOperations.addHandler(mux)
             multiplexer.set(mux)

@@ -120,7 +120,10 @@ actor AgentTunnels {
         var failures = 0
         while !Task.isCancelled {
             do {
-                let tunnel = try await AgentTunnel.open(pod: pod, session: session(), opener: opener, dialer: dialer)
+                // A port-forward can open and still fail (the agent's port not listening yet, a
+                // proxy that cuts it): every other attempt after a failure goes direct.
+                let tunnel = try await AgentTunnel.open(
+                    pod: pod, session: session(), opener: opener, dialer: dialer, direct: failures % 2 == 1)
                 guard record(pod, tunnel: tunnel, error: nil) else {
                     await tunnel.close()
                     return

@@ -13,6 +13,10 @@ actor Engagements {
         var intercept: Intercept
         var handlers: Set<Int32> = []
         var forwarders: [ToPodForwarder] = []
+        /// Whether a WatchIntercepts snapshot has shown it: only then does its absence from a
+        /// snapshot mean it ended (a snapshot sent just before CreateIntercept answered can
+        /// arrive after the answer).
+        var seen = false
     }
 
     let session: ManagerSession
@@ -148,14 +152,17 @@ actor Engagements {
     /// One snapshot of this client's intercepts from the manager.
     func apply(_ snapshot: [Intercept]) async {
         let byName = Dictionary(snapshot.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
-        for name in entries.keys {
-            guard let current = byName[name], current.disposition != "REMOVED" else {
+        for (name, entry) in entries {
+            let current = byName[name]
+            if current?.disposition == "REMOVED" || (current == nil && entry.seen) {
                 logger.info("the traffic-manager ended intercept \(name)")
                 await end(name, removeFromManager: false, signal: true)
                 continue
             }
+            guard let current else { continue }
             // WAITING while new pods arrive keeps the agents that carry it.
             entries[name]?.intercept = current
+            entries[name]?.seen = true
         }
         await tunnels.follow(intercepts)
     }

@@ -56,19 +56,20 @@ struct InterceptCommand: AsyncParsableCommand {
     @Argument(parsing: .postTerminator, help: "A handler to run with the container's environment; the intercept ends when it exits.")
     var command: [String] = []
 
+    /// Bad values are one sentence and exit code 1, as Telepresence says them (not a usage text).
     func validate() throws {
         _ = try Self.parsePort(port)
         guard EnvironmentSyntax(rawValue: envSyntax) != nil else {
-            throw ValidationError("--env-syntax \(envSyntax) is unknown; use \(EnvironmentSyntax.usage)")
+            throw CLIError("--env-syntax \(envSyntax) is unknown; use \(EnvironmentSyntax.usage)")
         }
         for value in toPod where Self.parseToPod(value) == nil {
-            throw ValidationError("--to-pod \(value) is not a port; write it as PORT or PORT/TCP, e.g. --to-pod 8081")
+            throw CLIError("--to-pod \(value) is not a port; write it as PORT or PORT/TCP, e.g. --to-pod 8081")
         }
         guard Self.targetHost(address) != nil else {
-            throw ValidationError("--address \(address) is not an IP address; use one such as 127.0.0.1")
+            throw CLIError("--address \(address) is not an IP address; use one such as 127.0.0.1")
         }
         guard Self.isName(name) else {
-            throw ValidationError("\(name) is not a valid intercept name; use lower-case letters, digits and '-', as a workload's name")
+            throw CLIError("\(name) is not a valid intercept name; use lower-case letters, digits and '-', as a workload's name")
         }
     }
 
@@ -77,14 +78,14 @@ struct InterceptCommand: AsyncParsableCommand {
         guard let value else { return (8080, "") }
         let parts = value.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let local = Int(parts[0]), (1...65535).contains(local) else {
-            throw ValidationError("--port \(value): the local port must be a number from 1 to 65535, as in --port 8080 or --port 8080:http")
+            throw CLIError("--port \(value): the local port must be a number from 1 to 65535, as in --port 8080 or --port 8080:http")
         }
         let identifier = parts.count > 1 ? parts[1] : ""
         if parts.count > 1 {
             let base = identifier.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             let protocolOK = base.count == 1 || ["TCP", "UDP"].contains(base[1].uppercased())
             guard !base[0].isEmpty, protocolOK, base[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
-                throw ValidationError("--port \(value): the identifier must be a service port's name or number, optionally with /TCP or /UDP, as in --port 8080:http")
+                throw CLIError("--port \(value): the identifier must be a service port's name or number, optionally with /TCP or /UDP, as in --port 8080:http")
             }
         }
         return (local, identifier)

@@ -19,10 +19,10 @@ struct Uninstall: AsyncParsableCommand {
 
     func validate() throws {
         if allAgents && !workloads.isEmpty {
-            throw ValidationError("give either workloads or --all-agents, not both")
+            throw CLIError("give either workloads or --all-agents, not both")
         }
         if !allAgents && workloads.isEmpty {
-            throw ValidationError("name the workloads whose agents to remove, or use --all-agents")
+            throw CLIError("name the workloads whose agents to remove, or use --all-agents")
         }
     }
 

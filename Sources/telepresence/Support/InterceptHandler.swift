@@ -28,7 +28,13 @@ struct InterceptHandler {
             throw CLIError("\(command[0]) could not be started (\(error)); the intercept was removed")
         }
         SignalRelay.relay(to: pid)
-        _ = try? await Daemon.ifRunning { [id = intercept.id] in try await $0.addInterceptor(interceptID: id, pid: pid) }
+        do {
+            _ = try await Daemon.ifRunning { [id = intercept.id] in try await $0.addInterceptor(interceptID: id, pid: pid) }
+        } catch {
+            // The intercept ended before the daemon learned of the handler: stop it now.
+            FileHandle.standardError.write(Data("telepresence: the intercept \(intercept.name) has ended (\(error)); stopping the handler\n".utf8))
+            kill(pid, SIGTERM)
+        }
         if let waitMessage { print(waitMessage) }
         let status = await ChildProcess.waitForExit(pid)
         SignalRelay.relay(to: 0)

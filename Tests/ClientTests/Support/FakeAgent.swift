@@ -41,7 +41,7 @@ final class FakeAgent: Sendable {
         self.sessions = sessions
     }
 
-    static func start() async throws -> FakeAgent {
+    static func start(host: String = "127.0.0.1") async throws -> FakeAgent {
         let claims = Claims()
         let sessions = Sessions()
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -68,7 +68,7 @@ final class FakeAgent: Sendable {
                     try channel.pipeline.syncOperations.addHandler(mux)
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: host, port: 0).get()
         let agent = FakeAgent(listener: listener, port: listener.localAddress?.port ?? 0, sessions: sessions)
         agent.shared.withLock { $0 = claims }
         return agent
@@ -86,16 +86,15 @@ final class FakeAgent: Sendable {
 
     /// Opens a stream toward the client on the latest live claim, as the agent does for an
     /// intercepted connection: `initialData` rides in the OPEN.
-    func openConnection(to destination: TunnelEndpoint, initialData: String) async throws -> ConnectionProbe {
+    func openConnection(to destination: TunnelEndpoint, initialData: String, transport: TunnelFlow.Transport = .tcp) async throws -> ConnectionProbe {
         guard let claim = current.lock.withLock({ _ in current.all.last(where: { $0.channel.isActive }) }) else {
             throw FakeAgentError("no client has claimed the fake agent")
         }
         let probe = ConnectionProbe()
         let flow = TunnelFlow(
-            transport: .tcp, source: TunnelEndpoint(address: IPAddress("10.244.0.9")!, port: 40000), destination: destination)
-        let bound = NIOLoopBound(claim.multiplexer, eventLoop: claim.channel.eventLoop)
+            transport: transport, source: TunnelEndpoint(address: IPAddress("10.244.0.9")!, port: 40000), destination: destination)
         try await claim.channel.eventLoop.submit {
-            let stream = try bound.value.openStream(flow: flow, initialData: ByteBuffer(string: initialData), delegate: probe)
+            let stream = try claim.multiplexer.openStream(flow: flow, initialData: ByteBuffer(string: initialData), delegate: probe)
             probe.stream = NIOLoopBound(stream, eventLoop: claim.channel.eventLoop)
         }.get()
         return probe

@@ -47,7 +47,9 @@ final class FakeManager: Telepresence_Manager_Manager.SimpleServiceProtocol, Sen
     func stop() async {
         state.withLock { state in for watcher in state.watchers.values { watcher.finish() } }
         guard let running = running.withLock({ $0 }) else { return }
-        running.server.beginGracefulShutdown()
+        // Cancelling the server's task ends the streams that never end by themselves (cluster
+        // info, workloads) instead of waiting for them as a graceful shutdown would.
+        running.task.cancel()
         await running.task.value
     }
 
