@@ -134,9 +134,12 @@ public final class AgentDataPlane: @unchecked Sendable {
             .childChannelOption(.autoRead, value: false)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                // The child is registered after this returns: dispatch once it is.
-                channel.eventLoop.execute { self.dispatch(channel, agentPort: agentPort) }
-                return channel.eventLoop.makeSucceededVoidFuture()
+                // The child is registered after this returns: dispatch once it is. What it
+                // delivers meanwhile is held for the handler its route adds.
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(HeldInput())
+                    channel.eventLoop.execute { self.dispatch(channel, agentPort: agentPort) }
+                }
             }
             .bind(host: host, port: agentPort)
     }
@@ -180,6 +183,7 @@ public final class AgentDataPlane: @unchecked Sendable {
                             app.close(promise: nil)
                             return
                         }
+                        HeldInput.release(client)
                         client.setOption(.autoRead, value: true).whenFailure { _ in }
                         app.setOption(.autoRead, value: true).whenFailure { _ in }
                     }
@@ -197,6 +201,7 @@ public final class AgentDataPlane: @unchecked Sendable {
         do {
             try channel.pipeline.syncOperations.addHandler(
                 TunnelSocketBridge(mode: .opening(mux, flow, firstDataWait: Self.firstDataWait)))
+            HeldInput.release(channel)
             channel.setOption(.autoRead, value: true).whenFailure { _ in }
         } catch {
             Self.reset(channel)

@@ -34,6 +34,14 @@ struct PassThroughTests {
         try await waitUntil("the app's half-close") { probe.eof || probe.closed }
         #expect(probe.text == "ping through the agent" && !probe.wasReset)
 
+        // Bytes and the FIN at once, before the agent's dial to the app is up (`echo hi | nc`):
+        // the bytes reach the app before the FIN, and the echo comes back.
+        let (eager, eagerProbe) = try await Probe.connect(group: group, port: echoPort)
+        eager.write(ByteBuffer(string: "hi and bye"), promise: nil)
+        eager.flush()
+        eager.close(mode: .output, promise: nil)
+        do { try await waitUntil("the echo of bytes sent with the FIN", timeout: .seconds(3)) { eagerProbe.text == "hi and bye" } } catch { Issue.record("text \(eagerProbe.text) reset \(eagerProbe.wasReset) eof \(eagerProbe.eof) closed \(eagerProbe.closed)"); throw error }
+
         // The app half-closes first; the client still sends, and the app gets it.
         let (second, greeted) = try await Probe.connect(group: group, port: config.containers[0].intercepts[1].agentPort)
         try await waitUntil("the greeting and the app's half-close") { greeted.text == "hello from the app" && greeted.eof }

@@ -60,7 +60,13 @@ final class RelayHandler: ChannelDuplexHandler, Sendable {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
-            partner.close(mode: .output).whenFailure { [partner] _ in partner.close(promise: nil) }
+            // The FIN goes after everything read before it: the last read may not be flushed
+            // yet, and closing the output fails writes still pending. An empty write completes
+            // once every earlier one has.
+            let partner = partner
+            partner.writeAndFlush(ByteBuffer()).whenComplete { _ in
+                partner.close(mode: .output).whenFailure { _ in partner.close(promise: nil) }
+            }
         }
         context.fireUserInboundEventTriggered(event)
     }
