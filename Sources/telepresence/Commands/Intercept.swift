@@ -135,6 +135,9 @@ struct InterceptCommand: AsyncParsableCommand {
             try output.print(view) { TextTable(header: nil, rows: []) }
         }
         guard !command.isEmpty else { return }
+        // What was printed comes before the handler's own output, also into a pipe or file
+        // (fflush(nil) flushes every output stream).
+        fflush(nil)
         let status = try await InterceptHandler(intercept: intercept, command: command, waitMessage: waitMessage).run()
         if status != 0 { throw ExitCode(status) }
     }
