@@ -177,7 +177,13 @@ import TrafficManager
 
             await manager.stop()
             try await waitUntil("status to say reconnecting") { await state.status()?.sessionState == .reconnecting }
-            manager = try await TrafficManager.start(settings: settingsFor(port), client: sandbox.kube, logger: quiet)
+            // The old server's listeners may still be closing (the daemon's connection drains).
+            var restarted: TrafficManager?
+            try await waitUntil("the manager to listen again on port \(port)", timeout: .seconds(10)) {
+                restarted = try? await TrafficManager.start(settings: settingsFor(port), client: sandbox.kube, logger: quiet)
+                return restarted != nil
+            }
+            manager = try #require(restarted)
             try await waitUntil("the session to come back") { await state.status()?.sessionState == .connected }
             let after = try #require(await state.status())
             #expect(after.sessionID != firstSession, "a new manager hands out a new session")

@@ -37,6 +37,21 @@ import Testing
         #expect(context.enrich(disabled).notEngageableReason.contains("disabled"))
     }
 
+    /// A pod no controller owns is listed, never engageable, and says why (even when a Service
+    /// selects it: nothing would re-create it with the agent).
+    @Test func aBarePodIsListedAsNotEngageable() {
+        var context = WorkloadContext()
+        context.services = [service("web", selecting: "web", target: .string("http"))]
+        let bare = Pod(metadata: ObjectMeta(name: "debug", namespace: "default", labels: ["app": "web"]))
+        #expect(WorkloadSummary.isBare(bare))
+        let listed = context.enrich(WorkloadSummary(barePod: bare))
+        #expect(listed.kind == .pod && listed.name == "debug")
+        #expect(listed.notEngageableReason.hasPrefix("a bare pod cannot be engaged"))
+        var owned = bare
+        owned.metadata.ownerReferences = [OwnerReference(apiVersion: "apps/v1", kind: "ReplicaSet", name: "web-5d8f", uid: "u")]
+        #expect(!WorkloadSummary.isBare(owned))
+    }
+
     @Test func installedNeedsTheConfigEntryAndAPodRunningTheAgent() {
         var context = WorkloadContext()
         context.services = [service("web", selecting: "web", target: .int(8080))]

@@ -39,6 +39,9 @@ public struct WorkloadContext: Sendable {
     }
 
     func reason(_ workload: WorkloadSummary) -> String {
+        if workload.kind == .pod {
+            return "a bare pod cannot be engaged: no Deployment, ReplicaSet or StatefulSet owns it, so nothing would re-create it with the traffic-agent"
+        }
         if workload.injectAnnotation == "disabled" {
             return "the annotation \(AgentNames.injectAnnotation)=disabled forbids injecting the traffic-agent"
         }

@@ -9,6 +9,8 @@ public struct WorkloadSummary: Sendable, Hashable {
         case deployment = "Deployment"
         case replicaSet = "ReplicaSet"
         case statefulSet = "StatefulSet"
+        /// A pod no controller owns: listed so that `list` can say why it cannot be engaged.
+        case pod = "Pod"
     }
 
     public enum State: Sendable, Hashable {
@@ -73,6 +75,23 @@ public struct WorkloadSummary: Sendable, Hashable {
         self.init(
             kind: .statefulSet, metadata: statefulSet.metadata, template: statefulSet.spec?.template,
             state: ready >= replicas ? .available : .progressing, ready: ready, replicas: replicas)
+    }
+
+    /// A bare pod (see `isBare`): never engageable, since nothing would re-create it with the
+    /// traffic-agent.
+    public init(barePod pod: Pod) {
+        let running = pod.status?.phase == "Running"
+        self.init(kind: .pod, metadata: pod.metadata, template: nil, state: running ? .available : .progressing,
+                  ready: running ? 1 : 0, replicas: 1)
+        let containers = pod.spec?.containers ?? []
+        self.podLabels = pod.metadata.labels ?? [:]
+        self.containerPorts = containers.flatMap { $0.ports ?? [] }
+        self.injectAnnotation = pod.metadata.annotations?["telepresence.io/inject-traffic-agent"]
+    }
+
+    /// A pod that no Deployment, ReplicaSet, StatefulSet (or anything else) owns.
+    public static func isBare(_ pod: Pod) -> Bool {
+        (pod.metadata.ownerReferences ?? []).isEmpty
     }
 
     private init(kind: Kind, metadata: ObjectMeta, template: PodTemplateSpec?, state: State, ready: Int, replicas: Int) {

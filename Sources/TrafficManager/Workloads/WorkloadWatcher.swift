@@ -52,6 +52,7 @@ public struct WorkloadWatcher: Sendable {
                     _ = await table.upsert(WorkloadSummary(replicaSet: item))
                 }
                 for item in s.items { _ = await table.upsert(WorkloadSummary(statefulSet: item)) }
+                for item in po.items where WorkloadSummary.isBare(item) { _ = await table.upsert(WorkloadSummary(barePod: item)) }
                 continuation.yield(Delta(changes: await table.snapshot, snapshot: true))
 
                 await withTaskGroup(of: Void.self) { group in
@@ -81,6 +82,12 @@ public struct WorkloadWatcher: Sendable {
                         await followObjects(client.watch(.pods, namespace: namespace, resourceVersion: po.metadata.resourceVersion, as: Pod.self),
                                             initial: po.items, what: "Pod", table: table, continuation: continuation, logger: logger) { context, all in
                             context.podsWithAgent = all.filter(Self.runsAgent)
+                        }
+                    }
+                    group.addTask {
+                        await follow(client.watch(.pods, namespace: namespace, resourceVersion: po.metadata.resourceVersion, as: Pod.self),
+                                     kind: .pod, table: table, continuation: continuation, logger: logger) {
+                            WorkloadSummary.isBare($0) ? WorkloadSummary(barePod: $0) : nil
                         }
                     }
                     if let engagements {
