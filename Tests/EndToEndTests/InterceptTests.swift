@@ -82,6 +82,10 @@ struct InterceptTests {
             try await ws.expectSuccess(["telepresence", "uninstall", "echo-sym"])
             try await ws.waitForPodsWithoutAgent("echo-sym")
             #expect(Self.same(try await ws.template("echo-sym"), symBefore))
+            // Least privilege: the manager did all of this with its install's RBAC, and the agents,
+            // running as their pods' service account, asked the API for nothing.
+            #expect(ws.denials(of: Workstation.managerAccount).isEmpty, "\(ws.denials(of: Workstation.managerAccount))")
+            #expect(ws.denials(of: "system:serviceaccount:default:default").isEmpty, "\(ws.denials(of: "system:serviceaccount:default:default"))")
             // helm uninstall removes every agent first.
             try await ws.expectSuccess(["telepresence", "quit"])
             try await ws.expectSuccess(["telepresence", "helm", "uninstall"])
