@@ -48,10 +48,11 @@ struct InterceptTests {
             let envFile = ws.home.appendingPathComponent("echo.env").path
             let handler = try await ws.run([
                 "telepresence", "intercept", "echo-sym", "--port", "8181:http", "--env-file", envFile, "--env-syntax", "sh",
-                "--", "sh", "-c", "echo \"GREETING=$GREETING COLOR=$COLOR DERIVED=$DERIVED CONTAINER=$TELEPRESENCE_CONTAINER\"; exit 7",
+                "--wait-message", "the handler runs", "--", "sh", "-c", "echo \"GREETING=$GREETING COLOR=$COLOR DERIVED=$DERIVED CONTAINER=$TELEPRESENCE_CONTAINER\"; exit 7",
             ], timeout: .seconds(90))
             #expect(handler.status == 7, "\(handler.combined)")
             #expect(handler.stdout.contains("GREETING=hello COLOR=blue DERIVED=hello-derived CONTAINER=echo"), "\(handler.stdout)")
+            #expect(handler.stdout.contains("the handler runs"), "\(handler.stdout)")
             let sourced = try await ws.run(["sh", "-c", ". \(envFile) && echo \"$GREETING/$COLOR\""])
             #expect(sourced.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "hello/blue", "\(sourced.combined)")
             #expect(!(try await ws.expectSuccess(["telepresence", "list", "--intercepts"])).contains("echo-sym"), "the handler's exit ended it")

@@ -35,7 +35,10 @@ struct InterceptHandler {
             FileHandle.standardError.write(Data("telepresence: the intercept \(intercept.name) has ended (\(error)); stopping the handler\n".utf8))
             kill(pid, SIGTERM)
         }
-        if let waitMessage { print(waitMessage) }
+        if let waitMessage {
+            print(waitMessage)
+            fflush(nil)
+        }
         let status = await ChildProcess.waitForExit(pid)
         SignalRelay.relay(to: 0)
         _ = try? await Daemon.ifRunning { [name = intercept.name] in try await $0.removeIntercept(name: name) }
