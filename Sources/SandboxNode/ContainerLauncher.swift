@@ -41,6 +41,13 @@ public enum ContainerLauncher {
         if let pid = spec.joinPID {
             try join(pid: pid)
         } else {
+            // An image's executable lives on the host (the build folder); a volume mounted over
+            // one of its parents (the agent's emptyDir at /tmp, a checkout under /tmp) would hide
+            // it, so it is pinned first and run through its descriptor when hidden.
+            if let first = spec.arguments.first, first.hasPrefix("/") {
+                let fd = open(first, openPath | O_CLOEXEC)
+                if fd >= 0 { pinnedExecutable = fd }
+            }
             try enter(spec)
         }
         let directory = spec.workingDirectory.isEmpty ? "/" : spec.workingDirectory
@@ -66,6 +73,9 @@ public enum ContainerLauncher {
         sigemptyset(&empty)
         pthread_sigmask(SIG_SETMASK, &empty, nil)
     }
+
+    /// The image's executable, opened before the container's mounts (see `launch`).
+    nonisolated(unsafe) static var pinnedExecutable: Int32?
 
     /// Linux's O_PATH (not exported by Glibc's Swift overlay): a descriptor that only names a file.
     static let openPath: Int32 = 0o10000000
@@ -117,7 +127,8 @@ public enum ContainerLauncher {
 
     static func exec(_ spec: LaunchSpec) throws(LaunchError) {
         guard let first = spec.arguments.first, !first.isEmpty else { throw .failed("the container has no command") }
-        let path = try resolve(first, environment: spec.environment)
+        var path = try resolve(first, environment: spec.environment)
+        if access(path, X_OK) != 0, let pinned = pinnedExecutable { path = "/proc/self/fd/\(pinned)" }
         let argv = spec.arguments.map { strdup($0) } + [nil]
         let envp = spec.environment.map { strdup($0) } + [nil]
         execve(path, argv, envp)

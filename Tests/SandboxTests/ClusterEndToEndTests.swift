@@ -369,6 +369,13 @@ struct ClusterEndToEndTests {
 
     @Test("env and volume contents seen by a container are as the pod spec says")
     func environmentAndVolumes() async throws {
+        // The container's program lives under /tmp on the host, where its own emptyDir at /tmp
+        // hides it once mounted (as a checkout under /tmp and the traffic-agent's /tmp do).
+        let programs = URL(fileURLWithPath: "/tmp/sbx-exec-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: programs, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: programs) }
+        let sleeper = programs.appendingPathComponent("sleep").path
+        try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: sleeper)
         try await LiveCluster.with("ev") { cluster in
             try await cluster.apply(try Self.manifest([
                 ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "settings"], "data": ["greeting": "hello", "app.conf": "mode=fast\n"]],
@@ -378,7 +385,7 @@ struct ClusterEndToEndTests {
                  "spec": [
                     "terminationGracePeriodSeconds": 1,
                     "containers": [[
-                        "name": "shell", "image": "busybox", "command": ["sleep", "3600"], "workingDir": "/etc/config",
+                        "name": "shell", "image": "busybox", "command": [sleeper, "3600"], "workingDir": "/etc/config",
                         "env": [
                             ["name": "GREETING", "valueFrom": ["configMapKeyRef": ["name": "settings", "key": "greeting"]]],
                             ["name": "PASSWORD", "valueFrom": ["secretKeyRef": ["name": "creds", "key": "password"]]],
