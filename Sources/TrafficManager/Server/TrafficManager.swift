@@ -60,6 +60,23 @@ public final class TrafficManager: Sendable {
             logLevel: levels, logger: logger,
             engagements: engagements,
             intercepts: InterceptCoordinator(keeper: engagements, client: client, settings: settings, logger: logger))
+        // The tunnel port and the webhook listen before the API does: the pod is Ready once the
+        // API port answers (its readiness probe), and a pod created right after must find the
+        // webhook serving (failurePolicy Ignore would admit it without the agent).
+        let tunnelListener: any Channel
+        do {
+            tunnelListener = try await TunnelServer.listen(
+                host: settings.serverHost, port: settings.effectiveTunnelPort, group: MultiThreadedEventLoopGroup.singleton).get()
+        } catch {
+            throw ManagerStartError.notListening(host: settings.serverHost, port: settings.effectiveTunnelPort)
+        }
+        let agentInjector: AgentInjectorServer?
+        do {
+            agentInjector = try await AgentInjectorServer.startIfConfigured(settings: settings, client: client, logger: logger)
+        } catch {
+            try? await tunnelListener.close().get()
+            throw ManagerStartError.notListening(host: settings.serverHost, port: settings.agentInjector.port)
+        }
         let transport = HTTP2ServerTransport.Posix(
             address: .ipv4(host: settings.serverHost, port: settings.serverPort),
             transportSecurity: .plaintext)
@@ -77,25 +94,9 @@ public final class TrafficManager: Sendable {
         }
         guard let address = try await server.listeningAddress?.ipv4 else {
             tasks.cancel()
-            throw ManagerStartError.notListening(host: settings.serverHost, port: settings.serverPort)
-        }
-        let tunnelListener: any Channel
-        do {
-            tunnelListener = try await TunnelServer.listen(
-                host: settings.serverHost, port: settings.effectiveTunnelPort, group: MultiThreadedEventLoopGroup.singleton).get()
-        } catch {
-            server.beginGracefulShutdown()
-            tasks.cancel()
-            throw ManagerStartError.notListening(host: settings.serverHost, port: settings.effectiveTunnelPort)
-        }
-        let agentInjector: AgentInjectorServer?
-        do {
-            agentInjector = try await AgentInjectorServer.startIfConfigured(settings: settings, client: client, logger: logger)
-        } catch {
             try? await tunnelListener.close().get()
-            server.beginGracefulShutdown()
-            tasks.cancel()
-            throw ManagerStartError.notListening(host: settings.serverHost, port: settings.agentInjector.port)
+            await agentInjector?.stop()
+            throw ManagerStartError.notListening(host: settings.serverHost, port: settings.serverPort)
         }
         logger.info("tunnels end on \(settings.serverHost):\(tunnelListener.localAddress?.port ?? 0)")
         logger.info("traffic-manager \(ProductVersion.current) serving on \(address.host):\(address.port), namespace \(settings.namespace)")
