@@ -40,7 +40,7 @@ public struct ManagerLocator: Sendable {
 
     private func firstPods(namespace: String, within limit: Duration) async throws(ConnectError) -> [Pod] {
         do {
-            return try await withDeadline(limit) { try await self.pods(namespace: namespace) }
+            return try await withDeadline(limit) { try await self.pods(namespace: namespace, limit: limit) }
         } catch let error as ConnectError {
             throw error
         } catch {
@@ -49,11 +49,16 @@ public struct ManagerLocator: Sendable {
         }
     }
 
-    private func pods(namespace: String) async throws(ConnectError) -> [Pod] {
+    private func pods(namespace: String, limit: Duration? = nil) async throws(ConnectError) -> [Pod] {
         do {
             let pods: KubeList<Pod> = try await client.list(.pods, namespace: namespace, options: ListOptions(labelSelector: ManagerManifests.selectorString))
             return pods.items.filter { $0.metadata.deletionTimestamp == nil }
         } catch let error as KubeError {
+            // The request's own timeout is the same limit and may fire first: say the same thing.
+            if case .timedOut = error, let limit {
+                throw ConnectError.clusterUnreachable(
+                    server: client.configuration.server.description, reason: "no answer within \(limit.components.seconds) s")
+            }
             throw ConnectError.from(error, server: client.configuration.server)
         } catch {
             throw ConnectError.clusterUnreachable(server: client.configuration.server.description, reason: "\(error)")
