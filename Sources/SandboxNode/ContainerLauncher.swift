@@ -38,6 +38,7 @@ public enum ContainerLauncher {
         _ = lx_set_parent_death_signal(SIGKILL)
         if getppid() != spec.parentPID { throw .failed("the node (pid \(spec.parentPID)) is gone") }
         closeInheritedDescriptors()
+        var pinnedExecutable: Int32?
         if let pid = spec.joinPID {
             try join(pid: pid)
         } else {
@@ -60,7 +61,7 @@ public enum ContainerLauncher {
             _ = setsid()
         }
         resetSignals()
-        try exec(spec)
+        try exec(spec, pinnedExecutable: pinnedExecutable)
     }
 
     /// The launcher may run on a runtime thread that blocks signals, and exec keeps the mask
@@ -73,9 +74,6 @@ public enum ContainerLauncher {
         sigemptyset(&empty)
         pthread_sigmask(SIG_SETMASK, &empty, nil)
     }
-
-    /// The image's executable, opened before the container's mounts (see `launch`).
-    nonisolated(unsafe) static var pinnedExecutable: Int32?
 
     /// Linux's O_PATH (not exported by Glibc's Swift overlay): a descriptor that only names a file.
     static let openPath: Int32 = 0o10000000
@@ -125,7 +123,7 @@ public enum ContainerLauncher {
         }
     }
 
-    static func exec(_ spec: LaunchSpec) throws(LaunchError) {
+    static func exec(_ spec: LaunchSpec, pinnedExecutable: Int32? = nil) throws(LaunchError) {
         guard let first = spec.arguments.first, !first.isEmpty else { throw .failed("the container has no command") }
         var path = try resolve(first, environment: spec.environment)
         if access(path, X_OK) != 0, let pinned = pinnedExecutable { path = "/proc/self/fd/\(pinned)" }

@@ -177,16 +177,13 @@ public final class AgentDataPlane: @unchecked Sendable {
                     self.logger.debug("the app refused a connection on port \(containerPort): \(error)")
                     Self.reset(client)
                 case .success(let app):
-                    ByteStreamRelay.join(client, app).whenComplete { joined in
-                        guard case .success = joined, client.isActive else {
+                    app.pipeline.addHandler(ByteStreamRelay.handler(partner: client))
+                        .flatMap { ByteStreamRelay.start(client, partner: app) }
+                        .flatMap { app.setOption(.autoRead, value: true) }
+                        .whenFailure { _ in
                             client.close(promise: nil)
                             app.close(promise: nil)
-                            return
                         }
-                        HeldInput.release(client)
-                        client.setOption(.autoRead, value: true).whenFailure { _ in }
-                        app.setOption(.autoRead, value: true).whenFailure { _ in }
-                    }
                 }
             }
     }

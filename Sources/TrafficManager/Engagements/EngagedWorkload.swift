@@ -49,8 +49,8 @@ public struct EngagedWorkload: Sendable {
     /// Its pods among `pods` that still serve but are not current (an older ReplicaSet's or
     /// revision's, not yet being deleted): while there are any, a rollout is under way and a
     /// Service may still send them connections.
-    public func outdatedPods(pods: [Pod], replicaSets: [ReplicaSet], updateRevision: String? = nil) -> [Pod] {
-        let current = Set(currentPods(pods: pods, replicaSets: replicaSets, updateRevision: updateRevision).compactMap(\.metadata.uid))
+    public func outdatedPods(pods: [Pod], replicaSets: [ReplicaSet], current currentPods: [Pod]) -> [Pod] {
+        let current = Set(currentPods.compactMap(\.metadata.uid))
         var owners: Set<String> = [uid]
         if kind == "Deployment" {
             for set in replicaSets where (set.metadata.ownerReferences ?? []).contains(where: { $0.uid == uid }) {

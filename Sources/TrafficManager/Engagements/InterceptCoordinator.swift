@@ -253,8 +253,8 @@ public struct InterceptCoordinator: Sendable {
             updateRevision = s?.status?.updateRevision
         default: break
         }
-        return (workload.currentPods(pods: pods.items, replicaSets: replicaSets, updateRevision: updateRevision),
-                workload.outdatedPods(pods: pods.items, replicaSets: replicaSets, updateRevision: updateRevision).count)
+        let current = workload.currentPods(pods: pods.items, replicaSets: replicaSets, updateRevision: updateRevision)
+        return (current, workload.outdatedPods(pods: pods.items, replicaSets: replicaSets, current: current).count)
     }
 
     func storedConfig(workload: String, namespace: String) async throws -> AgentConfig? {

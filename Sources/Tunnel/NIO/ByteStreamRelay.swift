@@ -10,8 +10,9 @@ import NIOCore
 /// reaches the partner through the thread-safe `Channel` API.
 public enum ByteStreamRelay {
     /// Adds the relay handlers to both pipelines (on their own event loops). Neither channel may
-    /// have read anything yet (bytes read before its handler is there are lost): give them
-    /// `autoRead` off and turn it on after, or add `handler(partner:)` in a channel initializer.
+    /// have read anything yet (bytes read before its handler is there are lost): add
+    /// `handler(partner:)` in a channel initializer, or, for an accepted channel whose partner
+    /// comes later, a `HeldInput` there and `start(_:partner:)` once the partner exists.
     public static func join(_ first: any Channel, _ second: any Channel) -> EventLoopFuture<Void> {
         let added = first.eventLoop.submit {
             try first.pipeline.syncOperations.addHandler(RelayHandler(partner: second))
@@ -20,6 +21,17 @@ public enum ByteStreamRelay {
             try second.pipeline.syncOperations.addHandler(RelayHandler(partner: first))
         }
         return added.and(addedSecond).map { _ in () }
+    }
+
+    /// Relays an accepted channel (`autoRead` off, a `HeldInput` first in its pipeline) to its
+    /// partner once the partner exists: what it held goes first, then it reads.
+    public static func start(_ accepted: any Channel, partner: any Channel) -> EventLoopFuture<Void> {
+        accepted.eventLoop.submit {
+            try accepted.pipeline.syncOperations.addHandler(RelayHandler(partner: partner))
+            HeldInput.release(accepted)
+            try accepted.syncOptions?.setOption(.autoRead, value: true)
+            accepted.read()
+        }
     }
 
     /// The handler that sends what its channel reads to `partner`; add it to one channel's

@@ -69,6 +69,8 @@ final class PortForwardRelay: Sendable {
             .serverChannelOption(.backlog, value: 8)
             .childChannelOption(.autoRead, value: false)
             .childChannelInitializer { accepted in
+                // What the connection delivers before its port-forward is up waits for it.
+                try? accepted.pipeline.syncOperations.addHandler(HeldInput())
                 Task {
                     await relay(accepted, target: target, client: client, logger: logger, failure: failure,
                                 portOffset: portOffset, onLinkLost: onLinkLost)
@@ -105,11 +107,7 @@ final class PortForwardRelay: Sendable {
                 onLinkLost()
                 Task { await target.forget(pod) }
             }
-            try await accepted.eventLoop.submit {
-                try accepted.pipeline.syncOperations.addHandler(ByteStreamRelay.handler(partner: forwarded))
-            }.get()
-            try await accepted.setOption(.autoRead, value: true).get()
-            accepted.read()
+            try await ByteStreamRelay.start(accepted, partner: forwarded).get()
         } catch {
             logger.warning("the port-forward to the traffic-manager failed: \(error)")
             failure.note("the port-forward to its pod failed: \(error)")

@@ -27,6 +27,8 @@ final class ToPodForwarder: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.autoRead, value: false)
             .childChannelInitializer { accepted in
+                // What the connection delivers before the pod is reached waits for it.
+                try? accepted.pipeline.syncOperations.addHandler(HeldInput())
                 Task { await forward(accepted, port: port, client: client, logger: logger, pod: pod) }
                 return accepted.eventLoop.makeSucceededVoidFuture()
             }
@@ -61,11 +63,7 @@ final class ToPodForwarder: Sendable {
                     .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try relay(channel) } }
                     .connect(host: target.podIP, port: port).get()
             }
-            try await accepted.eventLoop.submit {
-                try accepted.pipeline.syncOperations.addHandler(ByteStreamRelay.handler(partner: forwarded))
-            }.get()
-            try await accepted.setOption(.autoRead, value: true).get()
-            accepted.read()
+            try await ByteStreamRelay.start(accepted, partner: forwarded).get()
         } catch {
             logger.warning("--to-pod \(port): pod \(target.podName) could not be reached: \(error)")
             try? await accepted.close().get()
