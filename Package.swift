@@ -301,6 +301,20 @@ let package = Package(
         ),
         // The traffic-agent (a sidecar in each engaged pod): its session with the manager, the
         // ports it takes over, the tunnels clients claim, and its init container's nft rules.
+        // What an HTTP-filtered engagement takes: the filter the CLI parses, the manager checks for
+        // overlaps and the agent matches, and the agent's readers of HTTP/1.1 and HTTP/2 (pure).
+        .target(
+            name: "HTTPRouting",
+            dependencies: [
+                "RPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            exclude: ["README.md"]
+        ),
+        .testTarget(
+            name: "HTTPRoutingTests",
+            dependencies: ["HTTPRouting", "RPC"]
+        ),
         .target(
             name: "TrafficAgent",
             dependencies: [

@@ -270,7 +270,9 @@ public nonisolated struct Telepresence_Connector_CreateInterceptRequest: Sendabl
   // methods supported on all messages.
 
   /// The manager's spec: name, agent (workload), namespace (empty: the connected one),
-  /// port_identifier, service_name, container_name, target_host, target_port, local_ports.
+  /// port_identifier, service_name, container_name, target_host, target_port, local_ports, and
+  /// kind, http_filter (wiretap, replace and ingest use the same call). For replace,
+  /// port_identifier is empty ("all") or a comma-separated list of LOCAL:CONTAINERPORT.
   public var spec: Telepresence_Manager_InterceptSpec {
     get {_spec ?? Telepresence_Manager_InterceptSpec()}
     set {_spec = newValue}
@@ -327,8 +329,12 @@ public nonisolated struct Telepresence_Connector_RemoveInterceptRequest: Sendabl
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// The intercept's name.
+  /// The engagement's name.
   public var name: String = String()
+
+  /// --container: needed only when one client engages two containers of a workload under the
+  /// same name (a replace and an ingest).
+  public var containerName: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -406,10 +412,15 @@ public nonisolated struct Telepresence_Connector_ListRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// A bitmap of Filter values (Telepresence's); 0 means every workload.
   public var filter: Telepresence_Connector_ListRequest.Filter = .unspecified
 
   /// Empty means the connected namespace.
   public var namespace: String = String()
+
+  /// The same bitmap as a plain number, since a proto enum field holds one value: when non-zero
+  /// it wins over `filter`.
+  public var filterBits: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -417,6 +428,9 @@ public nonisolated struct Telepresence_Connector_ListRequest: Sendable {
     public typealias RawValue = Int
     case unspecified // = 0
     case intercepts // = 1
+    case replacements // = 2
+    case ingests // = 4
+    case wiretaps // = 8
     case installedAgents // = 16
     case everything // = 31
     case UNRECOGNIZED(Int)
@@ -429,6 +443,9 @@ public nonisolated struct Telepresence_Connector_ListRequest: Sendable {
       switch rawValue {
       case 0: self = .unspecified
       case 1: self = .intercepts
+      case 2: self = .replacements
+      case 4: self = .ingests
+      case 8: self = .wiretaps
       case 16: self = .installedAgents
       case 31: self = .everything
       default: self = .UNRECOGNIZED(rawValue)
@@ -439,6 +456,9 @@ public nonisolated struct Telepresence_Connector_ListRequest: Sendable {
       switch self {
       case .unspecified: return 0
       case .intercepts: return 1
+      case .replacements: return 2
+      case .ingests: return 4
+      case .wiretaps: return 8
       case .installedAgents: return 16
       case .everything: return 31
       case .UNRECOGNIZED(let i): return i
@@ -449,6 +469,9 @@ public nonisolated struct Telepresence_Connector_ListRequest: Sendable {
     public static let allCases: [Telepresence_Connector_ListRequest.Filter] = [
       .unspecified,
       .intercepts,
+      .replacements,
+      .ingests,
+      .wiretaps,
       .installedAgents,
       .everything,
     ]
@@ -839,7 +862,7 @@ nonisolated extension Telepresence_Connector_InterceptResult: SwiftProtobuf.Mess
 
 nonisolated extension Telepresence_Connector_RemoveInterceptRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RemoveInterceptRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}container_name\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -848,6 +871,7 @@ nonisolated extension Telepresence_Connector_RemoveInterceptRequest: SwiftProtob
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.containerName) }()
       default: break
       }
     }
@@ -857,11 +881,15 @@ nonisolated extension Telepresence_Connector_RemoveInterceptRequest: SwiftProtob
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
+    if !self.containerName.isEmpty {
+      try visitor.visitSingularStringField(value: self.containerName, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Telepresence_Connector_RemoveInterceptRequest, rhs: Telepresence_Connector_RemoveInterceptRequest) -> Bool {
     if lhs.name != rhs.name {return false}
+    if lhs.containerName != rhs.containerName {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1024,7 +1052,7 @@ nonisolated extension Telepresence_Connector_VersionInfo: SwiftProtobuf.Message,
 
 nonisolated extension Telepresence_Connector_ListRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}filter\0\u{1}namespace\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}filter\0\u{1}namespace\0\u{3}filter_bits\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1034,6 +1062,7 @@ nonisolated extension Telepresence_Connector_ListRequest: SwiftProtobuf.Message,
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularEnumField(value: &self.filter) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.filterBits) }()
       default: break
       }
     }
@@ -1046,19 +1075,23 @@ nonisolated extension Telepresence_Connector_ListRequest: SwiftProtobuf.Message,
     if !self.namespace.isEmpty {
       try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 2)
     }
+    if self.filterBits != 0 {
+      try visitor.visitSingularInt32Field(value: self.filterBits, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Telepresence_Connector_ListRequest, rhs: Telepresence_Connector_ListRequest) -> Bool {
     if lhs.filter != rhs.filter {return false}
     if lhs.namespace != rhs.namespace {return false}
+    if lhs.filterBits != rhs.filterBits {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
 nonisolated extension Telepresence_Connector_ListRequest.Filter: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}INTERCEPTS\0\u{2}\u{f}INSTALLED_AGENTS\0\u{2}\u{f}EVERYTHING\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}INTERCEPTS\0\u{1}REPLACEMENTS\0\u{2}\u{2}INGESTS\0\u{2}\u{4}WIRETAPS\0\u{2}\u{8}INSTALLED_AGENTS\0\u{2}\u{f}EVERYTHING\0")
 }
 
 nonisolated extension Telepresence_Connector_WorkloadInfoSnapshot: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -657,11 +657,105 @@ public nonisolated struct Telepresence_Manager_InterceptSpec: @unchecked Sendabl
     set {_uniqueStorage()._localPorts = newValue}
   }
 
+  /// The kind of engagement: "intercept" (also when empty), "wiretap", "replace" or "ingest".
+  ///   intercept: the port's connections (or only the requests http_filter matches) go to the
+  ///              client; the app answers the rest.
+  ///   wiretap:   a copy of the port's traffic (or of the matching requests) goes to the client,
+  ///              whose answers are discarded; the app answers everything. Never conflicts.
+  ///   replace:   the container is removed from the pods (they roll) and every port in
+  ///              replaced_ports goes to the client; leave brings the container back. One per
+  ///              container.
+  ///   ingest:    no traffic moves; the container's env (and mounts) come to the client. Never
+  ///              conflicts.
+  public var kind: String {
+    get {_storage._kind}
+    set {_uniqueStorage()._kind = newValue}
+  }
+
+  /// intercept and wiretap: only these HTTP requests (mechanism "http"); absent: every
+  /// connection (mechanism "tcp").
+  public var httpFilter: Telepresence_Manager_HTTPFilter {
+    get {_storage._httpFilter ?? Telepresence_Manager_HTTPFilter()}
+    set {_uniqueStorage()._httpFilter = newValue}
+  }
+  /// Returns true if `httpFilter` has been explicitly set.
+  public var hasHTTPFilter: Bool {_storage._httpFilter != nil}
+  /// Clears the value of `httpFilter`. Subsequent reads from it will return its default value.
+  public mutating func clearHTTPFilter() {_uniqueStorage()._httpFilter = nil}
+
+  /// replace: the container's ports that go to the workstation (every declared port, or those
+  /// --port names), resolved by the manager. For intercept and wiretap, the single port is in
+  /// the fields above.
+  public var replacedPorts: [Telepresence_Manager_EngagedPort] {
+    get {_storage._replacedPorts}
+    set {_uniqueStorage()._replacedPorts = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// Which HTTP requests an intercept or wiretap takes: all conditions must hold. Header names are
+/// case-insensitive and values exact; the path is the request target's path (no query).
+public nonisolated struct Telepresence_Manager_HTTPFilter: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var headers: [Telepresence_Manager_HTTPHeaderMatch] = []
+
+  public var pathEqual: String = String()
+
+  public var pathPrefix: String = String()
+
+  /// An extended regular expression that must match the whole path.
+  public var pathRegex: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Telepresence_Manager_HTTPHeaderMatch: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var value: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One port of a replaced container.
+public nonisolated struct Telepresence_Manager_EngagedPort: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The container's port name (empty when it has none) and number.
+  public var containerPortName: String = String()
+
+  public var containerPort: Int32 = 0
+
+  /// TCP or UDP.
+  public var `protocol`: String = String()
+
+  /// Where the agent listens for it (the container port itself: the app is gone).
+  public var agentPort: Int32 = 0
+
+  /// Where the client dials on the workstation.
+  public var targetPort: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// One pod that carries an intercept: where the client finds its agent.
@@ -720,6 +814,10 @@ public nonisolated struct Telepresence_Manager_InterceptInfo: Sendable {
 
   /// When the intercept was created, Unix milliseconds.
   public var createdMs: Int64 = 0
+
+  /// The filter (or "all TCP connections") and the kind in words, for list and status:
+  /// "HTTP requests with path-prefix /api and header 'X-User: alice'".
+  public var description_p: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1488,7 +1586,7 @@ nonisolated extension Telepresence_Manager_AgentContainer: SwiftProtobuf.Message
 
 nonisolated extension Telepresence_Manager_InterceptSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".InterceptSpec"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}client\0\u{1}agent\0\u{3}workload_kind\0\u{1}namespace\0\u{1}mechanism\0\u{3}mechanism_args\0\u{3}target_host\0\u{3}target_port\0\u{3}port_identifier\0\u{3}service_name\0\u{3}container_name\0\u{3}service_uid\0\u{3}service_port_name\0\u{3}service_port\0\u{1}protocol\0\u{3}container_port_name\0\u{3}container_port\0\u{3}agent_port\0\u{3}local_ports\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}client\0\u{1}agent\0\u{3}workload_kind\0\u{1}namespace\0\u{1}mechanism\0\u{3}mechanism_args\0\u{3}target_host\0\u{3}target_port\0\u{3}port_identifier\0\u{3}service_name\0\u{3}container_name\0\u{3}service_uid\0\u{3}service_port_name\0\u{3}service_port\0\u{1}protocol\0\u{3}container_port_name\0\u{3}container_port\0\u{3}agent_port\0\u{3}local_ports\0\u{1}kind\0\u{3}http_filter\0\u{3}replaced_ports\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -1511,6 +1609,9 @@ nonisolated extension Telepresence_Manager_InterceptSpec: SwiftProtobuf.Message,
     var _containerPort: Int32 = 0
     var _agentPort: Int32 = 0
     var _localPorts: [String] = []
+    var _kind: String = String()
+    var _httpFilter: Telepresence_Manager_HTTPFilter? = nil
+    var _replacedPorts: [Telepresence_Manager_EngagedPort] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1541,6 +1642,9 @@ nonisolated extension Telepresence_Manager_InterceptSpec: SwiftProtobuf.Message,
       _containerPort = source._containerPort
       _agentPort = source._agentPort
       _localPorts = source._localPorts
+      _kind = source._kind
+      _httpFilter = source._httpFilter
+      _replacedPorts = source._replacedPorts
     }
   }
 
@@ -1579,6 +1683,9 @@ nonisolated extension Telepresence_Manager_InterceptSpec: SwiftProtobuf.Message,
         case 18: try { try decoder.decodeSingularInt32Field(value: &_storage._containerPort) }()
         case 19: try { try decoder.decodeSingularInt32Field(value: &_storage._agentPort) }()
         case 20: try { try decoder.decodeRepeatedStringField(value: &_storage._localPorts) }()
+        case 21: try { try decoder.decodeSingularStringField(value: &_storage._kind) }()
+        case 22: try { try decoder.decodeSingularMessageField(value: &_storage._httpFilter) }()
+        case 23: try { try decoder.decodeRepeatedMessageField(value: &_storage._replacedPorts) }()
         default: break
         }
       }
@@ -1587,6 +1694,10 @@ nonisolated extension Telepresence_Manager_InterceptSpec: SwiftProtobuf.Message,
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
       if !_storage._name.isEmpty {
         try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 1)
       }
@@ -1647,6 +1758,15 @@ nonisolated extension Telepresence_Manager_InterceptSpec: SwiftProtobuf.Message,
       if !_storage._localPorts.isEmpty {
         try visitor.visitRepeatedStringField(value: _storage._localPorts, fieldNumber: 20)
       }
+      if !_storage._kind.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._kind, fieldNumber: 21)
+      }
+      try { if let v = _storage._httpFilter {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
+      } }()
+      if !_storage._replacedPorts.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._replacedPorts, fieldNumber: 23)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1676,10 +1796,143 @@ nonisolated extension Telepresence_Manager_InterceptSpec: SwiftProtobuf.Message,
         if _storage._containerPort != rhs_storage._containerPort {return false}
         if _storage._agentPort != rhs_storage._agentPort {return false}
         if _storage._localPorts != rhs_storage._localPorts {return false}
+        if _storage._kind != rhs_storage._kind {return false}
+        if _storage._httpFilter != rhs_storage._httpFilter {return false}
+        if _storage._replacedPorts != rhs_storage._replacedPorts {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Telepresence_Manager_HTTPFilter: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HTTPFilter"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}headers\0\u{3}path_equal\0\u{3}path_prefix\0\u{3}path_regex\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.headers) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.pathEqual) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.pathPrefix) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.pathRegex) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.headers.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.headers, fieldNumber: 1)
+    }
+    if !self.pathEqual.isEmpty {
+      try visitor.visitSingularStringField(value: self.pathEqual, fieldNumber: 2)
+    }
+    if !self.pathPrefix.isEmpty {
+      try visitor.visitSingularStringField(value: self.pathPrefix, fieldNumber: 3)
+    }
+    if !self.pathRegex.isEmpty {
+      try visitor.visitSingularStringField(value: self.pathRegex, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Manager_HTTPFilter, rhs: Telepresence_Manager_HTTPFilter) -> Bool {
+    if lhs.headers != rhs.headers {return false}
+    if lhs.pathEqual != rhs.pathEqual {return false}
+    if lhs.pathPrefix != rhs.pathPrefix {return false}
+    if lhs.pathRegex != rhs.pathRegex {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Telepresence_Manager_HTTPHeaderMatch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HTTPHeaderMatch"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}value\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.value) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.value.isEmpty {
+      try visitor.visitSingularStringField(value: self.value, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Manager_HTTPHeaderMatch, rhs: Telepresence_Manager_HTTPHeaderMatch) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.value != rhs.value {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Telepresence_Manager_EngagedPort: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EngagedPort"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}container_port_name\0\u{3}container_port\0\u{1}protocol\0\u{3}agent_port\0\u{3}target_port\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.containerPortName) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.containerPort) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.`protocol`) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.agentPort) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.targetPort) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.containerPortName.isEmpty {
+      try visitor.visitSingularStringField(value: self.containerPortName, fieldNumber: 1)
+    }
+    if self.containerPort != 0 {
+      try visitor.visitSingularInt32Field(value: self.containerPort, fieldNumber: 2)
+    }
+    if !self.`protocol`.isEmpty {
+      try visitor.visitSingularStringField(value: self.`protocol`, fieldNumber: 3)
+    }
+    if self.agentPort != 0 {
+      try visitor.visitSingularInt32Field(value: self.agentPort, fieldNumber: 4)
+    }
+    if self.targetPort != 0 {
+      try visitor.visitSingularInt32Field(value: self.targetPort, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Telepresence_Manager_EngagedPort, rhs: Telepresence_Manager_EngagedPort) -> Bool {
+    if lhs.containerPortName != rhs.containerPortName {return false}
+    if lhs.containerPort != rhs.containerPort {return false}
+    if lhs.`protocol` != rhs.`protocol` {return false}
+    if lhs.agentPort != rhs.agentPort {return false}
+    if lhs.targetPort != rhs.targetPort {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1732,7 +1985,7 @@ nonisolated extension Telepresence_Manager_AgentPod: SwiftProtobuf.Message, Swif
 
 nonisolated extension Telepresence_Manager_InterceptInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".InterceptInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}spec\0\u{1}id\0\u{3}client_session_id\0\u{1}disposition\0\u{1}message\0\u{1}agents\0\u{1}environment\0\u{1}mounts\0\u{3}created_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}spec\0\u{1}id\0\u{3}client_session_id\0\u{1}disposition\0\u{1}message\0\u{1}agents\0\u{1}environment\0\u{1}mounts\0\u{3}created_ms\0\u{1}description\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1749,6 +2002,7 @@ nonisolated extension Telepresence_Manager_InterceptInfo: SwiftProtobuf.Message,
       case 7: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.environment) }()
       case 8: try { try decoder.decodeRepeatedStringField(value: &self.mounts) }()
       case 9: try { try decoder.decodeSingularInt64Field(value: &self.createdMs) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.description_p) }()
       default: break
       }
     }
@@ -1786,6 +2040,9 @@ nonisolated extension Telepresence_Manager_InterceptInfo: SwiftProtobuf.Message,
     if self.createdMs != 0 {
       try visitor.visitSingularInt64Field(value: self.createdMs, fieldNumber: 9)
     }
+    if !self.description_p.isEmpty {
+      try visitor.visitSingularStringField(value: self.description_p, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1799,6 +2056,7 @@ nonisolated extension Telepresence_Manager_InterceptInfo: SwiftProtobuf.Message,
     if lhs.environment != rhs.environment {return false}
     if lhs.mounts != rhs.mounts {return false}
     if lhs.createdMs != rhs.createdMs {return false}
+    if lhs.description_p != rhs.description_p {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
