@@ -53,13 +53,35 @@ public struct AgentConfig: Codable, Sendable, Hashable {
         /// The container's volume mount paths.
         public var mounts: [String]
         public var intercepts: [Intercept]
+        /// A `replace` holds the container: the injector leaves it out of the pods, and the agent
+        /// listens on each of its ports (listed in `intercepts` with agentPort == containerPort).
+        public var replace: Bool
 
-        public init(name: String, envPrefix: String, mountPoint: String, mounts: [String] = [], intercepts: [Intercept] = []) {
+        public init(
+            name: String, envPrefix: String, mountPoint: String, mounts: [String] = [], intercepts: [Intercept] = [],
+            replace: Bool = false
+        ) {
             self.name = name
             self.envPrefix = envPrefix
             self.mountPoint = mountPoint
             self.mounts = mounts
             self.intercepts = intercepts
+            self.replace = replace
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case name, envPrefix, mountPoint, mounts, intercepts, replace
+        }
+
+        /// A config written before `replace` existed reads as not replaced.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decode(String.self, forKey: .name)
+            envPrefix = try container.decode(String.self, forKey: .envPrefix)
+            mountPoint = try container.decode(String.self, forKey: .mountPoint)
+            mounts = try container.decodeIfPresent([String].self, forKey: .mounts) ?? []
+            intercepts = try container.decodeIfPresent([Intercept].self, forKey: .intercepts) ?? []
+            replace = try container.decodeIfPresent(Bool.self, forKey: .replace) ?? false
         }
     }
 
