@@ -48,3 +48,15 @@ public protocol HTTPUpstreamProvider: AnyObject {
     /// the client is told through the manager.
     func copyCut(_ upstream: HTTPUpstream, reason: String)
 }
+
+/// How an HTTP/2 cleartext connection began, when the HTTP/1.1 reader hands it to the
+/// `HTTP2Splitter`.
+public enum HTTP2Start: Sendable {
+    /// The client sent the connection preface: `buffered` holds every byte read so far (starting
+    /// with the preface); nothing has been written to the client.
+    case priorKnowledge(buffered: ByteBuffer)
+    /// An HTTP/1.1 request with `Upgrade: h2c` and `HTTP2-Settings`, read whole: its method,
+    /// target and header fields, its body, and any bytes read after it. Nothing has been written
+    /// to the client: the splitter answers 101 and serves the request as stream 1 (RFC 7540 §3.2).
+    case upgrade(method: String, target: String, headers: [(name: String, value: String)], body: ByteBuffer, rest: ByteBuffer)
+}
