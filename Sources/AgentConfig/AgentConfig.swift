@@ -124,10 +124,14 @@ public struct AgentConfig: Codable, Sendable, Hashable {
         public var needsRedirect: Bool { targetPortNumeric || headless }
     }
 
-    /// Whether any port needs the init container's redirect.
+    /// Whether any port needs the init container's redirect (a replaced container's ports never
+    /// do: the agent listens on them itself).
     public var needsInitContainer: Bool {
-        containers.contains { $0.intercepts.contains(where: \.needsRedirect) }
+        containers.contains { !$0.replace && $0.intercepts.contains(where: \.needsRedirect) }
     }
+
+    /// The containers that `replace` holds (the manager replaces one at a time).
+    public var replacedContainers: [Container] { containers.filter(\.replace) }
 
     /// The config as stored in the ConfigMap (sorted keys, so an unchanged config is unchanged text
     /// and writes no new revision).

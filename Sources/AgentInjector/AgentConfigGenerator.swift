@@ -10,10 +10,15 @@ public enum AgentConfigGenerator {
     /// given an agent port from 9900; containers without engaged ports listed too (env, mounts).
     /// Honours the template annotations inject-service-name/-service-ports/-container-ports/-ignore-volume-mounts.
     /// Throws when no Service selects the workload, naming the workload.
+    ///
+    /// `replacing` names a container that `replace` holds: it gets `replace` and one intercept per
+    /// port it declares (TCP and UDP, targeted by a Service or not) whose agent port is the
+    /// container port itself, since the injector leaves that container out of the pods and the
+    /// agent takes its ports. It needs no Service; it throws when the template has no such container.
     public static func generate(
         workloadKind: String, workloadName: String, namespace: String,
         template: PodTemplateSpec, services: [Service],
-        settings: InjectorSettings
+        settings: InjectorSettings, replacing: String? = nil
     ) throws(InjectorError) -> AgentConfig {
         let what = "\(workloadKind.lowercased()) \(workloadName) in namespace \(namespace)"
         let labels = template.metadata?.labels ?? [:]
@@ -21,6 +26,13 @@ public enum AgentConfigGenerator {
         let appContainers = template.spec?.containers.filter { $0.name != AgentNames.container } ?? []
         guard !appContainers.isEmpty else {
             throw InjectorError("The \(what) has no containers; give its pod template a container to engage.")
+        }
+        let replaced = try replacing.map { name throws(InjectorError) in
+            guard let container = appContainers.first(where: { $0.name == name }) else {
+                throw InjectorError(
+                    "The \(what) has no container \(name); name one of its containers: \(appContainers.map(\.name).joined(separator: ", ")).")
+            }
+            return container
         }
 
         // The Services whose selector selects the template's labels.
@@ -30,7 +42,7 @@ public enum AgentConfigGenerator {
         }
         if let wanted = annotations[AgentNames.injectServiceName], !wanted.isEmpty {
             selecting = selecting.filter { $0.metadata.name == wanted }
-            if selecting.isEmpty {
+            if selecting.isEmpty && replaced == nil {
                 throw InjectorError(
                     "The \(what) names Service \(wanted) in its annotation \(AgentNames.injectServiceName), but no Service of that name selects its pods; fix the annotation or the Service's selector.")
             }
@@ -38,14 +50,16 @@ public enum AgentConfigGenerator {
         let portFilter = list(annotations[AgentNames.injectServicePorts])
         let containerPortSpecs = list(annotations[AgentNames.injectContainerPorts])
         let ignoredVolumes = Set(list(annotations[AgentNames.injectIgnoreVolumeMounts]))
-        if selecting.isEmpty && containerPortSpecs.isEmpty {
+        if selecting.isEmpty && containerPortSpecs.isEmpty && replaced == nil {
             throw InjectorError(
                 "No Service selects the pods of \(what); create a Service whose selector matches its pod labels, or list ports in the annotation \(AgentNames.injectContainerPorts).")
         }
 
         // The agent ports: from 9900, one per distinct engaged container port, skipping the ports
         // the app's containers declare.
+        // Ports named by number in inject-container-ports are the app's too, declared or not.
         let usedPorts = Set(appContainers.flatMap { ($0.ports ?? []).map(\.containerPort) })
+            .union(containerPortSpecs.compactMap { Int($0.split(separator: "/").first ?? "") })
         var nextAgentPort = AgentNames.firstAgentPort
         var agentPorts: [String: Int] = [:]
         func agentPort(container: String, port: Int, proto: String) -> Int {
@@ -68,11 +82,8 @@ public enum AgentConfigGenerator {
                 }
                 let proto = servicePort.protocol ?? "TCP"
                 let target = servicePort.targetPort ?? .int(servicePort.port)
-                for container in appContainers {
-                    guard let port = (container.ports ?? []).first(where: { port in
-                        (port.protocol ?? "TCP") == proto
-                            && (target.stringValue.map { port.name == $0 } ?? (port.containerPort == target.intValue))
-                    }) else { continue }
+                for container in appContainers where container.name != replaced?.name {
+                    guard let port = (container.ports ?? []).first(where: { targets(servicePort, $0) }) else { continue }
                     let symbolic = target.stringValue != nil
                     intercepts[container.name, default: []].append(
                         AgentConfig.Intercept(
@@ -86,12 +97,13 @@ public enum AgentConfigGenerator {
         }
         // Service-less ports (`inject-container-ports`): NAME or NUMBER, optionally /TCP or /UDP;
         // the init container redirects them, as for a numeric targetPort.
+        var undeclaredReplaced: [AgentConfig.Intercept] = []
         for spec in containerPortSpecs {
             let parts = spec.split(separator: "/", maxSplits: 1).map(String.init)
             let id = parts[0], proto = parts.count > 1 ? parts[1].uppercased() : "TCP"
             var found = false
-            for container in appContainers {
-                for port in container.ports ?? [] where (port.protocol ?? "TCP") == proto && (port.name == id || String(port.containerPort) == id) {
+            for container in appContainers where container.name != replaced?.name {
+                for port in container.ports ?? [] where isNamed(port, by: id, protocol: proto) {
                     found = true
                     if intercepts[container.name, default: []].contains(where: { $0.containerPort == port.containerPort && $0.protocol == proto }) { continue }
                     intercepts[container.name, default: []].append(
@@ -100,6 +112,17 @@ public enum AgentConfigGenerator {
                             targetPortNumeric: true, containerPortName: port.name ?? "", containerPort: port.containerPort,
                             agentPort: agentPort(container: container.name, port: port.containerPort, proto: proto)))
                 }
+            }
+            if let replaced, (replaced.ports ?? []).contains(where: { isNamed($0, by: id, protocol: proto) }) {
+                found = true  // The replaced container's declared ports are all taken below.
+            }
+            if !found, let number = Int(id), let first = appContainers.first, first.name == replaced?.name {
+                // Replaced: the agent takes the undeclared port itself too.
+                undeclaredReplaced.append(
+                    AgentConfig.Intercept(
+                        serviceName: "", serviceUID: "", servicePortName: "", servicePort: 0, protocol: proto,
+                        targetPortNumeric: false, containerPortName: "", containerPort: number, agentPort: number))
+                found = true
             }
             if !found, let number = Int(id), let first = appContainers.first {
                 // A port the container does not declare is still engageable by number.
@@ -115,7 +138,9 @@ public enum AgentConfigGenerator {
                     "The annotation \(AgentNames.injectContainerPorts) of \(what) names port \(id), which no container declares; name a declared container port or a number.")
             }
         }
-        if intercepts.values.allSatisfy(\.isEmpty) {
+        if let replaced {
+            intercepts[replaced.name] = try replacedIntercepts(replaced, services: selecting, what: what) + undeclaredReplaced
+        } else if intercepts.values.allSatisfy(\.isEmpty) {
             let names = selecting.compactMap(\.metadata.name).sorted().joined(separator: ", ")
             throw InjectorError(
                 "No port of Service \(names) targets a port of the containers of \(what); make the Service's targetPort name or number a containerPort of the pod template.")
@@ -126,12 +151,51 @@ public enum AgentConfigGenerator {
                 name: container.name, envPrefix: AgentNames.envPrefix(index: index),
                 mountPoint: "\(AgentNames.appMountsRoot)/\(container.name)",
                 mounts: (container.volumeMounts ?? []).filter { !ignoredVolumes.contains($0.name) }.map(\.mountPath),
-                intercepts: intercepts[container.name] ?? [])
+                intercepts: intercepts[container.name] ?? [], replace: container.name == replaced?.name)
         }
         return AgentConfig(
             agentName: workloadName, namespace: namespace, workloadName: workloadName, workloadKind: workloadKind,
             agentImage: settings.agentImage, managerHost: settings.managerHost, managerPort: settings.managerPort,
             logLevel: settings.logLevel, containers: containers)
+    }
+
+    /// The intercepts of a replaced container: each port it declares, taken by the agent on the
+    /// port itself (no redirect, no rename: the container is gone), with the first Service (by
+    /// name) that targets it, if any.
+    static func replacedIntercepts(_ container: Container, services: [Service], what: String) throws(InjectorError) -> [AgentConfig.Intercept] {
+        var result: [AgentConfig.Intercept] = []
+        for port in container.ports ?? [] {
+            let proto = port.protocol ?? "TCP"
+            if port.containerPort == AgentNames.defaultTunnelPort {
+                throw InjectorError(
+                    "Container \(container.name) of the \(what) declares port \(port.containerPort), which the traffic-agent's tunnel uses; move the container to another port to replace it.")
+            }
+            if result.contains(where: { $0.containerPort == port.containerPort && $0.protocol == proto }) { continue }
+            var target: (Service, ServicePort)?
+            for service in services.sorted(by: { ($0.metadata.name ?? "") < ($1.metadata.name ?? "") }) where target == nil {
+                if let servicePort = (service.spec?.ports ?? []).first(where: { targets($0, port) }) {
+                    target = (service, servicePort)
+                }
+            }
+            result.append(AgentConfig.Intercept(
+                serviceName: target?.0.metadata.name ?? "", serviceUID: target?.0.metadata.uid ?? "",
+                servicePortName: target?.1.name ?? "", servicePort: target?.1.port ?? 0, protocol: proto,
+                targetPortNumeric: false, headless: false,
+                containerPortName: port.name ?? "", containerPort: port.containerPort, agentPort: port.containerPort))
+        }
+        return result
+    }
+
+    /// Whether the Service port's targetPort (by name, else by number; absent: its port) is `port`.
+    static func targets(_ servicePort: ServicePort, _ port: ContainerPort) -> Bool {
+        let target = servicePort.targetPort ?? .int(servicePort.port)
+        return (servicePort.protocol ?? "TCP") == (port.protocol ?? "TCP")
+            && (target.stringValue.map { port.name == $0 } ?? (port.containerPort == target.intValue))
+    }
+
+    /// Whether an `inject-container-ports` item (NAME or NUMBER, and its protocol) names `port`.
+    static func isNamed(_ port: ContainerPort, by id: String, protocol proto: String) -> Bool {
+        (port.protocol ?? "TCP") == proto && (port.name == id || String(port.containerPort) == id)
     }
 
     /// A comma-separated annotation value as its trimmed, non-empty items.

@@ -4,9 +4,11 @@ import KubeClient
 /// The JSON patch (RFC 6902) that puts the traffic-agent into a pod: a function of the pod as the
 /// API server sent it and the workload's agent config.
 public enum AgentPatch {
-    /// The operations, in order: the init container (when a port needs a redirect), the agent
-    /// container, its volumes, the app ports the agent takes over (renamed `tm-NAME`, also in the
-    /// app's probes), the labels and the annotation. Empty when the pod already has an agent.
+    /// The operations, in order: the init container (when a port needs a redirect), the app
+    /// ports the agent takes over (renamed `tm-NAME`, also in the app's probes), the removal of a
+    /// replaced container, the agent container, its volumes, the labels and the annotation. Empty
+    /// when the pod already has an agent. The renames address containers by their index in the pod
+    /// as sent, so they come before any removal shifts those indexes.
     public static func make(pod: Pod, config: AgentConfig) -> JSONPatch {
         guard let spec = pod.spec, !spec.containers.contains(where: { $0.name == AgentNames.container }) else { return JSONPatch() }
         var ops: [JSONPatch.Operation] = []
@@ -23,26 +25,9 @@ public enum AgentPatch {
             }
         }
 
-        // 2. The agent.
-        ops.append(.add(path: "/spec/containers/-", value: encode(agentContainer(spec: spec, config: config, ignoredVolumes: ignoredVolumes))))
-
-        // 3. Its volumes.
-        let volumes = [
-            Volume(
-                name: AgentNames.configVolume,
-                configMap: ConfigMapVolumeSource(
-                    name: AgentNames.configMap, items: [KeyToPath(key: config.workloadName, path: AgentNames.configFileName)])),
-            Volume(name: AgentNames.tmpVolume, emptyDir: EmptyDirVolumeSource()),
-        ].filter { volume in !(spec.volumes ?? []).contains { $0.name == volume.name } }
-        if spec.volumes == nil {
-            ops.append(.add(path: "/spec/volumes", value: .array(volumes.map { encode($0) })))
-        } else {
-            ops += volumes.map { JSONPatch.Operation.add(path: "/spec/volumes/-", value: encode($0)) }
-        }
-
-        // 4. Port takeover by name: the app's port becomes tm-NAME, the agent's port is NAME.
+        // 2. Port takeover by name: the app's port becomes tm-NAME, the agent's port is NAME.
         for (index, container) in spec.containers.enumerated() {
-            guard let engaged = config.containers.first(where: { $0.name == container.name }) else { continue }
+            guard let engaged = config.containers.first(where: { $0.name == container.name }), !engaged.replace else { continue }
             let renamed = Set(engaged.intercepts.filter { !$0.needsRedirect && !$0.containerPortName.isEmpty }.map(\.containerPortName))
             guard !renamed.isEmpty else { continue }
             let base = JSONPointer(tokens: ["spec", "containers", String(index)])
@@ -61,7 +46,34 @@ public enum AgentPatch {
             }
         }
 
-        // 5. Labels and the annotation Telepresence sets.
+        // 3. A replaced container leaves the pod (its sidecars stay); from the last index down, each
+        // checked by name first, so an index that is not the container's fails the patch instead
+        // of removing another one.
+        let replaced = Set(config.replacedContainers.map(\.name))
+        for (index, container) in spec.containers.enumerated().reversed() where replaced.contains(container.name) {
+            let path = JSONPointer(tokens: ["spec", "containers", String(index)])
+            ops.append(.test(path: path.appending("name"), value: .string(container.name)))
+            ops.append(.remove(path: path))
+        }
+
+        // 4. The agent.
+        ops.append(.add(path: "/spec/containers/-", value: encode(agentContainer(spec: spec, config: config, ignoredVolumes: ignoredVolumes))))
+
+        // 5. Its volumes.
+        let volumes = [
+            Volume(
+                name: AgentNames.configVolume,
+                configMap: ConfigMapVolumeSource(
+                    name: AgentNames.configMap, items: [KeyToPath(key: config.workloadName, path: AgentNames.configFileName)])),
+            Volume(name: AgentNames.tmpVolume, emptyDir: EmptyDirVolumeSource()),
+        ].filter { volume in !(spec.volumes ?? []).contains { $0.name == volume.name } }
+        if spec.volumes == nil {
+            ops.append(.add(path: "/spec/volumes", value: .array(volumes.map { encode($0) })))
+        } else {
+            ops += volumes.map { JSONPatch.Operation.add(path: "/spec/volumes/-", value: encode($0)) }
+        }
+
+        // 6. Labels and the annotation Telepresence sets.
         let labels: [String: String] = [
             AgentNames.workloadNameLabel: config.workloadName,
             AgentNames.workloadKindLabel: config.workloadKind,
@@ -113,9 +125,12 @@ public enum AgentPatch {
                     subPathExpr: mount.subPathExpr.map { rewriteReferences($0, prefix: prefix, declared: declared, hasEnvFrom: hasEnvFrom) },
                     recursiveReadOnly: mount.recursiveReadOnly))
             }
-            for intercept in app.intercepts where !ports.contains(where: { $0.containerPort == intercept.agentPort }) {
-                let name = intercept.needsRedirect || intercept.containerPortName.isEmpty ? nil : intercept.containerPortName
-                ports.append(ContainerPort(name: name, containerPort: intercept.agentPort, protocol: intercept.protocol))
+            // A port taken by name (renamed in the app) or of a replaced container (which is gone)
+            // keeps its name on the agent, so a Service's named targetPort finds the agent.
+            for intercept in app.intercepts
+            where !ports.contains(where: { $0.containerPort == intercept.agentPort && $0.protocol == intercept.protocol }) {
+                let named = !intercept.containerPortName.isEmpty && (app.replace || !intercept.needsRedirect)
+                ports.append(ContainerPort(name: named ? intercept.containerPortName : nil, containerPort: intercept.agentPort, protocol: intercept.protocol))
             }
         }
         ports.append(ContainerPort(name: AgentNames.tunnelPortName, containerPort: config.tunnelPort, protocol: "TCP"))

@@ -12,13 +12,21 @@ public struct WorkloadRollout: Sendable {
         self.client = client
     }
 
-    /// Re-creates the workload's pods through the webhook: sets the pod template annotation
-    /// telepresence.io/restartedAt to now (Deployment, StatefulSet), or deletes the pods of a ReplicaSet.
+    /// Re-creates the workload's pods through the webhook, so they get its stored config: sets the
+    /// pod template annotation telepresence.io/restartedAt to that config's stamp (Deployment,
+    /// StatefulSet), or deletes the pods of a ReplicaSet.
+    ///
+    /// The stamp is a digest of the stored config's text, not the time: a template is then a
+    /// function of the config it was rolled for, so putting back a config (the one before a
+    /// `replace`, on `leave`) puts back exactly the template there was with it, and the controller
+    /// rolls back to that revision; and two rolls within one second cannot leave the template
+    /// unchanged. Without a stored config the stamp is the time (a plain restart).
     public func roll(kind: String, name: String, namespace: String) async throws {
         switch kind {
         case "Deployment", "StatefulSet":
-            let now = ISO8601DateFormatter().string(from: Date())
-            let patch: JSONValue = ["spec": ["template": ["metadata": ["annotations": [AgentNames.restartedAtAnnotation: .string(now)]]]]]
+            let stamp = try await storedConfigText(name: name, namespace: namespace).map(Self.stamp)
+                ?? ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+            let patch: JSONValue = ["spec": ["template": ["metadata": ["annotations": [AgentNames.restartedAtAnnotation: .string(stamp)]]]]]
             _ = try await client.patch(
                 try Self.resource(kind), name: name, namespace: namespace, type: .merge, patch: patch, as: JSONValue.self)
         case "ReplicaSet":
@@ -93,14 +101,28 @@ public struct WorkloadRollout: Sendable {
 
     /// The workload's stored agent config, if any.
     public func storedConfig(name: String, namespace: String) async throws -> AgentConfig? {
-        let map: ConfigMap
+        try await storedConfigText(name: name, namespace: namespace).map { text throws in try AgentConfig.decode(text) }
+    }
+
+    /// The workload's entry in ConfigMap telepresence-agents, as stored.
+    func storedConfigText(name: String, namespace: String) async throws -> String? {
         do {
-            map = try await client.get(.configMaps, name: AgentNames.configMap, namespace: namespace, as: ConfigMap.self)
+            return try await client.get(.configMaps, name: AgentNames.configMap, namespace: namespace, as: ConfigMap.self).data?[name]
         } catch let error as KubeError where error.isNotFound {
             return nil
         }
-        guard let text = map.data?[name] else { return nil }
-        return try AgentConfig.decode(text)
+    }
+
+    /// The restartedAt value of a config's text: `config-` and its 64-bit FNV-1a digest in hex
+    /// (it tells configs apart; it guards nothing).
+    static func stamp(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return "config-" + String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     /// Removes the workload's entry (and the ConfigMap once empty); whether there was one.
