@@ -34,7 +34,7 @@ import Testing
         do {
             try state.create(spec("mine", client: "bob@desk"), clientSession: "bob", now: Self.t0)
         } catch {
-            #expect(error.description == "port 8080 of deployment echo is already intercepted by alice@laptop (intercept echo, since 14:02:11 UTC)")
+            #expect(error.description == "port 8080 of deployment echo is already intercepted by alice@laptop (intercept echo: all TCP connections, since 14:02:11 UTC)")
         }
         // Another port of the same workload, and the same port over UDP, are free.
         try state.create(spec("other", port: 9000, client: "bob@desk"), clientSession: "bob", now: Self.t0)

@@ -50,7 +50,7 @@ actor Engagements {
     /// time), then a tunnel to each agent pod is claimed; nothing is kept when a step fails.
     func create(_ request: InterceptRequest) async -> InterceptOutcome {
         if entries[request.name] != nil {
-            return .failed(.conflict, "you already have an intercept named \(request.name); end it with 'telepresence leave \(request.name)' or choose another name")
+            return .failed(.conflict, "you already have an engagement named \(request.name); end it with 'telepresence leave \(request.name)' or choose another name")
         }
         var spec = request.spec
         if spec.namespace.isEmpty { spec.namespace = namespace }
@@ -100,10 +100,13 @@ actor Engagements {
         return InterceptOutcome(intercept: entries[request.name]?.intercept ?? intercept, path: (path ?? .portForward).rawValue)
     }
 
-    /// `leave NAME`.
-    func remove(name: String) async -> InterceptOutcome {
+    /// `leave NAME [-c CONTAINER]` (the container, when given, must be the engaged one).
+    func remove(name: String, container: String = "") async -> InterceptOutcome {
         guard let entry = entries[name] else {
-            return .failed(.notFound, "there is no intercept named \(name); 'telepresence list --intercepts' shows them")
+            return .failed(.notFound, "there is no engagement named \(name); 'telepresence list' shows them")
+        }
+        if !container.isEmpty && entry.intercept.containerName != container {
+            return .failed(.notFound, "\(entry.intercept.kind.rawValue) \(name) engages container \(entry.intercept.containerName), not \(container); leave it without -c or with -c \(entry.intercept.containerName)")
         }
         await end(name, removeFromManager: true, signal: true)
         return InterceptOutcome(intercept: entry.intercept)
