@@ -3,6 +3,7 @@ import Foundation
 import GRPCCore
 import KubeClient
 import Logging
+import RPC
 
 /// This client's engagements while connected: it asks the manager for intercepts, keeps them
 /// (following WatchIntercepts: agents change as pods roll; an intercept gone or REMOVED has
@@ -80,7 +81,11 @@ actor Engagements {
                 failure = failure ?? state.lastError
             }
         }
-        if path == nil && !intercept.agents.isEmpty {
+        // An ingest moves no traffic: it holds without a tunnel (the claim is tried again as
+        // tunnels are; mounts will need it).
+        if path == nil && !intercept.agents.isEmpty && intercept.kind == .ingest {
+            logger.info("ingest \(request.name): no tunnel to its traffic-agent yet (\(failure ?? "no answer")); it holds without one")
+        } else if path == nil && !intercept.agents.isEmpty {
             await end(request.name, removeFromManager: true, signal: false)
             return .failed(.agentError, (failure ?? "no traffic-agent of \(intercept.workload) could be reached") + "; the intercept was removed")
         }
