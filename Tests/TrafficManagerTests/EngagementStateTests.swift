@@ -45,7 +45,7 @@ import Testing
     @Test func theSameNameTwiceByOneClientIsRefused() throws {
         var state = EngagementState()
         try state.create(spec("echo"), clientSession: "alice", now: Self.t0)
-        #expect(throws: EngagementError.duplicateName(name: "echo", holding: "port 8080 of deployment echo")) {
+        #expect(throws: EngagementError.duplicateName(name: "echo", kind: "intercept", holding: "port 8080 of deployment echo")) {
             try state.create(spec("echo", port: 9000), clientSession: "alice", now: Self.t0)
         }
         // Another client may use the same name for another port.

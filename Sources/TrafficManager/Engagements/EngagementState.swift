@@ -129,7 +129,8 @@ public struct EngagementState: Sendable {
     ) throws(EngagementError) -> Intercept {
         let id = Self.interceptID(clientSession: clientSession, name: spec.name)
         if let existing = intercepts[id] {
-            throw .duplicateName(name: spec.name, holding: Self.portDescription(existing.spec))
+            throw .duplicateName(
+                name: spec.name, kind: (existing.spec.engagementKind ?? .intercept).rawValue, holding: Self.portDescription(existing.spec))
         }
         if let holder = EngagementRules.conflict(of: spec, among: intercepts.values.sorted { $0.created < $1.created }) {
             throw .conflict(
@@ -276,7 +277,7 @@ public struct EngagementState: Sendable {
 /// Why an engagement operation was refused, as one sentence.
 public enum EngagementError: Error, Equatable, CustomStringConvertible {
     case conflict(subject: String, verb: String, client: String, kind: String, name: String, what: String, since: Date)
-    case duplicateName(name: String, holding: String)
+    case duplicateName(name: String, kind: String, holding: String)
     case unknownIntercept(name: String)
     case unknownInterceptID(String)
     case unknownAgent(String)
@@ -286,8 +287,8 @@ public enum EngagementError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .conflict(let subject, let verb, let client, let kind, let name, let what, let since):
             "\(subject) is already \(verb) by \(client) (\(kind) \(name): \(what), since \(Self.clock(since)) UTC)"
-        case .duplicateName(let name, let holding):
-            "you already have an engagement named \(name) (\(holding)); leave it first ('telepresence leave \(name)') or choose another name"
+        case .duplicateName(let name, let kind, let holding):
+            "you already have \(kind.first.map { "aeiou".contains($0) } == true ? "an" : "a") \(kind) named \(name) (\(holding)); leave it first ('telepresence leave \(name)') or choose another name"
         case .unknownIntercept(let name):
             "you have no intercept named \(name); 'telepresence list --intercepts' shows yours"
         case .unknownInterceptID(let id):

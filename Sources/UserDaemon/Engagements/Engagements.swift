@@ -50,8 +50,9 @@ actor Engagements {
     /// Intercepts a workload: the manager makes it ACTIVE (rolling the workload the first
     /// time), then a tunnel to each agent pod is claimed; nothing is kept when a step fails.
     func create(_ request: InterceptRequest) async -> InterceptOutcome {
-        if entries[request.name] != nil {
-            return .failed(.conflict, "you already have an engagement named \(request.name); end it with 'telepresence leave \(request.name)' or choose another name")
+        if let existing = entries[request.name] {
+            let kind = existing.intercept.kind.rawValue
+            return .failed(.conflict, "you already have \(kind.first.map { "aeiou".contains($0) } == true ? "an" : "a") \(kind) named \(request.name); end it with 'telepresence leave \(request.name)' or choose another name")
         }
         var spec = request.spec
         if spec.namespace.isEmpty { spec.namespace = namespace }
