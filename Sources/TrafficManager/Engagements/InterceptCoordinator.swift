@@ -56,8 +56,12 @@ public struct InterceptCoordinator: Sendable {
                     throw ResolutionError.notEngageable(
                         "\(workload.kind.lowercased()) \(workload.name) cannot be \(kind == .wiretap ? "wiretapped" : "intercepted"): no Service selects it; create one (kubectl expose \(workload.kind.lowercased()) \(workload.name) --port PORT)")
                 }
-                config = try generate(workload, services: services, replacing: replacedContainer(of: workload))
-                spec = try InterceptResolution.resolve(request, workload: workload, services: services, config: config)
+                // The port is resolved in the normal config: a replaced container's ports are still
+                // its ports (and EngagementRules refuses them, naming the replace).
+                let normal = try generate(workload, services: services, replacing: nil)
+                spec = try InterceptResolution.resolve(request, workload: workload, services: services, config: normal)
+                let replaced = replacedContainer(of: workload)
+                config = replaced == nil ? normal : try generate(workload, services: services, replacing: replaced)
                 spec.mechanism = spec.filter == nil ? "tcp" : "http"
             case .replace:
                 spec = try ContainerResolution.replace(request, workload: workload)
