@@ -68,4 +68,37 @@ import Testing
             try ContainerResolution.ingest(request(container: "db"), workload: workload)
         }
     }
+
+    /// The port list comes from a client over the network: any text is either refused with one
+    /// sentence or yields declared ports only, each once, to a valid local port (a fixed number
+    /// of random inputs from a seeded generator).
+    @Test func anyPortListIsRefusedOrNamesDeclaredPortsOnce() {
+        var generator = SeededGenerator(seed: 14)
+        let pieces = ["http", "dns", "8080", "9000", "5353", "3000", "0", "70000", ":", ":", ",", ",", "/", "udp", "TCP", " ", "x", "-1", ""]
+        let declared: Set<String> = ["8080/TCP", "9000/TCP", "5353/UDP"]
+        for _ in 0..<2000 {
+            let text = (0..<Int.random(in: 0...8, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            do {
+                let spec = try ContainerResolution.replace(request(ports: text), workload: workload)
+                let ports = spec.replacedPorts.map { "\($0.containerPort)/\($0.protocol)" }
+                #expect(Set(ports).isSubset(of: declared) && Set(ports).count == ports.count, "\(text)")
+                #expect(spec.replacedPorts.allSatisfy { (1...65535).contains($0.targetPort) && $0.agentPort == $0.containerPort }, "\(text)")
+            } catch {
+                #expect(!error.description.isEmpty && !error.description.contains("\n"), "\(text)")
+            }
+        }
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so a failure repeats.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
