@@ -79,6 +79,8 @@ let package = Package(
             dependencies: [
                 "KubeClient",
                 "ClientSupport",
+                "HTTPRouting",
+                "RPC",
                 "UserDaemon",
                 "RootDaemon",
                 "ManagerInstall",
@@ -291,7 +293,7 @@ let package = Package(
         .target(
             name: "TrafficManager",
             dependencies: nio + [
-                "AgentConfig", "AgentInjector", "RPC", "KubeClient", "Tunnel", "NetworkAddress", "DNS", "Diagnostics",
+                "AgentConfig", "AgentInjector", "RPC", "KubeClient", "Tunnel", "NetworkAddress", "DNS", "Diagnostics", "HTTPRouting",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -355,7 +357,7 @@ let package = Package(
         .target(
             name: "ClientSupport",
             dependencies: [
-                "RPC", "NetworkAddress", "ChildProcess",
+                "RPC", "NetworkAddress", "ChildProcess", "HTTPRouting",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -406,7 +408,7 @@ let package = Package(
         .testTarget(
             name: "TrafficManagerTests",
             dependencies: [
-                "TrafficManager", "AgentConfig", "RPC", "KubeClient", "Sandbox", "NetworkAddress", "DNS", "Diagnostics", "TestSupport", "ManagerInstall",
+                "TrafficManager", "AgentConfig", "RPC", "KubeClient", "Sandbox", "NetworkAddress", "DNS", "Diagnostics", "TestSupport", "ManagerInstall", "HTTPRouting",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]

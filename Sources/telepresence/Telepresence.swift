@@ -8,7 +8,7 @@ struct Telepresence: AsyncParsableCommand {
         abstract: "Join your workstation to a Kubernetes cluster's network and engage its workloads.",
         version: ProductVersion.current,
         subcommands: [
-            Connect.self, Status.self, List.self, InterceptCommand.self, Leave.self, Uninstall.self, Quit.self, Version.self, Config.self, LogLevel.self, Helm.self,
+            Connect.self, Status.self, List.self, InterceptCommand.self, WiretapCommand.self, ReplaceCommand.self, IngestCommand.self, Leave.self, Uninstall.self, Quit.self, Version.self, Config.self, LogLevel.self, Helm.self,
             ListContexts.self, ListNamespaces.self, Userd.self, DaemonForeground.self,
         ]
     )

@@ -175,7 +175,7 @@ import Tunnel
             #expect(setup.manager.intercepts.isEmpty)
             try await waitUntil("the agent tunnel to close") { setup.agent.claimedSessions.isEmpty }
             let gone = try await setup.telepresence(["leave", "echo"])
-            #expect(gone.status == 1 && gone.stderr.contains("there is no intercept named echo"), "\(gone.stderr)")
+            #expect(gone.status == 1 && gone.stderr.contains("there is no engagement named echo"), "\(gone.stderr)")
             await server.stop()
         }
     }

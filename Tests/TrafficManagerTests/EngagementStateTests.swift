@@ -34,7 +34,7 @@ import Testing
         do {
             try state.create(spec("mine", client: "bob@desk"), clientSession: "bob", now: Self.t0)
         } catch {
-            #expect(error.description == "port 8080 of deployment echo is already intercepted by alice@laptop (intercept echo, since 14:02:11 UTC)")
+            #expect(error.description == "port 8080 of deployment echo is already intercepted by alice@laptop (intercept echo: all TCP connections, since 14:02:11 UTC)")
         }
         // Another port of the same workload, and the same port over UDP, are free.
         try state.create(spec("other", port: 9000, client: "bob@desk"), clientSession: "bob", now: Self.t0)
@@ -45,7 +45,7 @@ import Testing
     @Test func theSameNameTwiceByOneClientIsRefused() throws {
         var state = EngagementState()
         try state.create(spec("echo"), clientSession: "alice", now: Self.t0)
-        #expect(throws: EngagementError.duplicateName(name: "echo", holding: "port 8080 of deployment echo")) {
+        #expect(throws: EngagementError.duplicateName(name: "echo", kind: "intercept", holding: "port 8080 of deployment echo")) {
             try state.create(spec("echo", port: 9000), clientSession: "alice", now: Self.t0)
         }
         // Another client may use the same name for another port.

@@ -233,7 +233,7 @@ import TrafficManager
                 let refused = await Self.rpcError { _ = try await Self.intercept(manager, bob, port: "http") }
                 #expect(refused?.code == .alreadyExists)
                 let since = try #require(refused?.message.firstMatch(of: /since (\d\d:\d\d:\d\d) UTC\)$/)?.output.1)
-                #expect(refused?.message == "port 8080 of deployment echo is already intercepted by alice@laptop (intercept echo, since \(since) UTC)")
+                #expect(refused?.message == "port 8080 of deployment echo is already intercepted by alice@laptop (intercept echo: all TCP connections, since \(since) UTC)")
                 // The same name twice by one client: refused.
                 let twice = await Self.rpcError { _ = try await Self.intercept(manager, alice, port: "tcp") }
                 #expect(twice?.code == .alreadyExists)

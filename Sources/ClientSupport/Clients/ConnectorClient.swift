@@ -66,11 +66,13 @@ public struct ConnectorClient: Sendable {
             ConnectionStatusWire.read(try await api.status(.init()))
         }
 
-        /// The workloads of `namespace` (nil: the connected one).
-        public func list(namespace: String?) async throws -> WorkloadListing {
+        /// The workloads of `namespace` (nil: the connected one) that `filter` selects
+        /// (Telepresence's bitmap; 0: every workload).
+        public func list(namespace: String?, filter: ListFilter = []) async throws -> WorkloadListing {
             WorkloadListing(wire: try await api.list(.with {
                 $0.namespace = namespace ?? ""
-                $0.filter = .everything
+                $0.filter = filter.isEmpty ? .everything : .unspecified
+                $0.filterBits = Int32(filter.rawValue)
             }))
         }
 
@@ -91,8 +93,11 @@ public struct ConnectorClient: Sendable {
         }
 
         /// Ends one of this client's intercepts (`leave`).
-        public func removeIntercept(name: String) async throws -> InterceptOutcome {
-            InterceptOutcome(wire: try await api.removeIntercept(.with { $0.name = name }))
+        public func removeIntercept(name: String, container: String = "") async throws -> InterceptOutcome {
+            InterceptOutcome(wire: try await api.removeIntercept(.with {
+                $0.name = name
+                $0.containerName = container
+            }))
         }
 
         /// Tells the daemon the pid of an intercept's handler, so it is signalled when the

@@ -1,6 +1,29 @@
-/// One intercept as the client sees it (the manager's InterceptInfo in the domain's terms): what
-/// was asked, what the manager resolved, where its agents are, and the engaged container's env.
+import HTTPRouting
+import RPC
+
+/// One engagement (intercept, wiretap, replace or ingest) as the client sees it (the manager's
+/// InterceptInfo in the domain's terms): what was asked, what the manager resolved, where its
+/// agents are, and the engaged container's env.
 public struct Intercept: Sendable, Equatable {
+    /// A replaced container's port and where its connections go on the workstation.
+    public struct ReplacedPort: Sendable, Hashable {
+        public var name: String
+        public var containerPort: Int
+        /// TCP or UDP.
+        public var transport: String
+        public var targetPort: Int
+
+        public init(name: String = "", containerPort: Int, transport: String = "TCP", targetPort: Int) {
+            self.name = name
+            self.containerPort = containerPort
+            self.transport = transport
+            self.targetPort = targetPort
+        }
+
+        /// `8080/TCP`.
+        public var text: String { "\(containerPort)/\(transport)" }
+    }
+
     /// Where one of the intercept's agents runs: the client opens a tunnel to it.
     public struct AgentPod: Sendable, Hashable {
         public var podName: String
@@ -18,6 +41,15 @@ public struct Intercept: Sendable, Equatable {
 
     public var id: String
     public var name: String
+    /// intercept, wiretap, replace or ingest.
+    public var kind: EngagementKind
+    /// Only these HTTP requests (intercept, wiretap); nil: every connection.
+    public var filter: HTTPFilter?
+    /// A replace's ports.
+    public var replacedPorts: [ReplacedPort]
+    /// The engagement in words, from the manager ("all TCP connections", "a copy of ...",
+    /// "replaced: ports 8080/TCP", "environment and mounts only").
+    public var summary: String
     /// The workload (the agent's name) and its kind.
     public var workload: String
     public var workloadKind: String
@@ -48,7 +80,8 @@ public struct Intercept: Sendable, Equatable {
     public var createdMilliseconds: Int64
 
     public init(
-        id: String = "", name: String, workload: String, workloadKind: String = "", namespace: String = "",
+        id: String = "", name: String, kind: EngagementKind = .intercept, filter: HTTPFilter? = nil,
+        replacedPorts: [ReplacedPort] = [], summary: String = "", workload: String, workloadKind: String = "", namespace: String = "",
         client: String = "", clientSessionID: String = "", targetHost: String = "127.0.0.1", targetPort: Int = 8080,
         portIdentifier: String = "", serviceName: String = "", servicePortName: String = "", servicePort: Int = 0,
         transport: String = "TCP", containerName: String = "", containerPort: Int = 0, toPod: [String] = [],
@@ -57,6 +90,10 @@ public struct Intercept: Sendable, Equatable {
     ) {
         self.id = id
         self.name = name
+        self.kind = kind
+        self.filter = filter
+        self.replacedPorts = replacedPorts
+        self.summary = summary
         self.workload = workload
         self.workloadKind = workloadKind
         self.namespace = namespace
@@ -82,6 +119,16 @@ public struct Intercept: Sendable, Equatable {
 
     public var isActive: Bool { disposition == "ACTIVE" }
 
+    /// The workstation ports its connections (or copies) are dialled at: the target port, or a
+    /// replace's ports' targets; an ingest has none.
+    public var targetPorts: [Int] {
+        switch kind {
+        case .intercept, .wiretap: [targetPort]
+        case .replace: replacedPorts.map(\.targetPort)
+        case .ingest: []
+        }
+    }
+
     /// The service port as Telepresence prints it: "http/TCP", or "8080/TCP" for an unnamed one.
     public var servicePortIdentifier: String {
         let port = servicePortName.isEmpty ? (servicePort > 0 ? "\(servicePort)" : portIdentifier) : servicePortName
@@ -98,13 +145,18 @@ public struct Intercept: Sendable, Equatable {
     }
 }
 
-/// What `telepresence intercept` asks the daemon for.
+/// What `telepresence intercept`, `wiretap`, `replace` and `ingest` ask the daemon for.
 public struct InterceptRequest: Sendable, Equatable {
     public var name: String
+    public var kind: EngagementKind
+    /// intercept and wiretap: only these HTTP requests.
+    public var filter: HTTPFilter?
     /// The workload; empty means `name`.
     public var workload: String
     /// Empty means the connected namespace.
     public var namespace: String
+    /// intercept, wiretap: the service port's name or number; replace: empty (every port) or
+    /// comma-separated LOCAL:CONTAINERPORT entries.
     public var portIdentifier: String
     public var serviceName: String
     public var containerName: String
@@ -113,10 +165,13 @@ public struct InterceptRequest: Sendable, Equatable {
     public var toPod: [String]
 
     public init(
-        name: String, workload: String = "", namespace: String = "", portIdentifier: String = "", serviceName: String = "",
+        name: String, kind: EngagementKind = .intercept, filter: HTTPFilter? = nil, workload: String = "",
+        namespace: String = "", portIdentifier: String = "", serviceName: String = "",
         containerName: String = "", targetHost: String = "127.0.0.1", targetPort: Int = 8080, toPod: [String] = []
     ) {
         self.name = name
+        self.kind = kind
+        self.filter = filter
         self.workload = workload
         self.namespace = namespace
         self.portIdentifier = portIdentifier

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPRouting
 import RPC
 
 // Intercepts as manager.proto's InterceptInfo/InterceptSpec (carried as is by connector.proto)
@@ -8,7 +9,11 @@ extension Intercept {
     public init(wire: Telepresence_Manager_InterceptInfo) {
         let spec = wire.spec
         self.init(
-            id: wire.id, name: spec.name, workload: spec.agent, workloadKind: spec.workloadKind, namespace: spec.namespace,
+            id: wire.id, name: spec.name, kind: spec.engagementKind ?? .intercept, filter: spec.filter,
+            replacedPorts: spec.replacedPorts.map {
+                ReplacedPort(name: $0.containerPortName, containerPort: Int($0.containerPort), transport: $0.`protocol`.isEmpty ? "TCP" : $0.`protocol`, targetPort: Int($0.targetPort))
+            },
+            summary: wire.description_p, workload: spec.agent, workloadKind: spec.workloadKind, namespace: spec.namespace,
             client: spec.client, clientSessionID: wire.clientSessionID, targetHost: spec.targetHost,
             targetPort: Int(spec.targetPort), portIdentifier: spec.portIdentifier, serviceName: spec.serviceName,
             servicePortName: spec.servicePortName, servicePort: Int(spec.servicePort), transport: spec.`protocol`,
@@ -24,11 +29,22 @@ extension Intercept {
         .with {
             $0.spec = .with {
                 $0.name = name
+                $0.kind = kind.rawValue
+                if let filter { $0.httpFilter = filter.proto }
+                $0.replacedPorts = replacedPorts.map { port in
+                    .with {
+                        $0.containerPortName = port.name
+                        $0.containerPort = Int32(port.containerPort)
+                        $0.`protocol` = port.transport
+                        $0.agentPort = Int32(port.containerPort)
+                        $0.targetPort = Int32(port.targetPort)
+                    }
+                }
                 $0.client = client
                 $0.agent = workload
                 $0.workloadKind = workloadKind
                 $0.namespace = namespace
-                $0.mechanism = "tcp"
+                $0.mechanism = filter == nil ? "tcp" : "http"
                 $0.targetHost = targetHost
                 $0.targetPort = Int32(targetPort)
                 $0.portIdentifier = portIdentifier
@@ -55,6 +71,7 @@ extension Intercept {
             $0.environment = environment
             $0.mounts = mounts
             $0.createdMs = createdMilliseconds
+            $0.description_p = summary
         }
     }
 
@@ -94,7 +111,7 @@ extension InterceptRequest {
     public init(wire: Telepresence_Connector_CreateInterceptRequest) {
         let spec = wire.spec
         self.init(
-            name: spec.name, workload: spec.agent, namespace: spec.namespace, portIdentifier: spec.portIdentifier,
+            name: spec.name, kind: spec.engagementKind ?? .intercept, filter: spec.filter, workload: spec.agent, namespace: spec.namespace, portIdentifier: spec.portIdentifier,
             serviceName: spec.serviceName, containerName: spec.containerName, targetHost: spec.targetHost,
             targetPort: Int(spec.targetPort), toPod: spec.localPorts)
     }
@@ -107,9 +124,11 @@ extension InterceptRequest {
     public var spec: Telepresence_Manager_InterceptSpec {
         .with {
             $0.name = name
+            $0.kind = kind.rawValue
+            if let filter { $0.httpFilter = filter.proto }
             $0.agent = workload.isEmpty ? name : workload
             $0.namespace = namespace
-            $0.mechanism = "tcp"
+            $0.mechanism = filter == nil ? "tcp" : "http"
             $0.targetHost = targetHost
             $0.targetPort = Int32(targetPort)
             $0.portIdentifier = portIdentifier

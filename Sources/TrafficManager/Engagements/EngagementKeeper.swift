@@ -40,8 +40,9 @@ public final class EngagementKeeper: Sendable {
         return stream
     }
 
-    /// A session ended: its intercepts (a client's) or its agent go.
-    public func sessionEnded(_ id: String) {
-        _ = try? change { state throws(EngagementError) in state.sessionEnded(id) }
+    /// A session ended: its engagements (a client's, returned) or its agent go.
+    @discardableResult
+    public func sessionEnded(_ id: String) -> [EngagementState.Intercept] {
+        (try? change { state throws(EngagementError) in state.sessionEnded(id) }) ?? []
     }
 }

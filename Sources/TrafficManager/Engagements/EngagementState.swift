@@ -72,6 +72,8 @@ public struct EngagementState: Sendable {
         public var disposition: Disposition
         /// The reviews of the agents that arrived, by agent session.
         public var reviews: [String: Review]
+        /// The latest message of an agent's ACTIVE review (a wiretap's cut notice), shown as a note.
+        public var note: String = ""
 
         public var name: String { spec.name }
         public var workload: WorkloadKey { WorkloadKey(namespace: spec.namespace, name: spec.agent) }
@@ -118,20 +120,23 @@ public struct EngagementState: Sendable {
 
     // MARK: intercepts
 
-    /// Adds an intercept in WAITING (every agent reviews each new intercept). Refuses a second
-    /// intercept of the same name by the same client and one of a workload port another
-    /// intercept holds.
+    /// Adds an engagement in WAITING (every agent reviews each new one). Refuses a second
+    /// engagement of the same name by the same client and one that `EngagementRules` says
+    /// conflicts with another (the refusal names it, its client and its filter).
     @discardableResult
     public mutating func create(
         _ spec: Telepresence_Manager_InterceptSpec, clientSession: String, now: Date
     ) throws(EngagementError) -> Intercept {
         let id = Self.interceptID(clientSession: clientSession, name: spec.name)
         if let existing = intercepts[id] {
-            throw .duplicateName(name: spec.name, holding: Self.portDescription(existing.spec))
+            throw .duplicateName(
+                name: spec.name, kind: (existing.spec.engagementKind ?? .intercept).rawValue, holding: Self.portDescription(existing.spec))
         }
-        if let holder = intercepts.values.first(where: { Self.samePort($0.spec, spec) }) {
-            throw .portTaken(
-                port: Self.portDescription(spec), client: holder.spec.client, intercept: holder.name, since: holder.created)
+        if let holder = EngagementRules.conflict(of: spec, among: intercepts.values.sorted { $0.created < $1.created }) {
+            throw .conflict(
+                subject: EngagementRules.subject(spec, holder: holder.spec), verb: EngagementRules.verb(holder.spec),
+                client: holder.spec.client, kind: (holder.spec.engagementKind ?? .intercept).rawValue, name: holder.name,
+                what: EngagementRules.description(holder.spec), since: holder.created)
         }
         let intercept = Intercept(
             id: id, clientSessionID: clientSession, spec: spec, created: now, disposition: .waiting, reviews: [:])
@@ -160,14 +165,18 @@ public struct EngagementState: Sendable {
         return gone.sorted { $0.id < $1.id }
     }
 
-    /// An agent's verdict on an intercept of its workload.
-    public mutating func review(agentSession: String, interceptID: String, verdict: Review) throws(EngagementError) {
+    /// An agent's verdict on an intercept of its workload; an ACTIVE verdict's message (a
+    /// wiretap's cut notice) is kept as the engagement's note.
+    public mutating func review(
+        agentSession: String, interceptID: String, verdict: Review, message: String = ""
+    ) throws(EngagementError) {
         guard let agent = agents[agentSession] else { throw .unknownAgent(agentSession) }
         guard var intercept = intercepts[interceptID] else { throw .unknownInterceptID(interceptID) }
         guard intercept.workload == WorkloadKey(namespace: agent.namespace, name: agent.name) else {
             throw .notAgentsIntercept(interceptID: interceptID, agent: agent.name)
         }
         intercept.reviews[agentSession] = verdict
+        if verdict == .active && !message.isEmpty { intercept.note = message }
         intercepts[interceptID] = intercept
         recompute(interceptID)
     }
@@ -218,9 +227,11 @@ public struct EngagementState: Sendable {
         intercepts.values.filter { $0.workload == workload }.sorted { $0.id < $1.id }
     }
 
-    /// The agents that confirmed an intercept: where its client finds them.
+    /// The agents that confirmed an intercept: where its client finds them. An ingest needs no
+    /// confirmation (it moves no traffic): every arrived agent of its workload carries it.
     public func carriers(of interceptID: String) -> [Agent] {
         guard let intercept = intercepts[interceptID] else { return [] }
+        if intercept.spec.engagementKind == .ingest { return agents(of: intercept.workload) }
         return agents(of: intercept.workload).filter { intercept.reviews[$0.sessionID] == .active }
     }
 
@@ -237,14 +248,16 @@ public struct EngagementState: Sendable {
         guard var intercept = intercepts[id] else { return }
         let arrived = agents(of: intercept.workload)
         let verdicts = arrived.map { intercept.reviews[$0.sessionID] }
-        if let message = verdicts.lazy.compactMap({ verdict -> String? in
+        // An ingest takes nothing over: an agent's verdict on it does not count.
+        let ingest = intercept.spec.engagementKind == .ingest
+        if !ingest, let message = verdicts.lazy.compactMap({ verdict -> String? in
             if case .error(let message)? = verdict { return message }
             return nil
         }).first {
             intercept.disposition = .agentError(message)
         } else if intercept.disposition == .active {
             // stays active
-        } else if !arrived.isEmpty && verdicts.allSatisfy({ $0 == .active }) {
+        } else if !arrived.isEmpty && (ingest || verdicts.allSatisfy({ $0 == .active })) {
             intercept.disposition = .active
         } else {
             intercept.disposition = .waiting
@@ -254,23 +267,17 @@ public struct EngagementState: Sendable {
 
     // MARK: rules
 
-    static func samePort(_ a: Telepresence_Manager_InterceptSpec, _ b: Telepresence_Manager_InterceptSpec) -> Bool {
-        a.namespace == b.namespace && a.agent == b.agent && a.containerPort == b.containerPort
-            && a.protocol.uppercased() == b.protocol.uppercased()
-    }
-
-    /// `port 8080 of deployment echo` (with `/UDP` for UDP ports).
+    /// `port 8080 of deployment echo` (with `/UDP` for UDP ports), `container echo of
+    /// deployment echo` for a replace or an ingest.
     static func portDescription(_ spec: Telepresence_Manager_InterceptSpec) -> String {
-        let proto = spec.protocol.uppercased() == "UDP" ? "/UDP" : ""
-        let kind = spec.workloadKind.isEmpty ? "workload" : spec.workloadKind.lowercased()
-        return "port \(spec.containerPort)\(proto) of \(kind) \(spec.agent)"
+        EngagementRules.subject(spec, holder: spec)
     }
 }
 
 /// Why an engagement operation was refused, as one sentence.
 public enum EngagementError: Error, Equatable, CustomStringConvertible {
-    case portTaken(port: String, client: String, intercept: String, since: Date)
-    case duplicateName(name: String, holding: String)
+    case conflict(subject: String, verb: String, client: String, kind: String, name: String, what: String, since: Date)
+    case duplicateName(name: String, kind: String, holding: String)
     case unknownIntercept(name: String)
     case unknownInterceptID(String)
     case unknownAgent(String)
@@ -278,10 +285,10 @@ public enum EngagementError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .portTaken(let port, let client, let intercept, let since):
-            "\(port) is already intercepted by \(client) (intercept \(intercept), since \(Self.clock(since)) UTC)"
-        case .duplicateName(let name, let holding):
-            "you already have an intercept named \(name) (\(holding)); leave it first ('telepresence leave \(name)') or choose another name"
+        case .conflict(let subject, let verb, let client, let kind, let name, let what, let since):
+            "\(subject) is already \(verb) by \(client) (\(kind) \(name): \(what), since \(Self.clock(since)) UTC)"
+        case .duplicateName(let name, let kind, let holding):
+            "you already have \(kind.first.map { "aeiou".contains($0) } == true ? "an" : "a") \(kind) named \(name) (\(holding)); leave it first ('telepresence leave \(name)') or choose another name"
         case .unknownIntercept(let name):
             "you have no intercept named \(name); 'telepresence list --intercepts' shows yours"
         case .unknownInterceptID(let id):

@@ -2,6 +2,7 @@ import AgentConfig
 import AgentInjector
 import Foundation
 import GRPCCore
+import HTTPRouting
 import KubeClient
 import Logging
 import RPC
@@ -33,34 +34,53 @@ public struct InterceptCoordinator: Sendable {
 
     // MARK: create
 
-    /// Creates an intercept for `clientSession` and returns it once ACTIVE.
+    /// Creates an engagement of any kind for `clientSession` and returns it once ACTIVE: the
+    /// workload's agent config is written (a replace's with its container replaced) and the
+    /// workload rolled when that config changed, then every current pod's agent must confirm it
+    /// (an ingest only needs the agents to have arrived).
     public func create(
         _ request: Telepresence_Manager_InterceptSpec, clientSession: String, clientName: String
     ) async throws -> EngagementState.Intercept {
+        let kind = request.engagementKind ?? .intercept
         let workload = try await findWorkload(name: request.agent, namespace: request.namespace)
         let allServices: KubeList<Service> = try await api("read the Services of namespace \(request.namespace)") {
             try await client.list(.services, namespace: request.namespace)
         }
         let services = workload.services(among: allServices.items)
-        if services.isEmpty {
-            throw RPCError(code: .failedPrecondition, message: ResolutionError.notEngageable(
-                "\(workload.kind.lowercased()) \(workload.name) cannot be intercepted: no Service selects it; create one (kubectl expose \(workload.kind.lowercased()) \(workload.name) --port PORT)").description)
-        }
+        var spec: Telepresence_Manager_InterceptSpec
         let config: AgentConfig
         do {
-            config = try AgentConfigGenerator.generate(
-                workloadKind: workload.kind, workloadName: workload.name, namespace: workload.namespace,
-                template: workload.template, services: services, settings: injectorSettings)
-        } catch {
-            throw RPCError(code: .failedPrecondition, message: error.description)
-        }
-        var spec: Telepresence_Manager_InterceptSpec
-        do {
-            spec = try InterceptResolution.resolve(request, workload: workload, services: services, config: config)
-        } catch {
+            switch kind {
+            case .intercept, .wiretap:
+                if services.isEmpty {
+                    throw ResolutionError.notEngageable(
+                        "\(workload.kind.lowercased()) \(workload.name) cannot be \(kind == .wiretap ? "wiretapped" : "intercepted"): no Service selects it; create one (kubectl expose \(workload.kind.lowercased()) \(workload.name) --port PORT)")
+                }
+                // The port is resolved in the normal config: a replaced container's ports are still
+                // its ports (and EngagementRules refuses them, naming the replace).
+                let normal = try generate(workload, services: services, replacing: nil)
+                spec = try InterceptResolution.resolve(request, workload: workload, services: services, config: normal)
+                let replaced = replacedContainer(of: workload)
+                config = replaced == nil ? normal : try generate(workload, services: services, replacing: replaced)
+                spec.mechanism = spec.filter == nil ? "tcp" : "http"
+            case .replace:
+                spec = try ContainerResolution.replace(request, workload: workload)
+                config = try generate(workload, services: services, replacing: spec.containerName)
+            case .ingest:
+                spec = try ContainerResolution.ingest(request, workload: workload)
+                // An agent that is there already serves; otherwise one is injected.
+                if let stored = try await storedConfig(workload: workload.name, namespace: workload.namespace) {
+                    config = stored
+                } else {
+                    config = try generate(workload, services: services, replacing: replacedContainer(of: workload))
+                }
+            }
+        } catch let error as ResolutionError {
             var code = RPCError.Code.failedPrecondition
             if case .badArgument = error { code = .invalidArgument }
             throw RPCError(code: code, message: error.description)
+        } catch let error as InjectorError {
+            throw RPCError(code: .failedPrecondition, message: error.description)
         }
         spec.client = clientName
 
@@ -72,24 +92,63 @@ public struct InterceptCoordinator: Sendable {
         } catch {
             throw RPCError(code: .alreadyExists, message: error.description)
         }
-        logger.info("intercept \(intercept.id) of \(workload.kind) \(workload.namespace)/\(workload.name) port \(spec.containerPort) by \(clientName)")
+        logger.info("\(kind.rawValue) \(intercept.id) of \(workload.kind) \(workload.namespace)/\(workload.name): \(EngagementRules.description(spec)), by \(clientName)")
         do {
-            let existing = try await storedConfig(workload: workload.name, namespace: workload.namespace)
-            if existing != config {
-                try await api("write the agent config of \(workload.kind.lowercased()) \(workload.name)") { try await rollout.storeConfig(config) }
-                try await api("roll \(workload.kind.lowercased()) \(workload.name)") {
-                    try await rollout.roll(kind: workload.kind, name: workload.name, namespace: workload.namespace)
-                }
-                logger.info("\(workload.kind) \(workload.namespace)/\(workload.name): agent config \(existing == nil ? "written" : "changed"), rolled")
-            }
+            try await apply(config, to: workload)
             try await awaitAgents(intercept.id, workload: workload)
         } catch {
-            // The agent config stays (Telepresence keeps agents installed); the intercept goes.
-            _ = try? keeper.change { state throws(EngagementError) in state.remove(id: intercept.id) }
-            logger.info("intercept \(intercept.id) failed: \(error)")
+            // The agent config stays (Telepresence keeps agents installed); the engagement goes,
+            // and a replace puts the container back.
+            let removed = try? keeper.change { state throws(EngagementError) in state.remove(id: intercept.id) }
+            logger.info("\(kind.rawValue) \(intercept.id) failed: \(error)")
+            if let removed { await ended([removed]) }
             throw error
         }
         return keeper.read { $0.intercepts[intercept.id] } ?? intercept
+    }
+
+    /// Engagements that ended (leave, session end, failure): a replace's workload gets its normal
+    /// config back (or that of another replace still on it), which rolls its pods back.
+    public func ended(_ engagements: [EngagementState.Intercept]) async {
+        for engagement in engagements where engagement.spec.engagementKind == .replace {
+            let what = "\(engagement.spec.workloadKind.lowercased()) \(engagement.spec.namespace)/\(engagement.spec.agent)"
+            do {
+                let workload = try await findWorkload(name: engagement.spec.agent, namespace: engagement.spec.namespace)
+                let services: KubeList<Service> = try await api("read the Services of namespace \(workload.namespace)") {
+                    try await client.list(.services, namespace: workload.namespace)
+                }
+                let config = try generate(workload, services: workload.services(among: services.items), replacing: replacedContainer(of: workload))
+                try await apply(config, to: workload)
+                logger.info("replace \(engagement.id) ended: container \(engagement.spec.containerName) of \(what) is back")
+            } catch {
+                logger.error("replace \(engagement.id) ended, but container \(engagement.spec.containerName) of \(what) could not be put back: \(error)")
+            }
+        }
+    }
+
+    /// The container a replace holds on the workload now, if any.
+    func replacedContainer(of workload: EngagedWorkload) -> String? {
+        keeper.read { state in
+            state.intercepts(of: EngagementState.WorkloadKey(namespace: workload.namespace, name: workload.name))
+                .first { $0.spec.engagementKind == .replace }?.spec.containerName
+        }
+    }
+
+    func generate(_ workload: EngagedWorkload, services: [Service], replacing: String?) throws(InjectorError) -> AgentConfig {
+        try AgentConfigGenerator.generate(
+            workloadKind: workload.kind, workloadName: workload.name, namespace: workload.namespace,
+            template: workload.template, services: services, settings: injectorSettings, replacing: replacing)
+    }
+
+    /// Writes the workload's agent config and rolls it, when the config changed.
+    func apply(_ config: AgentConfig, to workload: EngagedWorkload) async throws {
+        let existing = try await storedConfig(workload: workload.name, namespace: workload.namespace)
+        guard existing != config else { return }
+        try await api("write the agent config of \(workload.kind.lowercased()) \(workload.name)") { try await rollout.storeConfig(config) }
+        try await api("roll \(workload.kind.lowercased()) \(workload.name)") {
+            try await rollout.roll(kind: workload.kind, name: workload.name, namespace: workload.namespace)
+        }
+        logger.info("\(workload.kind) \(workload.namespace)/\(workload.name): agent config \(existing == nil ? "written" : "changed"), rolled")
     }
 
     /// Waits until every current pod of the workload has an agent that confirmed the intercept.
@@ -105,12 +164,14 @@ public struct InterceptCoordinator: Sendable {
                 throw RPCError(code: .aborted, message: "the intercept ended while it waited for its agents: its client departed")
             }
             let podNames = Set(pods.compactMap(\.metadata.name))
-            for agent in agents where podNames.contains(agent.podName) {
+            // An ingest moves no traffic: an arrived agent carries it, whatever its review says.
+            let ingest = intercept.spec.engagementKind == .ingest
+            for agent in agents where !ingest && podNames.contains(agent.podName) {
                 if case .error(let message)? = intercept.reviews[agent.sessionID] {
                     throw RPCError(code: .failedPrecondition, message: "the traffic-agent in pod \(agent.podName) refused intercept \(intercept.name): \(message)")
                 }
             }
-            let confirmed = Set(agents.filter { intercept.reviews[$0.sessionID] == .active }.map(\.podName))
+            let confirmed = Set(agents.filter { ingest || intercept.reviews[$0.sessionID] == .active }.map(\.podName))
             // Every current pod confirmed, and no older pod still serving (a Service would
             // still send it connections the intercept should get).
             if !pods.isEmpty && podNames.isSubset(of: confirmed) && outdated == 0 {

@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import HTTPRouting
 import RPC
 import SwiftProtobuf
 
@@ -41,8 +42,23 @@ extension ManagerService {
         guard !spec.namespace.isEmpty else {
             throw RPCError(code: .invalidArgument, message: "say the namespace of workload \(spec.agent) (-n NAMESPACE)")
         }
-        guard spec.mechanism.isEmpty || spec.mechanism == "tcp" else {
-            throw RPCError(code: .invalidArgument, message: "mechanism \(spec.mechanism) is unknown to this traffic-manager; use tcp")
+        guard let kind = spec.engagementKind else {
+            throw RPCError(code: .invalidArgument, message: "engagement kind \(spec.kind) is unknown to this traffic-manager; use intercept, wiretap, replace or ingest")
+        }
+        guard spec.mechanism.isEmpty || spec.mechanism == "tcp" || spec.mechanism == "http" else {
+            throw RPCError(code: .invalidArgument, message: "mechanism \(spec.mechanism) is unknown to this traffic-manager; use tcp or http")
+        }
+        if let filter = spec.filter {
+            guard kind == .intercept || kind == .wiretap else {
+                throw RPCError(code: .invalidArgument, message: "a \(kind.rawValue) takes no HTTP filter; only intercept and wiretap do")
+            }
+            do {
+                _ = try HTTPFilter.parse(
+                    headers: filter.headers.map { "\($0.name)=\($0.value)" }, pathEqual: filter.pathEqual,
+                    pathPrefix: filter.pathPrefix, pathRegex: filter.pathRegex)
+            } catch {
+                throw RPCError(code: .invalidArgument, message: error.description)
+            }
         }
         try requireManaged(spec.namespace)
         let coordinator = intercepts
@@ -56,14 +72,17 @@ extension ManagerService {
 
     func removeIntercept(request: Telepresence_Manager_RemoveInterceptRequest, context: ServerContext) async throws -> Google_Protobuf_Empty {
         try requireSession(request.session.sessionID)
+        let removed: EngagementState.Intercept
         do {
-            let removed = try engagements.change { state throws(EngagementError) in
+            removed = try engagements.change { state throws(EngagementError) in
                 try state.remove(clientSession: request.session.sessionID, name: request.name)
             }
-            logger.info("intercept \(removed.id) removed by its client")
+            logger.info("\((removed.spec.engagementKind ?? .intercept).rawValue) \(removed.id) removed by its client")
         } catch {
             throw RPCError(code: .notFound, message: error.description)
         }
+        // A replace answers once its container's config is back (its pods roll back).
+        await intercepts.ended([removed])
         return Google_Protobuf_Empty()
     }
 
@@ -105,7 +124,7 @@ extension ManagerService {
         }
         do {
             try engagements.change { state throws(EngagementError) in
-                try state.review(agentSession: id, interceptID: request.interceptID, verdict: verdict)
+                try state.review(agentSession: id, interceptID: request.interceptID, verdict: verdict, message: request.message)
             }
         } catch {
             switch error {
@@ -161,7 +180,10 @@ extension ManagerService {
             $0.clientSessionID = intercept.clientSessionID
             switch intercept.disposition {
             case .waiting: $0.disposition = .waiting
-            case .active: $0.disposition = .active
+            case .active:
+                $0.disposition = .active
+                // The latest note of an agent (a wiretap's cut notice).
+                $0.message = intercept.note
             case .agentError(let message):
                 $0.disposition = .agentError
                 $0.message = message
@@ -177,6 +199,7 @@ extension ManagerService {
             $0.environment = container?.environment ?? [:]
             $0.mounts = container?.mounts ?? []
             $0.createdMs = Int64(intercept.created.timeIntervalSince1970 * 1000)
+            $0.description_p = EngagementRules.description(intercept.spec)
         }
     }
 }

@@ -52,14 +52,19 @@ public final class TrafficManager: Sendable {
     ) async throws -> TrafficManager {
         let levels = logLevel ?? LogLevelControl(configured: LogLevelControl.parse(settings.logLevel) ?? .info)
         let engagements = EngagementKeeper()
-        let sessions = SessionKeeper(ttl: settings.clientSessionTTL, logger: logger, onEnd: { engagements.sessionEnded($0) })
+        let coordinator = InterceptCoordinator(keeper: engagements, client: client, settings: settings, logger: logger)
+        let sessions = SessionKeeper(ttl: settings.clientSessionTTL, logger: logger, onEnd: { id in
+            // A client's engagements end with its session; a replace puts its container back.
+            let ended = engagements.sessionEnded(id)
+            if !ended.isEmpty { Task { await coordinator.ended(ended) } }
+        })
         let clusterInfo = ClusterInfoMonitor(client: client, settings: settings, logger: logger)
         let service = ManagerService(
             sessions: sessions, clusterInfo: clusterInfo, workloads: WorkloadWatcher(client: client, engagements: engagements, logger: logger),
             settings: settings, clusterID: { [identity = ClusterIdentity(client: client, namespaced: !settings.managedNamespaces.isEmpty)] in await identity.value() },
             logLevel: levels, logger: logger,
             engagements: engagements,
-            intercepts: InterceptCoordinator(keeper: engagements, client: client, settings: settings, logger: logger))
+            intercepts: coordinator)
         // The tunnel port and the webhook listen before the API does: the pod is Ready once the
         // API port answers (its readiness probe), and a pod created right after must find the
         // webhook serving (failurePolicy Ignore would admit it without the agent).

@@ -239,12 +239,13 @@ public actor Connector {
         return result
     }
 
-    /// The workloads of `namespace` (nil: the connected one).
-    public func list(namespace: String?) async throws(ConnectorFailure) -> WorkloadListing {
+    /// The workloads of `namespace` (nil: the connected one) that `filter` selects.
+    public func list(namespace: String?, filter: ListFilter = []) async throws(ConnectorFailure) -> WorkloadListing {
         guard let connection else { throw .notConnected }
         let namespace = namespace ?? connection.namespace
         do {
-            return WorkloadListing(namespace: namespace, workloads: try await connection.session.workloads(namespace: namespace))
+            let workloads = try await connection.session.workloads(namespace: namespace)
+            return WorkloadListing(namespace: namespace, workloads: workloads.filter(filter.selects))
         } catch let error as RPCError {
             throw .managerFailed(error.message)
         } catch {
@@ -332,9 +333,9 @@ extension Connector {
         return await connection.engagements.create(request)
     }
 
-    public func removeIntercept(name: String) async -> InterceptOutcome {
+    public func removeIntercept(name: String, container: String = "") async -> InterceptOutcome {
         guard let connection else { return .failed(.notConnected, ConnectorFailure.notConnected.description) }
-        return await connection.engagements.remove(name: name)
+        return await connection.engagements.remove(name: name, container: container)
     }
 
     /// Registers a handler's pid; false when no intercept has that id.

@@ -54,7 +54,7 @@ actor AgentTunnels {
     func follow(_ intercepts: [Intercept]) {
         // WAITING (a new pod's agent has not confirmed yet) keeps the agents that carry it.
         let active = intercepts.filter { $0.disposition != "REMOVED" }
-        targets.endpoints.withLock { $0 = Set(active.compactMap(Self.target(of:))) }
+        targets.endpoints.withLock { $0 = Set(active.flatMap(Self.targets(of:))) }
         let wanted = Set(active.flatMap(\.agents))
         for (pod, supervisor) in supervisors where !wanted.contains(pod) {
             supervisors[pod] = nil
@@ -69,11 +69,12 @@ actor AgentTunnels {
         }
     }
 
-    /// The endpoint an intercept's connections are dialled at on the workstation.
-    static func target(of intercept: Intercept) -> TunnelEndpoint? {
+    /// The endpoints an engagement's connections are dialled at on the workstation (a
+    /// replace's ports each have one; an ingest has none: its tunnel carries no connections).
+    static func targets(of intercept: Intercept) -> [TunnelEndpoint] {
         let host = intercept.targetHost == "localhost" || intercept.targetHost.isEmpty ? "127.0.0.1" : intercept.targetHost
-        guard let address = IPAddress(host), let port = UInt16(exactly: intercept.targetPort) else { return nil }
-        return TunnelEndpoint(address: address, port: port)
+        guard let address = IPAddress(host) else { return [] }
+        return intercept.targetPorts.compactMap { UInt16(exactly: $0).map { TunnelEndpoint(address: address, port: $0) } }
     }
 
     /// Waits until the pod's tunnel is claimed (or `timeout` passed: then the state says the

@@ -3,6 +3,7 @@ import Foundation
 import GRPCCore
 import KubeClient
 import Logging
+import RPC
 
 /// This client's engagements while connected: it asks the manager for intercepts, keeps them
 /// (following WatchIntercepts: agents change as pods roll; an intercept gone or REMOVED has
@@ -49,8 +50,9 @@ actor Engagements {
     /// Intercepts a workload: the manager makes it ACTIVE (rolling the workload the first
     /// time), then a tunnel to each agent pod is claimed; nothing is kept when a step fails.
     func create(_ request: InterceptRequest) async -> InterceptOutcome {
-        if entries[request.name] != nil {
-            return .failed(.conflict, "you already have an intercept named \(request.name); end it with 'telepresence leave \(request.name)' or choose another name")
+        if let existing = entries[request.name] {
+            let kind = existing.intercept.kind.rawValue
+            return .failed(.conflict, "you already have \(kind.first.map { "aeiou".contains($0) } == true ? "an" : "a") \(kind) named \(request.name); end it with 'telepresence leave \(request.name)' or choose another name")
         }
         var spec = request.spec
         if spec.namespace.isEmpty { spec.namespace = namespace }
@@ -80,7 +82,11 @@ actor Engagements {
                 failure = failure ?? state.lastError
             }
         }
-        if path == nil && !intercept.agents.isEmpty {
+        // An ingest moves no traffic: it holds without a tunnel (the claim is tried again as
+        // tunnels are; mounts will need it).
+        if path == nil && !intercept.agents.isEmpty && intercept.kind == .ingest {
+            logger.info("ingest \(request.name): no tunnel to its traffic-agent yet (\(failure ?? "no answer")); it holds without one")
+        } else if path == nil && !intercept.agents.isEmpty {
             await end(request.name, removeFromManager: true, signal: false)
             return .failed(.agentError, (failure ?? "no traffic-agent of \(intercept.workload) could be reached") + "; the intercept was removed")
         }
@@ -100,10 +106,13 @@ actor Engagements {
         return InterceptOutcome(intercept: entries[request.name]?.intercept ?? intercept, path: (path ?? .portForward).rawValue)
     }
 
-    /// `leave NAME`.
-    func remove(name: String) async -> InterceptOutcome {
+    /// `leave NAME [-c CONTAINER]` (the container, when given, must be the engaged one).
+    func remove(name: String, container: String = "") async -> InterceptOutcome {
         guard let entry = entries[name] else {
-            return .failed(.notFound, "there is no intercept named \(name); 'telepresence list --intercepts' shows them")
+            return .failed(.notFound, "there is no engagement named \(name); 'telepresence list' shows them")
+        }
+        if !container.isEmpty && entry.intercept.containerName != container {
+            return .failed(.notFound, "\(entry.intercept.kind.rawValue) \(name) engages container \(entry.intercept.containerName), not \(container); leave it without -c or with -c \(entry.intercept.containerName)")
         }
         await end(name, removeFromManager: true, signal: true)
         return InterceptOutcome(intercept: entry.intercept)

@@ -7,14 +7,17 @@ import SwiftProtobuf
 extension ConnectorService {
     func createIntercept(request: Telepresence_Connector_CreateInterceptRequest, context: ServerContext) async throws -> Telepresence_Connector_InterceptResult {
         let intercept = InterceptRequest(wire: request)
+        guard request.spec.engagementKind != nil else {
+            return InterceptOutcome.failed(.badArgs, "engagement kind \(request.spec.kind) is unknown; use intercept, wiretap, replace or ingest").wire
+        }
         guard !intercept.name.isEmpty else {
-            return InterceptOutcome.failed(.badArgs, "an intercept needs a name: 'telepresence intercept WORKLOAD'").wire
+            return InterceptOutcome.failed(.badArgs, "an engagement needs a name: 'telepresence \(intercept.kind.rawValue) WORKLOAD'").wire
         }
         return await connector.createIntercept(intercept).wire
     }
 
     func removeIntercept(request: Telepresence_Connector_RemoveInterceptRequest, context: ServerContext) async throws -> Telepresence_Connector_InterceptResult {
-        await connector.removeIntercept(name: request.name).wire
+        await connector.removeIntercept(name: request.name, container: request.containerName).wire
     }
 
     func addInterceptor(request: Telepresence_Connector_Interceptor, context: ServerContext) async throws -> Google_Protobuf_Empty {

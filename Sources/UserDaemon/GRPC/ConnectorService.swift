@@ -47,7 +47,10 @@ final class ConnectorService: Telepresence_Connector_Connector.SimpleServiceProt
 
     func list(request: Telepresence_Connector_ListRequest, context: ServerContext) async throws -> Telepresence_Connector_WorkloadInfoSnapshot {
         do {
-            return try await connector.list(namespace: request.namespace.isEmpty ? nil : request.namespace).wire
+            // filter_bits wins over the enum (which holds one value); EVERYTHING is every workload.
+            let bits = request.filterBits != 0 ? Int(request.filterBits) : request.filter.rawValue
+            let filter = bits == ListFilter.everything ? ListFilter() : ListFilter(rawValue: bits)
+            return try await connector.list(namespace: request.namespace.isEmpty ? nil : request.namespace, filter: filter).wire
         } catch let error as ConnectorFailure {
             throw RPCError(code: error.code, message: error.description)
         }

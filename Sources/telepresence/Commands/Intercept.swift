@@ -2,22 +2,84 @@ import ArgumentParser
 import ClientSupport
 import Foundation
 import NetworkAddress
+import HTTPRouting
+import RPC
 
-/// `telepresence intercept NAME`: the workload's port sends its connections to this machine
-/// (ADDRESS:LOCAL), with the engaged container's environment written to a file or handed to a
-/// command run after `--`; the intercept ends with `leave`, `quit`, or the command's exit.
+/// `telepresence intercept NAME`: the workload's port sends its connections (or, with
+/// `--http-*`, only the matching HTTP requests) to this machine (ADDRESS:LOCAL), with the
+/// engaged container's environment written to a file or handed to a command run after `--`; the
+/// intercept ends with `leave`, `quit`, or the command's exit.
 struct InterceptCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "intercept",
         abstract: "Intercept a workload's port: its connections come to this machine (run a handler with -- CMD).")
 
-    @Argument(help: "The intercept's name; also the workload's unless --workload is given.")
+    @OptionGroup var target: PortTargetOptions
+
+    @Option(name: .customLong("to-pod"), help: "PORT[/TCP]: forward 127.0.0.1:PORT to the intercepted pod's PORT (repeatable).")
+    var toPod: [String] = []
+
+    @OptionGroup var filter: HTTPFilterOptions
+    @OptionGroup var kube: KubeFlags
+    @OptionGroup var handler: HandlerOptions
+
+    /// Bad values are one sentence and exit code 1, as Telepresence says them (not a usage text).
+    func validate() throws {
+        for value in toPod where Self.parseToPod(value) == nil {
+            throw CLIError("--to-pod \(value) is not a port; write it as PORT or PORT/TCP, e.g. --to-pod 8081")
+        }
+    }
+
+    static func parseToPod(_ value: String) -> String? {
+        let parts = value.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard let port = Int(parts[0]), (1...65535).contains(port) else { return nil }
+        if parts.count > 1 && !["TCP", "UDP"].contains(parts[1].uppercased()) { return nil }
+        return "\(port)/\(parts.count > 1 ? parts[1].uppercased() : "TCP")"
+    }
+
+    func request() throws -> InterceptRequest {
+        var request = try target.request(kind: .intercept, filter: filter.filter())
+        request.toPod = toPod.compactMap(Self.parseToPod)
+        return request
+    }
+
+    func run() async throws {
+        try await handler.engage(try request(), kube: kube)
+    }
+}
+
+/// `telepresence wiretap NAME`: a copy of the port's connections (or of the matching HTTP
+/// requests) comes to this machine; the app still answers everything, and the handler's answers
+/// are discarded. Any number of clients may wiretap a port. `intercept`'s flags but --to-pod.
+struct WiretapCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wiretap",
+        abstract: "Wiretap a workload's port: a copy of its traffic comes to this machine (run a handler with -- CMD).")
+
+    @OptionGroup var target: PortTargetOptions
+    @OptionGroup var filter: HTTPFilterOptions
+    @OptionGroup var kube: KubeFlags
+    @OptionGroup var handler: HandlerOptions
+
+    func request() throws -> InterceptRequest {
+        try target.request(kind: .wiretap, filter: filter.filter())
+    }
+
+    func run() async throws {
+        try await handler.engage(try request(), kube: kube)
+    }
+}
+
+/// The arguments of `intercept` and `wiretap` that say which port of which workload, and where
+/// its connections go on this machine.
+struct PortTargetOptions: ParsableArguments {
+    @Argument(help: "The engagement's name; also the workload's unless --workload is given.")
     var name: String
 
     @Option(name: .shortAndLong, help: "LOCAL[:IDENTIFIER]: the local port connections go to (default 8080), and the service port's name or number (/TCP or /UDP allowed) when the Service has several.")
     var port: String?
 
-    @Option(help: "The Service to intercept when several select the workload.")
+    @Option(help: "The Service to engage when several select the workload.")
     var service: String?
 
     @Option(name: .shortAndLong, help: "The workload, when it differs from NAME.")
@@ -29,48 +91,26 @@ struct InterceptCommand: AsyncParsableCommand {
     @Option(help: "The local address connections go to.")
     var address = "127.0.0.1"
 
-    @Option(name: .shortAndLong, help: "Write the container's environment to this file (see --env-syntax).")
-    var envFile: String?
-
-    @Option(help: "The syntax of --env-file: \(EnvironmentSyntax.usage).")
-    var envSyntax = "docker"
-
-    @Option(name: [.customShort("j"), .long], help: "Write the container's environment to this file as a JSON object.")
-    var envJson: String?
-
-    @Option(name: .customLong("to-pod"), help: "PORT[/TCP]: forward 127.0.0.1:PORT to the intercepted pod's PORT (repeatable).")
-    var toPod: [String] = []
-
-    @Option(help: "A message printed once the handler has started.")
-    var waitMessage: String?
-
-    @Flag(help: "With --output json|yaml: every field of the intercept, its environment included.")
-    var detailedOutput = false
-
     @Option(name: .shortAndLong, help: "The workload's namespace (default: the connected one).")
     var namespace: String?
-
-    @OptionGroup var kube: KubeFlags
-    @OptionGroup var output: OutputFlags
-
-    @Argument(parsing: .postTerminator, help: "A handler to run with the container's environment; the intercept ends when it exits.")
-    var command: [String] = []
 
     /// Bad values are one sentence and exit code 1, as Telepresence says them (not a usage text).
     func validate() throws {
         _ = try Self.parsePort(port)
-        guard EnvironmentSyntax(rawValue: envSyntax) != nil else {
-            throw CLIError("--env-syntax \(envSyntax) is unknown; use \(EnvironmentSyntax.usage)")
-        }
-        for value in toPod where Self.parseToPod(value) == nil {
-            throw CLIError("--to-pod \(value) is not a port; write it as PORT or PORT/TCP, e.g. --to-pod 8081")
-        }
         guard Self.targetHost(address) != nil else {
             throw CLIError("--address \(address) is not an IP address; use one such as 127.0.0.1")
         }
         guard Self.isName(name) else {
-            throw CLIError("\(name) is not a valid intercept name; use lower-case letters, digits and '-', as a workload's name")
+            throw CLIError("\(name) is not a valid name; use lower-case letters, digits and '-', as a workload's name")
         }
+    }
+
+    func request(kind: EngagementKind, filter: HTTPFilter?) throws -> InterceptRequest {
+        let (local, identifier) = try Self.parsePort(port)
+        return InterceptRequest(
+            name: name, kind: kind, filter: filter, workload: workload ?? name, namespace: namespace ?? "",
+            portIdentifier: identifier, serviceName: service ?? "", containerName: container ?? "",
+            targetHost: Self.targetHost(address) ?? address, targetPort: local)
     }
 
     /// `--port LOCAL[:IDENTIFIER]`: the local port (8080 when not given) and the identifier.
@@ -91,13 +131,6 @@ struct InterceptCommand: AsyncParsableCommand {
         return (local, identifier)
     }
 
-    static func parseToPod(_ value: String) -> String? {
-        let parts = value.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        guard let port = Int(parts[0]), (1...65535).contains(port) else { return nil }
-        if parts.count > 1 && !["TCP", "UDP"].contains(parts[1].uppercased()) { return nil }
-        return "\(port)/\(parts.count > 1 ? parts[1].uppercased() : "TCP")"
-    }
-
     static func targetHost(_ address: String) -> String? {
         if address == "localhost" { return "127.0.0.1" }
         return IPAddress(address) == nil ? nil : address
@@ -108,37 +141,4 @@ struct InterceptCommand: AsyncParsableCommand {
         return name.allSatisfy { ($0.isLetter && $0.isLowercase) || $0.isNumber || $0 == "-" || $0 == "." }
     }
 
-    func run() async throws {
-        let (local, identifier) = try Self.parsePort(port)
-        let syntax = EnvironmentSyntax(rawValue: envSyntax) ?? .docker
-        _ = try await Connect.ensureConnected(kube: kube)
-        let request = InterceptRequest(
-            name: name, workload: workload ?? name, namespace: namespace ?? "", portIdentifier: identifier,
-            serviceName: service ?? "", containerName: container ?? "", targetHost: Self.targetHost(address) ?? address,
-            targetPort: local, toPod: toPod.compactMap(Self.parseToPod))
-        let outcome = try await Daemon.started { try await $0.createIntercept(request) }
-        guard let intercept = outcome.intercept, outcome.errorText.isEmpty else {
-            throw CLIError(outcome.errorText.isEmpty ? "the intercept of \(request.workload) failed for no reason given; see the daemon's log" : outcome.errorText)
-        }
-        let environment = intercept.handlerEnvironment
-        do {
-            if let envFile { try syntax.render(environment).write(toFile: envFile, atomically: true, encoding: .utf8) }
-            if let envJson { try EnvironmentSyntax.json.render(environment).write(toFile: envJson, atomically: true, encoding: .utf8) }
-        } catch {
-            _ = try? await Daemon.ifRunning { try await $0.removeIntercept(name: intercept.name) }
-            throw CLIError("the environment could not be written (\(error)); the intercept was removed")
-        }
-        let view = InterceptView(intercept, path: outcome.path, detailed: detailedOutput)
-        if output.output == .default {
-            print(view.text, terminator: "")
-        } else {
-            try output.print(view) { TextTable(header: nil, rows: []) }
-        }
-        guard !command.isEmpty else { return }
-        // What was printed comes before the handler's own output, also into a pipe or file
-        // (fflush(nil) flushes every output stream).
-        fflush(nil)
-        let status = try await InterceptHandler(intercept: intercept, command: command, waitMessage: waitMessage).run()
-        if status != 0 { throw ExitCode(status) }
-    }
 }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import ClientSupport
 
-/// `telepresence list`: the workloads of a namespace that can be engaged, and their agents.
+/// `telepresence list`: the workloads of a namespace that can be engaged, their agents and
+/// their engagements; `-i -r -g -t -a` keep only those with an intercept, a replace, an ingest,
+/// a wiretap or an agent (any of the flags given).
 struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the workloads of a namespace and whether they can be engaged.")
 
@@ -11,8 +13,20 @@ struct List: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Only workloads with a traffic-agent installed.")
     var agents = false
 
-    @Flag(name: .shortAndLong, help: "Only workloads that are engaged (intercepted).")
+    @Flag(name: .shortAndLong, help: "Only workloads that are intercepted.")
     var intercepts = false
+
+    @Flag(name: .shortAndLong, help: "Only workloads with a replaced container.")
+    var replacements = false
+
+    @Flag(name: [.customShort("g"), .long], help: "Only workloads with an ingested container.")
+    var ingests = false
+
+    @Flag(name: [.customShort("t"), .long], help: "Only workloads that are wiretapped.")
+    var wiretaps = false
+
+    @Flag(help: "With --output json|yaml: every field of each engagement.")
+    var detailedOutput = false
 
     @OptionGroup var output: OutputFlags
 
@@ -26,23 +40,63 @@ struct List: AsyncParsableCommand {
         var replicas: Int
         var not_engageable_reason: String?
         var intercepts: [InterceptView]?
+        var engagements: [Engagement]?
+    }
+
+    /// One engagement of a workload in `--output json|yaml`.
+    struct Engagement: Encodable {
+        var name: String
+        var kind: String
+        var client: String
+        /// What it engages, in words.
+        var filter: String
+        var ports: [String]
+        var namespace: String
+        var state: String
+        var message: String
+
+        init(_ intercept: Intercept) {
+            name = intercept.name
+            kind = intercept.kind.rawValue
+            client = intercept.client
+            filter = InterceptView.summary(intercept)
+            switch intercept.kind {
+            case .intercept, .wiretap: ports = ["\(intercept.containerPort)/\(intercept.transport.isEmpty ? "TCP" : intercept.transport.uppercased())"]
+            case .replace: ports = intercept.replacedPorts.map(\.text)
+            case .ingest: ports = []
+            }
+            namespace = intercept.namespace
+            state = intercept.disposition
+            message = intercept.message
+        }
+    }
+
+    /// The flags as Telepresence's bitmap.
+    var filter: ListFilter {
+        var filter: ListFilter = []
+        if intercepts { filter.insert(.intercepts) }
+        if replacements { filter.insert(.replacements) }
+        if ingests { filter.insert(.ingests) }
+        if wiretaps { filter.insert(.wiretaps) }
+        if agents { filter.insert(.installedAgents) }
+        return filter
     }
 
     func run() async throws {
-        let namespace = self.namespace
-        guard let listing = try await Daemon.ifRunning({ try await $0.list(namespace: namespace) }) else {
+        let namespace = self.namespace, filter = self.filter, detailed = detailedOutput
+        guard let listing = try await Daemon.ifRunning({ try await $0.list(namespace: namespace, filter: filter) }) else {
             throw CLIError("not connected; run 'telepresence connect' first")
         }
-        var rows = listing.workloads.map { workload in
+        // The daemon filtered already; a daemon that does not know the bits is filtered here.
+        let rows = listing.workloads.filter(filter.selects).map { workload in
             Row(
                 name: workload.name, namespace: workload.namespace, workload_resource_type: workload.kind.lowercased(),
                 state: Self.state(workload), agent_installed: workload.agent != .none,
                 ready_replicas: workload.readyReplicas, replicas: workload.replicas,
                 not_engageable_reason: workload.notEngageableReason.isEmpty ? nil : workload.notEngageableReason,
-                intercepts: workload.intercepts.isEmpty ? nil : workload.intercepts.map { InterceptView($0) })
+                intercepts: workload.intercepts.isEmpty ? nil : workload.intercepts.map { InterceptView($0, detailed: detailed) },
+                engagements: workload.intercepts.isEmpty ? nil : workload.intercepts.map(Engagement.init))
         }
-        if agents { rows = rows.filter(\.agent_installed) }
-        if intercepts { rows = rows.filter { $0.state == "intercepted" } }
         if output.output == .default && rows.isEmpty {
             print("No Workloads (Deployments, StatefulSets, ReplicaSets) in namespace \(listing.namespace)")
             return
@@ -79,7 +133,12 @@ struct List: AsyncParsableCommand {
 
     static func stateText(_ row: Row) -> String {
         switch row.state {
-        case "intercepted": return "intercepted"
+        case "intercepted":
+            // "intercepted", or the kinds of its engagements ("replaced, wiretapped").
+            let words: [String: String] = ["intercept": "intercepted", "wiretap": "wiretapped", "replace": "replaced", "ingest": "ingested"]
+            let kinds = (row.engagements ?? []).map(\.kind)
+            let said = ["intercept", "replace", "wiretap", "ingest"].filter(kinds.contains).compactMap { words[$0] }
+            return said.isEmpty ? "intercepted" : said.joined(separator: ", ")
         case "not engageable": return "not engageable: \(row.not_engageable_reason ?? "")"
         case "failing": return "not engageable: the workload is failing (\(row.ready_replicas)/\(row.replicas) ready)"
         default:

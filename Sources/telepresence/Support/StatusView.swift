@@ -27,11 +27,17 @@ struct StatusView: Encodable {
     /// One engagement in `status`.
     struct EngagementSummary: Encodable {
         var name: String
+        /// intercept, wiretap, replace or ingest.
+        var kind: String
         var client: String
         var workload: String
         var namespace: String
         var destination: String
         var state: String
+        /// What it engages, in words ("all TCP connections", "a copy of ...").
+        var description: String
+        /// The agent's latest word on an active engagement (a wiretap's cut notice).
+        var note: String?
     }
 
     struct TrafficManager: Encodable {
@@ -122,8 +128,9 @@ struct StatusView: Encodable {
                 connect_duration_ms: Int(seconds * 1000 + attoseconds / 1_000_000_000_000_000), manager_link: info.managerLink,
                 intercepts: info.intercepts.map {
                     EngagementSummary(
-                        name: $0.name, client: $0.client, workload: $0.workload, namespace: $0.namespace,
-                        destination: "\($0.targetHost):\($0.targetPort)", state: $0.disposition)
+                        name: $0.name, kind: $0.kind.rawValue, client: $0.client, workload: $0.workload, namespace: $0.namespace,
+                        destination: InterceptView.destination($0), state: $0.disposition,
+                        description: InterceptView.summary($0), note: $0.message.isEmpty ? nil : $0.message)
                 },
                 notes: info.notes.isEmpty ? nil : info.notes),
             traffic_manager: TrafficManager(
@@ -155,7 +162,9 @@ struct StatusView: Encodable {
             let intercepts = user_daemon.intercepts ?? []
             rows.append(["  Intercepts:", "\(intercepts.count) total"])
             for intercept in intercepts {
-                rows.append(["    \(intercept.name):", "\(intercept.workload).\(intercept.namespace) -> \(intercept.destination) (\(intercept.state))"])
+                let destination = intercept.destination.isEmpty ? "" : " -> \(intercept.destination)"
+                rows.append(["    \(intercept.name):", "\(intercept.kind) \(intercept.workload).\(intercept.namespace)\(destination) (\(intercept.state)): \(intercept.description)"])
+                if let note = intercept.note { rows.append(["      Note:", note]) }
             }
             for note in user_daemon.notes ?? [] { rows.append(["  Note:", note]) }
         }
