@@ -61,6 +61,16 @@ struct EngagementCLITests {
             // -a: every workload with an agent (echo-num has none).
             #expect(try await ws.listJSON(["-a"]).compactMap { $0["name"] as? String } == ["echo-sym"])
 
+            // A wiretap beside the intercepts of the same port: never a conflict.
+            let tap = try await ws.run(["telepresence", "wiretap", "tap", "-w", "echo-sym", "--port", "8184:http"], timeout: .seconds(60))
+            #expect(tap.status == 0, "\(tap.combined)")
+            #expect(tap.stdout.contains("Wiretapping") && tap.stdout.contains("a copy of all TCP connections"), "\(tap.stdout)")
+            let tapped = try await ws.listJSON(["-t"])
+            let tapRow = (tapped.first?["engagements"] as? [[String: Any]])?.first { $0["kind"] as? String == "wiretap" }
+            #expect(tapRow?["name"] as? String == "tap" && tapRow?["filter"] as? String == "a copy of all TCP connections", "\(tapped)")
+            try await ws.expectSuccess(["telepresence", "leave", "tap"])
+            #expect(try await ws.listJSON(["-t"]).isEmpty)
+
             // An ingest of a workload that has its agent (left, the agent stays): its env, and
             // no change to the pod template.
             try await ws.expectSuccess(["telepresence", "leave", "echo-b"])

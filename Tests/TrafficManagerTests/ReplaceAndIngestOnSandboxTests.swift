@@ -65,8 +65,9 @@ import TrafficManager
 
                 // Leave: the normal config is back, and the workload rolled again.
                 let stamp = try await Self.restartedAt(kube)
-                // WorkloadRollout stamps restartedAt in whole seconds: a second roll within the
-                // same second would write the same value and roll nothing (reported to the lead).
+                // A restartedAt stamp in whole seconds would make a second roll within the same
+                // second write the same value and roll nothing (a stamp from the config's digest
+                // differs at once, and this wait returns at once).
                 try await waitUntil("the clock to pass the roll's second", timeout: .seconds(2), pollingEvery: .milliseconds(20)) {
                     ISO8601DateFormatter().string(from: Date()) != stamp
                 }
