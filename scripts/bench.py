@@ -5,7 +5,9 @@ its direct baseline from the same run (see ./scripts/bench, which builds and cal
 Two clusters: one with a plain workstation link, one whose link delays every packet 10 ms each
 way (20 ms RTT). On each: the echo app (HTTP 8080, TCP echo 9000), a shell pod as the in-cluster
 client for the pod-to-pod baseline, the traffic-manager, and `telepresence connect` from the
-workstation namespace. Prints a table and writes JSON.
+workstation namespace. The engagement figures (issues 13 and 14) run on the plain cluster, each
+request figure beside the same requests to the app with no agent in its pods. Prints a table and
+writes JSON.
 """
 import argparse, json, shutil, os, random, re, statistics, subprocess, sys, tempfile, threading, time
 

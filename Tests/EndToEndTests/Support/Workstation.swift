@@ -204,10 +204,29 @@ struct Workstation {
               - {name: tcp, port: 9000, targetPort: tcp}
               - {name: udp, port: 9001, targetPort: udp, protocol: UDP}
             """
-        let applied = try await run(["kubectl", "apply", "-f", "-"], stdin: manifest)
-        try #require(applied.status == 0, "\(applied.combined)")
-        try await expectSuccess(["kubectl", "rollout", "status", "deployment/echo", "--timeout=60s"])
+        try await apply(manifest, deployments: ["echo"])
     }
+
+    /// `kubectl apply`s `manifest` and waits until its `deployments` have rolled out (and, with
+    /// `clientPod`, the shell pod `client` that tests send requests from is Ready).
+    func apply(_ manifest: String, deployments: [String], clientPod: Bool = false) async throws {
+        let applied = try await run(["kubectl", "apply", "-f", "-"], stdin: clientPod ? manifest + "\n---\n" + Self.clientPod : manifest)
+        try #require(applied.status == 0, "\(applied.combined)")
+        for name in deployments {
+            try await expectSuccess(["kubectl", "rollout", "status", "deployment/\(name)", "--timeout=60s"])
+        }
+        if clientPod { try await expectSuccess(["kubectl", "wait", "--for=condition=Ready", "pod/client", "--timeout=60s"]) }
+    }
+
+    /// A bare shell pod in the cluster, `client`.
+    static let clientPod = """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: client}
+        spec:
+          containers:
+          - {name: shell, image: sandbox.local/shell, command: [sleep, "3600"]}
+        """
 
     /// scripts/netprobe.py of this checkout, found from this file so a fresh clone needs nothing.
     static let netprobe = URL(fileURLWithPath: #filePath)
