@@ -167,13 +167,15 @@ struct Workstation {
         try ProcessRunner.start(["ip", "netns", "exec", "sbx-\(name)-node"] + arguments)
     }
 
-    /// The telepresence daemons started for this workstation (found by its own folder).
+    /// The telepresence daemons started for this workstation (found by its own folder in their
+    /// command line or as their XDG_RUNTIME_DIR: an added workstation's daemons also carry the
+    /// first one's folder, in KUBECONFIG).
     func daemonProcesses(kind: String? = nil) -> [Int32] {
-        let marker = home.path
+        let runtime = "XDG_RUNTIME_DIR=" + environment["XDG_RUNTIME_DIR", default: home.path]
         return ProcessTable.processes { process in
             let command = process.commandLine
             let isDaemon = kind.map { command.contains($0) } ?? (command.contains("userd") || command.contains("daemon-foreground"))
-            return isDaemon && (command.contains(marker) || process.environment.contains(marker))
+            return isDaemon && (command.contains(home.path + "/") || process.environment.split(separator: "\0").contains { $0 == runtime })
         }
     }
 
