@@ -24,7 +24,7 @@ struct EngagementTests {
             for (ws, user) in [(alice, "alice"), (bob, "bob")] {
                 let result = try await ws.run(
                     ["telepresence", "intercept", "echo-sym", "--port", "8181:http", "--http-header", "X-User=\(user)"], timeout: .seconds(90))
-                #expect(result.status == 0, "\(user): \(result.combined)")
+                try #require(result.status == 0, "\(user): \(result.combined)")
             }
 
             // HTTP/1.1: one keep-alive connection, users mixed; each request goes its own way.
@@ -99,7 +99,7 @@ struct EngagementTests {
             let recorder = try await alice.startRecorder(as: "alice", port: 8181)
             defer { recorder.kill() }
             let tapped = try await alice.run(["telepresence", "wiretap", "echo-sym", "--port", "8181:http"], timeout: .seconds(90))
-            #expect(tapped.status == 0, "\(tapped.combined)")
+            try #require(tapped.status == 0, "\(tapped.combined)")
 
             // Every request is answered by the app, and alice's workstation sees each of them.
             let specs = (1...10).map { $0 % 3 == 0 ? "/tap\($0)" : "/tap\($0)@\($0 % 2 == 0 ? "alice" : "bob")" }
@@ -115,7 +115,7 @@ struct EngagementTests {
             let stalled = try await bob.startStalledServer(port: 8181)
             defer { stalled.kill() }
             let second = try await bob.run(["telepresence", "wiretap", "echo-sym", "--port", "8181:http"], timeout: .seconds(90))
-            #expect(second.status == 0, "\(second.combined)")
+            try #require(second.status == 0, "\(second.combined)")
             let baseline = try await admin.keepAliveRequests("echo-sym", bodyBytes: 256 << 10, ["/warm1", "/warm2"])
             let heavy = try await admin.keepAliveRequests("echo-sym", bodyBytes: 256 << 10, (1...24).map { "/big\($0)" })
             #expect(heavy.origins(app: "echo-sym") == Array(repeating: "echo-sym", count: 24), "\(heavy)")
@@ -147,7 +147,7 @@ struct EngagementTests {
 
             let started = ContinuousClock.now
             let replaced = try await alice.run(["telepresence", "replace", "shop", "-c", "app"], timeout: .seconds(90))
-            #expect(replaced.status == 0, "\(replaced.combined)")
+            try #require(replaced.status == 0, "\(replaced.combined)")
             try await waitUntil("shop's pods to run without the app container and answer from alice", timeout: .seconds(60)) {
                 let containers = try await admin.shopContainers()
                 guard !containers.isEmpty, containers.allSatisfy({ !$0.contains("app") && $0.contains("logger") }) else { return false }
@@ -180,7 +180,7 @@ struct EngagementTests {
             for ws in [alice, bob] { try await ws.expectSuccess(["telepresence", "connect"]) }
             // The first engagement of a workload installs its agent (a roll); what follows changes nothing.
             let first = try await alice.run(["telepresence", "ingest", "echo-sym"], timeout: .seconds(90))
-            #expect(first.status == 0, "\(first.combined)")
+            try #require(first.status == 0, "\(first.combined)")
             try await alice.expectSuccess(["telepresence", "leave", "echo-sym"])
             try await admin.expectSuccess(["kubectl", "rollout", "status", "deployment/echo-sym", "--timeout=60s"])
             let templateBefore = try await admin.expectSuccess(["kubectl", "get", "deployment", "echo-sym", "-o", "jsonpath={.spec.template}"])
