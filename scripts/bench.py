@@ -5,7 +5,9 @@ its direct baseline from the same run (see ./scripts/bench, which builds and cal
 Two clusters: one with a plain workstation link, one whose link delays every packet 10 ms each
 way (20 ms RTT). On each: the echo app (HTTP 8080, TCP echo 9000), a shell pod as the in-cluster
 client for the pod-to-pod baseline, the traffic-manager, and `telepresence connect` from the
-workstation namespace. Prints a table and writes JSON.
+workstation namespace. The engagement figures (issues 13 and 14) run on the plain cluster, each
+request figure beside the same requests to the app with no agent in its pods. Prints a table and
+writes JSON.
 """
 import argparse, json, shutil, os, random, re, statistics, subprocess, sys, tempfile, threading, time
 
@@ -231,6 +233,68 @@ def engagement_figures(near, args, row, rows, results, rr_direct, tunneled):
     near.ws(["telepresence", "leave", "echo"])
 
 
+def http_baseline(near):
+    """Requests to the echo app through its Service with no agent in its pods (before any
+    engagement): us per request on one keep-alive connection, and requests/s over 4."""
+    rr = [float(x) for x in client(near.in_pod, "http-rr", "echo", 80, 2000).split()]
+    done, seconds = client(near.in_pod, "http-load", "echo", 80, 3, 4).split()
+    return rr, int(done) / float(seconds)
+
+
+def timed_until(near, mode, action):
+    """Seconds from the start of `action` (a CLI command on the workstation) until a pod's
+    probe (`mode`: first-from-workstation or first-from-app, a new connection each time) gets
+    its first answer from the wanted side; the pod and the workstation share one clock."""
+    probe = {}
+    def watch():
+        probe["out"] = client(near.in_pod, mode, "echo", 80, 30)
+    watcher = threading.Thread(target=watch); watcher.start()
+    time.sleep(1.0)  # the probe runs before the action starts
+    start = time.time()
+    action()
+    watcher.join()
+    _, answered = probe["out"].split()
+    return float(answered) - start if answered != "none" else float("nan")
+
+
+def engagement2_figures(near, rows, results, http_direct):
+    """Issue 14's figures: requests that do NOT match an HTTP filter (answered by the app after
+    the agent read them) and requests on a wiretapped port, each beside the same requests with no
+    agent (`http_direct`, measured before any engagement); `replace` until the workstation
+    answers and `leave` until the app answers again."""
+    rr_direct, load_direct = http_direct
+    near.local_echo()
+    # An intercept for X-User: alice; the requests carry no X-User, so the app answers them all.
+    near.ws(["telepresence", "intercept", "echo", "--port", "8181:http", "--http-header", "X-User=alice"], timeout=120)
+    rr_filtered = [float(x) for x in client(near.in_pod, "http-rr", "echo", 80, 2000).split()]
+    done, seconds = client(near.in_pod, "http-load", "echo", 80, 3, 4).split()
+    load_filtered = int(done) / float(seconds)
+    near.ws(["telepresence", "leave", "echo"])
+    added = (pct(rr_filtered, 50) - pct(rr_direct, 50)) / 1000
+    rows.append(("HTTP request latency added for requests a filter does not match, p50 (ms)", added, pct(rr_direct, 50) / 1000, "ms", None, "<= 0.2"))
+    results["filtered miss latency added p50"] = {"value": added, "direct_ms": pct(rr_direct, 50) / 1000, "agent_ms": pct(rr_filtered, 50) / 1000}
+    rows.append(("HTTP requests/s a filter does not match vs no agent (4 connections)", load_filtered, load_direct, "req/s", load_filtered / load_direct, ">= 0.8"))
+    results["filtered miss throughput"] = {"value": load_filtered, "baseline": load_direct, "ratio": load_filtered / load_direct}
+
+    # A wiretap: every request is copied to the workstation (whose answers are discarded).
+    near.ws(["telepresence", "wiretap", "echo", "--port", "8181:http"], timeout=120)
+    rr_tapped = [float(x) for x in client(near.in_pod, "http-rr", "echo", 80, 2000).split()]
+    near.ws(["telepresence", "leave", "echo"])
+    added = (pct(rr_tapped, 50) - pct(rr_direct, 50)) / 1000
+    rows.append(("HTTP request latency added by a wiretap, p50 (ms)", added, pct(rr_direct, 50) / 1000, "ms", None, "<= 0.3"))
+    results["wiretap latency added p50"] = {"value": added, "direct_ms": pct(rr_direct, 50) / 1000, "wiretap_ms": pct(rr_tapped, 50) / 1000}
+
+    # replace: the app container leaves the pods (a roll), its ports come to the workstation.
+    replace_s = timed_until(near, "first-from-workstation", lambda: near.ws(
+        ["telepresence", "replace", "echo", "--port", "8181:8080", "--port", "7200:9000"], timeout=120))
+    rows.append(("replace until the workstation answers (s)", replace_s, None, "s", None, "< 3"))
+    results["replace s"] = replace_s
+    leave_s = timed_until(near, "first-from-app", lambda: near.ws(["telepresence", "leave", "echo"]))
+    rows.append(("leave of a replace until the app answers again (s)", leave_s, None, "s", None, "< 3"))
+    results["replace leave s"] = leave_s
+    near.ws(["kubectl", "rollout", "status", "deployment/echo", "--timeout=60s"])
+
+
 def client(run, mode, *args, timeout=300):
     return run(["python3", NETPROBE, mode] + [str(a) for a in args], timeout=timeout)
 
@@ -323,7 +387,9 @@ def main():
         rows.append(("cluster DNS lookup p50, uncached (ms)", statistics.median(uncached), None, "ms", None, "-"))
         results["dns p50 cached ms"] = statistics.median(cached)
         results["dns p50 uncached ms"] = statistics.median(uncached)
+        http_direct = http_baseline(near)  # before any engagement: no agent in echo's pods
         engagement_figures(near, args, row, rows, results, rr_direct, tunneled)
+        engagement2_figures(near, rows, results, http_direct)
         # Last on this cluster: it cuts the connections the figures above ran over.
         back = near.back_after_cut()
         rows.append(("connected and answering again after the port-forwards were cut (s)", back if back is not None else float("nan"), None, "s", None, "< 2"))

@@ -6,9 +6,15 @@ output. Only the standard library: it runs wherever python3 does (pods share the
 Figures (bench):   bulk HOST PORT MIB -> "SECONDS BYTES"; pbulk HOST PORT MIB N -> the same over N
                    connections at once; ttfb HOST PORT N -> ms per connect;
                    rr HOST PORT N -> us per 1-byte round trip; dns NAME... -> ms per lookup;
-                   echoserver HOST PORT (runs until killed).
+                   echoserver HOST PORT (runs until killed); http-rr HOST PORT N [USER] -> us per
+                   request on one keep-alive connection; http-load HOST PORT SECONDS CONNS [USER]
+                   -> "REQUESTS SECONDS".
 Checks (tests):    bulk-checked HOST PORT MIB -> "MIB MiB ok"; udp-echo HOST PORT -> "udp ok";
-                   parallel HOST PORT N -> "N ok"; closed-port HOST PORT -> "reset after S s".
+                   parallel HOST PORT N -> "N ok"; closed-port HOST PORT -> "reset after S s";
+                   http HOST PORT BODY_BYTES PATH[@USER]... -> "POD PATH MS" per request on one
+                   keep-alive connection, then "connections N".
+Servers (tests):   httprecorder PORT NAME (prints "PATH USER" per request); stalledserver PORT
+                   (accepts, never reads).
 """
 import hashlib, socket, sys, threading, time
 
@@ -132,6 +138,15 @@ def first_from_app(host, port, timeout):
     """Asks http://HOST:PORT/ on a new connection each time until the answer comes from the app
     rather than the workstation (`"pod":"workstation"`); prints the wall-clock time of the first
     request and of the first answer from the app (the same clock as the workstation's: one host)."""
+    first_answer(host, port, timeout, from_workstation=False)
+
+
+def first_from_workstation(host, port, timeout):
+    """first-from-app the other way: until the answer comes from the workstation (a replace)."""
+    first_answer(host, port, timeout, from_workstation=True)
+
+
+def first_answer(host, port, timeout, from_workstation):
     started, deadline = time.time(), time.time() + float(timeout)
     while time.time() < deadline:
         try:
@@ -143,7 +158,7 @@ def first_from_app(host, port, timeout):
                 if not chunk: break
                 body += chunk
             s.close()
-            if b'"pod":' in body and b'"pod":"workstation"' not in body:
+            if b'"pod":' in body and (b'"pod":"workstation"' in body) == from_workstation:
                 print("%.6f %.6f" % (started, time.time())); return
         except OSError:
             pass
@@ -151,8 +166,97 @@ def first_from_app(host, port, timeout):
     print("%.6f none" % started)
 
 
-MODES = {"first-from-app": first_from_app, "bulk": bulk, "pbulk": pbulk, "bulk-checked": bulk_checked, "ttfb": ttfb, "rr": rr, "dns": dns, "echoserver": echoserver,
-         "udp-echo": udp_echo, "parallel": parallel, "closed-port": closed_port}
+# HTTP (issue 14: requests a filter reads, wiretap copies). Requests name their user with an
+# X-User header; answers are the echo app's JSON ({"pod": ..., "path": ...}).
+
+def http_requests(host, port, body_bytes, *specs):
+    """One keep-alive HTTP/1.1 connection (a new one only if the server closes it), one request
+    per SPEC: PATH, or PATH@USER for `X-User: USER`; POST with BODY_BYTES of body when > 0.
+    Prints "POD PATH MS" per request (who answered, the path it saw, the time to the whole
+    answer), then "connections N"."""
+    import http.client, json
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    body = b"b" * int(body_bytes)
+    ports = set()
+    for spec in specs:
+        path, _, user = spec.partition("@")
+        headers = {"X-User": user} if user else {}
+        start = time.perf_counter()
+        conn.request("POST" if body else "GET", path, body=body or None, headers=headers)
+        ports.add(conn.sock.getsockname()[1])
+        data = conn.getresponse().read()
+        elapsed = (time.perf_counter() - start) * 1000
+        try:
+            answer = json.loads(data)
+            print("%s %s %.3f" % (answer.get("pod", "?"), answer.get("path", "?"), elapsed))
+        except ValueError:
+            print("not-json %s %.3f" % (path, elapsed))
+    print("connections %d" % len(ports))
+
+
+def http_rr(host, port, n, user=""):
+    """N GETs on one keep-alive connection (with `X-User: USER` when given): us per request."""
+    import http.client
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    headers = {"X-User": user} if user else {}
+    out = []
+    for _ in range(int(n)):
+        start = time.perf_counter()
+        conn.request("GET", "/rr", headers=headers)
+        conn.getresponse().read()
+        out.append((time.perf_counter() - start) * 1e6)
+    print(" ".join("%.1f" % x for x in out))
+
+
+def http_load(host, port, seconds, conns, user=""):
+    """CONNS keep-alive connections sending GETs back to back for SECONDS: "REQUESTS SECONDS"."""
+    import http.client
+    counts, stop = [], time.time() + float(seconds)
+    headers = {"X-User": user} if user else {}
+    def run():
+        conn, n = http.client.HTTPConnection(host, int(port), timeout=10), 0
+        while time.time() < stop:
+            conn.request("GET", "/load", headers=headers); conn.getresponse().read(); n += 1
+        counts.append(n)
+    start = time.time()
+    threads = [threading.Thread(target=run) for _ in range(int(conns))]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    print("%d %.6f" % (sum(counts), time.time() - start))
+
+
+def http_recorder(port, name):
+    """An HTTP/1.1 server (keep-alive) on PORT that answers as pod NAME and prints "PATH USER"
+    for every request it gets (USER "-" without X-User), flushed at once: the workstation's end
+    of a wiretap, whose answers are discarded but whose log shows what it was sent."""
+    import http.server, json
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # the head and the body are two writes
+        def answer(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            if length: self.rfile.read(length)
+            print("%s %s" % (self.path, self.headers.get("X-User") or "-"), flush=True)
+            body = json.dumps({"pod": name, "path": self.path}).encode()
+            self.send_response(200); self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+        do_GET = do_POST = do_PUT = answer
+        def log_message(self, *args): pass
+    http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), Handler).serve_forever()
+
+
+def stalled_server(port):
+    """Accepts connections on PORT and never reads from them: a workstation that stopped reading."""
+    srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", int(port))); srv.listen(64)
+    held = []
+    while True:
+        c, _ = srv.accept(); held.append(c)
+
+
+MODES = {"first-from-app": first_from_app, "first-from-workstation": first_from_workstation, "bulk": bulk, "pbulk": pbulk, "bulk-checked": bulk_checked, "ttfb": ttfb, "rr": rr, "dns": dns, "echoserver": echoserver,
+         "udp-echo": udp_echo, "parallel": parallel, "closed-port": closed_port, "http": http_requests, "http-rr": http_rr,
+         "http-load": http_load, "httprecorder": http_recorder, "stalledserver": stalled_server}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in MODES:

@@ -4,7 +4,7 @@ import SandboxAPIServer
 /// kube-proxy's job as one nftables script (table `ip sandbox` in the node namespace): each
 /// ClusterIP port DNATs to one of its Ready endpoints at random (`numgen random mod N map`),
 /// a pod reaching itself through its service is masqueraded (hairpin), ports without endpoints
-/// reject at once, and nothing from the workstation link reaches the pod or service subnets.
+/// reject at once, and nothing from a workstation's link reaches the pod or service subnets.
 /// Pure: built from the store's Services and EndpointSlices (as kube-proxy reads them), applied
 /// by ``ServiceProxy``.
 struct ServiceRules: Equatable, Sendable {
@@ -82,7 +82,8 @@ struct ServiceRules: Equatable, Sendable {
             // a port without endpoints is refused before routing (the node has no route to the
             // service subnet, which would drop the packet silently instead).
             "  chain filter-prerouting { type filter hook prerouting priority -150; policy accept;",
-            "    iifname \"\(ClusterTopology.workstationLink)\" ip daddr \(isolated) drop",
+            // `wslink*`: the first workstation's link and every added one's (`wslink1`, ...).
+            "    iifname \"\(ClusterTopology.workstationLink)*\" ip daddr \(isolated) drop",
             "    ip daddr . meta l4proto . th dport @no-endpoints reject",
             "  }",
             "  chain prerouting { type nat hook prerouting priority -100; policy accept; jump services; }",

@@ -7,6 +7,7 @@ enum ClusterError: Error, CustomStringConvertible {
     case notRunning(String)
     case serveFailed(String, reason: String, log: String)
     case noNetwork(String)
+    case noWorkstation(String, workstation: String)
 
     var description: String {
         switch self {
@@ -22,6 +23,8 @@ enum ClusterError: Error, CustomStringConvertible {
             "cluster '\(name)' is not running; start it with 'sandbox-cluster up --name \(name)'"
         case .noNetwork(let name):
             "cluster '\(name)' runs without a network ('--node virtual'), so it has no workstation namespace; restart it with 'sandbox-cluster up --name \(name)' as root"
+        case .noWorkstation(let name, let workstation):
+            "cluster '\(name)' has no workstation '\(workstation)'; add it with 'sandbox-cluster workstation add --name \(name) \(workstation)'"
         }
     }
 }

@@ -7,5 +7,5 @@ struct SandboxClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox-cluster",
         abstract: "A stand-in Kubernetes cluster (API server, controllers, node, cluster network) for tests and demos.",
-        subcommands: [Up.self, Down.self, Status.self, Run.self, Serve.self, ContainerExec.self, CoreDNS.self])
+        subcommands: [Up.self, Down.self, Status.self, Run.self, Workstation.self, Serve.self, ContainerExec.self, CoreDNS.self])
 }

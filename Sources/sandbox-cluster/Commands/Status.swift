@@ -18,6 +18,9 @@ struct Status: AsyncParsableCommand {
                 if !namespaces.isEmpty {
                     print("  network: namespaces \(namespaces.joined(separator: " ")); workstation kubeconfig \(dir.appendingPathComponent("workstation.kubeconfig").path) (https://\(ClusterAddresses.apiServer):\(ClusterAddresses.apiServerPort)); 'sandbox-cluster run --name \(name) -- CMD' runs CMD there")
                 }
+                for added in AddedWorkstation.list(cluster: name) {
+                    print("  workstation \(added.name): \(added.namespace), \(added.address); 'sandbox-cluster run --name \(name) --workstation \(added.name) -- CMD' runs CMD there")
+                }
             } else {
                 print("\(name): not running (stale state in \(dir.path); 'sandbox-cluster down --name \(name)' removes it)")
             }

@@ -73,7 +73,7 @@ struct ServiceRulesTests {
         let rules = rules(store)
         #expect(rules.rules == [.init(clusterIP: "10.96.2.2", proto: "tcp", port: 80, endpoints: [])])
         #expect(rules.script.contains("elements = { 10.96.2.2 . tcp . 80 }"))
-        #expect(rules.script.contains("iifname \"wslink\" ip daddr { 10.244.0.0/16, 10.96.0.0/16 } drop"))
+        #expect(rules.script.contains("iifname \"wslink*\" ip daddr { 10.244.0.0/16, 10.96.0.0/16 } drop"))
         #expect(!rules.script.contains("dnat ip to"))
     }
 
