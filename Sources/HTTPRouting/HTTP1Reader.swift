@@ -244,8 +244,9 @@ public struct HTTP1Reader: Sendable {
         guard end <= headLimit else { throw .headTooLarge(limit: headLimit) }
         let wire = buffer.readSlice(length: end)!
         scanned = 0
-        var lines = String(decoding: wire.readableBytesView, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.last == "\r" ? $0.dropLast() : $0 }
+        // Split on bytes: as Characters, "\r\n" is one grapheme and never equals "\n".
+        var lines = wire.readableBytesView.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            .map { Substring(decoding: $0.last == UInt8(ascii: "\r") ? $0.dropLast() : $0, as: UTF8.self) }
         lines.removeLast(2)  // the empty line and what follows the last LF
         guard let first = lines.first else { throw .malformed("an empty head") }
         let fields = try Self.fields(lines.dropFirst())

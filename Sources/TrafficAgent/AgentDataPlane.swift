@@ -214,7 +214,7 @@ public final class AgentDataPlane: @unchecked Sendable {
         do {
             try channel.pipeline.syncOperations.addHandler(router)
             HeldInput.release(channel)
-            channel.read()
+            if channel.isActive { router.readMoreIfReady() }
         } catch {
             Self.reset(channel)
         }

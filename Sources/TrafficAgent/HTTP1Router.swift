@@ -58,6 +58,13 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
         self.context = context
     }
 
+    /// A connection accepted a moment ago may be registered (and active) only now: a read asked
+    /// before that was dropped.
+    func channelActive(context: ChannelHandlerContext) {
+        context.fireChannelActive()
+        readMoreIfReady()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !done else { return }
         let bytes = unwrapInboundIn(data)

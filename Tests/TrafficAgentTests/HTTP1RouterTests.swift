@@ -172,8 +172,9 @@ struct HTTP1RouterTests {
         var fixture = try await HTTPFixture.start()
         let (tap, _) = try await fixture.workstation("tap", kind: .wiretap, filter: HTTPFilter(pathPrefix: "/"), readsNothing: true)
         try await fixture.engage([tap])
+        let plane = fixture.plane
         let notices = Task { () -> EngagementNotice? in
-            for await notice in fixture.plane.notices { return notice }
+            for await notice in plane.notices { return notice }
             return nil
         }
         let (connection, probe) = try await Probe.connect(group: fixture.group, port: fixture.agentPort)

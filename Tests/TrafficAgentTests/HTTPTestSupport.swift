@@ -10,14 +10,18 @@ import Synchronization
 final class HTTPTestServer: Sendable {
     let name: String
     let channel: any Channel
-    let seen = Mutex<[String]>([])
+    let record = Record()
+
+    final class Record: Sendable {
+        let seen = Mutex<[String]>([])
+    }
 
     var port: Int { channel.localAddress!.port! }
-    var requests: [String] { seen.withLock { $0 } }
+    var requests: [String] { record.seen.withLock { $0 } }
 
     init(group: any EventLoopGroup, name: String, readsNothing: Bool = false) async throws {
         self.name = name
-        let seen = seen
+        let record = record
         channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.autoRead, value: !readsNothing)
@@ -25,7 +29,7 @@ final class HTTPTestServer: Sendable {
             .childChannelInitializer { channel in
                 guard !readsNothing else { return channel.eventLoop.makeSucceededVoidFuture() }
                 return channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(Responder(name: name, seen: seen))
+                    channel.pipeline.addHandler(Responder(name: name, record: record))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -37,12 +41,12 @@ final class HTTPTestServer: Sendable {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
         let name: String
-        let seen: Mutex<[String]>
+        let record: Record
         let state = Mutex<(head: HTTPRequestHead?, bytes: Int)>((nil, 0))
 
-        init(name: String, seen: Mutex<[String]>) {
+        init(name: String, record: Record) {
             self.name = name
-            self.seen = seen
+            self.record = record
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -58,7 +62,7 @@ final class HTTPTestServer: Sendable {
                 let (head, bytes) = state.withLock { $0 }
                 guard let head else { return }
                 let line = "\(name): \(head.method.rawValue) \(head.uri) \(bytes)"
-                seen.withLock { $0.append(line) }
+                record.seen.withLock { $0.append(line) }
                 let body = ByteBuffer(string: line + "\n")
                 var headers = HTTPHeaders([("Content-Length", "\(body.readableBytes)")])
                 if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
@@ -72,7 +76,7 @@ final class HTTPTestServer: Sendable {
 
 /// The answers' bodies in the order a client received them ("alice: GET /x 0", ...).
 func answerLines(_ text: String) -> [String] {
-    text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+    text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         .filter { $0.contains(": ") && !$0.hasPrefix("HTTP/") && !$0.lowercased().hasPrefix("content-") && !$0.lowercased().hasPrefix("connection") }
 }
 
