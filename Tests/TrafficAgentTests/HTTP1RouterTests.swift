@@ -214,3 +214,36 @@ struct HTTP1RouterTests {
         await fixture.stop()
     }
 }
+
+@Suite("Replace: the agent listens on the replaced container's ports")
+struct ReplaceTests {
+    @Test func withoutItsReplaceAPortResetsWithItConnectionsGoToTheClient() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let workstation = try await echoServer(group: group)
+        let port = try freePort()
+        var config = testConfig(agentPort: port, containerPort: port, tunnelPort: 0)
+        config.containers[0].replace = true
+        let plane = try await AgentDataPlane.start(config: config, loop: group.next(), host: "127.0.0.1", claimWait: .seconds(2))
+
+        // No replace: no app behind the port (the agent is there), so closed at once (with RST;
+        // whether the client reads it as a reset or an error on its write is a race), not a hang.
+        let (_, nobody) = try await Probe.connect(group: group, port: port, firstBytes: "hello?")
+        try await waitUntil("the reset", timeout: .seconds(2)) { nobody.closed }
+        #expect(nobody.text.isEmpty)
+
+        let replace = InterceptAssignment(
+            id: "r:echo", clientSession: "r", state: .active, containerName: "app", agentPort: 0, protocol: "",
+            targetHost: "127.0.0.1", targetPort: 0, kind: .replace,
+            replacedPorts: [.init(agentPort: port, protocol: "TCP", targetPort: workstation.localAddress!.port!)])
+        #expect(try await plane.update(snapshot: [replace]).get() == [InterceptReview(id: "r:echo", verdict: .active)])
+        let client = try await TestClient(group: group, tunnelPort: plane.tunnelPort)
+        #expect(try await client.claim("r") == .accepted)
+        let (_, probe) = try await Probe.connect(group: group, port: port, firstBytes: "to the workstation")
+        try await waitUntil("the workstation's echo") { probe.text == "to the workstation" }
+
+        await client.close()
+        await plane.close()
+        try await workstation.close()
+        try await group.shutdownGracefully()
+    }
+}
