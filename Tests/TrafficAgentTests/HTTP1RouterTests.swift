@@ -143,6 +143,29 @@ struct HTTP1RouterTests {
         try await group.shutdownGracefully()
     }
 
+    @Test func aSwitchOfProtocolsJoinsTheClientAndTheAppByteForByte() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let app = try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UpgradingEcho()) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        var fixture = try await HTTPFixture.start(appPort: app.localAddress!.port!)
+        let (alice, _) = try await fixture.workstation("alice", filter: user("alice"))
+        try await fixture.engage([alice])
+        let upgrade = "GET /chat HTTP/1.1\r\nHost: echo\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n"
+        // Bytes after the request, before the answer, are the new protocol's: they wait, then go on.
+        let (connection, probe) = try await Probe.connect(group: fixture.group, port: fixture.agentPort, firstBytes: upgrade + "early ")
+        try await waitUntil("the 101 and the echo") { probe.text.hasSuffix("\r\n\r\nearly ") }
+        #expect(probe.text.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"))
+        try await connection.writeAndFlush(ByteBuffer(string: "GET / HTTP/1.1\r\nX-User: alice\r\n\r\n"))
+        try await waitUntil("no longer HTTP: the app echoes even alice's request") { probe.text.hasSuffix("X-User: alice\r\n\r\n") }
+        try await connection.close()
+        await fixture.stop()
+        try await app.close()
+        try await group.shutdownGracefully()
+    }
+
     @Test func aWiretapGetsACopyOfEveryRequestWhileTheAppAnswersAll() async throws {
         var fixture = try await HTTPFixture.start()
         let (tap, tapServer) = try await fixture.workstation("tap", kind: .wiretap, filter: HTTPFilter(pathPrefix: "/"))

@@ -94,3 +94,26 @@ func chunkedPost(_ path: String, user: String? = nil, chunks: [String]) -> Strin
     for chunk in chunks { text += String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "\r\n" }
     return text + "0\r\nX-Trailer: done\r\n\r\n"
 }
+
+/// A server that answers the first request head with `101 Switching Protocols`, then echoes
+/// every byte (what follows the head, and all after).
+final class UpgradingEcho: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let head = Mutex<[UInt8]?>([])
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = Array(unwrapInboundIn(data).readableBytesView)
+        let echo: [UInt8]? = head.withLock { state in
+            guard var seen = state else { return bytes }
+            seen += bytes
+            guard let end = seen.indices.first(where: { seen[$0...].starts(with: Array("\r\n\r\n".utf8)) }) else {
+                state = seen
+                return nil
+            }
+            state = nil
+            return Array("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n".utf8) + seen[(end + 4)...]
+        }
+        if let echo { context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: echo)), promise: nil) }
+    }
+}
