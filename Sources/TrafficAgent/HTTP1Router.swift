@@ -342,6 +342,10 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
     private func shutDown() {
         for upstream in upstreams.values { upstream.close() }
         for exchange in exchanges { exchange.upstream.close() }
+        // An upstream and its unanswered exchanges refer to each other.
+        for upstream in upstreams.values { upstream.exchanges.removeAll() }
+        for exchange in exchanges { exchange.upstream.exchanges.removeAll() }
+        exchanges = []
         upstreams = [:]
         for copy in copies.values { copy.finish() }
         copies = [:]
