@@ -315,12 +315,12 @@ let package = Package(
         ),
         .testTarget(
             name: "HTTPRoutingTests",
-            dependencies: ["HTTPRouting", "RPC"]
+            dependencies: ["HTTPRouting", "RPC", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .target(
             name: "TrafficAgent",
             dependencies: [
-                "AgentConfig", "RPC", "Tunnel", "NetworkAddress", "Diagnostics", "ChildProcess",
+                "AgentConfig", "RPC", "Tunnel", "HTTPRouting", "NetworkAddress", "Diagnostics", "ChildProcess",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -333,7 +333,8 @@ let package = Package(
         .testTarget(
             name: "TrafficAgentTests",
             dependencies: [
-                "TrafficAgent", "AgentConfig", "RPC", "Tunnel", "NetworkAddress", "LinuxNet", "TestSupport", "traffic",
+                "TrafficAgent", "AgentConfig", "RPC", "Tunnel", "NetworkAddress", "LinuxNet", "TestSupport", "traffic", "HTTPRouting",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),

@@ -19,9 +19,9 @@ public final class AgentDataPlane: @unchecked Sendable {
     public let loop: any EventLoop
     /// How long a connection to an intercepted port waits for its client to claim a tunnel.
     public let claimWait: TimeAmount
-    private var router: AgentRouter
-    private let logger: Logger
-    private var tunnels: [String: AgentTunnel] = [:]
+    var router: AgentRouter
+    let logger: Logger
+    var tunnels: [String: AgentTunnel] = [:]
     private var waiters: [Waiter] = []
     private var listeners: [any Channel] = []
     /// How long an intercepted connection's first bytes are waited for, to ride in the OPEN
@@ -45,11 +45,25 @@ public final class AgentDataPlane: @unchecked Sendable {
         let timer: Scheduled<Void>
     }
 
+    /// Streams toward a client (`connect(.client)`) waiting for its claim.
+    var streamWaiters: [(id: Int, session: String, open: () -> Void, timer: Scheduled<Void>)] = []
+    var nextWaiterID = 0
+
+    /// What the agent tells the manager outside of reviews: a wiretap's copy was cut (sent as
+    /// ReviewIntercept ACTIVE with the message).
+    public let notices: AsyncStream<EngagementNotice>
+    let noticeSink: AsyncStream<EngagementNotice>.Continuation
+    /// When each engagement was last told of a cut: one notice per `noticeInterval`, however
+    /// many connections were cut.
+    var lastNotice: [String: NIODeadline] = [:]
+    static let noticeInterval: TimeAmount = .seconds(10)
+
     init(config: AgentConfig, loop: any EventLoop, claimWait: TimeAmount, logger: Logger) {
         self.loop = loop
         self.claimWait = claimWait
         self.router = AgentRouter(config: config)
         self.logger = logger
+        (notices, noticeSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(64))
     }
 
     /// Listens on every intercept's agent port and on the tunnel port (all on `host`).
@@ -146,6 +160,25 @@ public final class AgentDataPlane: @unchecked Sendable {
 
     private func dispatch(_ channel: any Channel, agentPort: Int) {
         loop.preconditionInEventLoop()
+        if router.needsHTTP(agentPort: agentPort) {
+            readHTTP(channel, agentPort: agentPort)
+        } else {
+            dispatchWhole(channel, agentPort: agentPort)
+        }
+    }
+
+    /// A connection carried as a whole, its bytes copied to the port's unfiltered wiretaps.
+    private func dispatchWhole(_ channel: any Channel, agentPort: Int) {
+        let copied = (try? channel.pipeline.syncOperations.handler(type: ConnectionCopier.self)) != nil
+        let copies = copied ? [] : router.connectionCopies(agentPort: agentPort).map { WiretapCopy(target: $0, provider: self) }
+        if !copies.isEmpty {
+            // After HeldInput, so what it holds is copied too.
+            do {
+                try channel.pipeline.syncOperations.addHandler(ConnectionCopier(copies: copies))
+            } catch {
+                for copy in copies { copy.close() }
+            }
+        }
         switch router.route(agentPort: agentPort) {
         case .app(let containerPort):
             passThrough(channel, containerPort: containerPort)
@@ -157,7 +190,32 @@ public final class AgentDataPlane: @unchecked Sendable {
             bridge(channel, to: mux, targetHost: host, targetPort: port)
         case .awaitClaim(let session, _):
             hold(channel, agentPort: agentPort, session: session)
+        case .noApp:
+            logger.debug("a connection to replaced port \(agentPort) while nothing replaces it; reset")
+            Self.reset(channel)
         case .unknownPort:
+            Self.reset(channel)
+        }
+    }
+
+    /// A connection read as HTTP/1.1, request by request (`HTTP1Router`).
+    private func readHTTP(_ channel: any Channel, agentPort: Int) {
+        let router = HTTP1Router(agentPort: agentPort, provider: self, logger: logger) { channel, buffered, inputClosed in
+            // Not HTTP: carried as a whole, from its first byte.
+            do {
+                try channel.pipeline.syncOperations.addHandler(HeldInput(), position: .first)
+                if buffered.readableBytes > 0 { channel.pipeline.fireChannelRead(buffered) }
+                if inputClosed { channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+                self.dispatchWhole(channel, agentPort: agentPort)
+            } catch {
+                Self.reset(channel)
+            }
+        }
+        do {
+            try channel.pipeline.syncOperations.addHandler(router)
+            HeldInput.release(channel)
+            if channel.isActive { router.readMoreIfReady() }
+        } catch {
             Self.reset(channel)
         }
     }
@@ -213,7 +271,7 @@ public final class AgentDataPlane: @unchecked Sendable {
         case .client(let session, _, let host, let port):
             guard let mux = tunnels[session]?.multiplexer else { return .drop }
             return .client(mux, TunnelEndpoint(address: IPAddress(host) ?? .v4(.loopback), port: UInt16(clamping: port)))
-        case .awaitClaim, .unknownPort: return .drop
+        case .awaitClaim, .noApp, .unknownPort: return .drop
         }
     }
 
@@ -240,7 +298,7 @@ public final class AgentDataPlane: @unchecked Sendable {
                 waiters.append(waiter)
             default:
                 waiter.timer.cancel()
-                dispatch(waiter.channel, agentPort: waiter.agentPort)
+                dispatchWhole(waiter.channel, agentPort: waiter.agentPort)
             }
         }
     }
@@ -284,6 +342,12 @@ public final class AgentDataPlane: @unchecked Sendable {
         router.claimed(session: session)
         logger.info("session \(session) claimed a tunnel")
         redispatchWaiters()
+        let ready = streamWaiters.filter { $0.session == session }
+        streamWaiters.removeAll { $0.session == session }
+        for waiter in ready {
+            waiter.timer.cancel()
+            waiter.open()
+        }
         return nil
     }
 

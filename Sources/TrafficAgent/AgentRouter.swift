@@ -1,4 +1,6 @@
 import AgentConfig
+import HTTPRouting
+import RPC
 
 /// An intercept as the agent sees it in the manager's snapshots (manager.proto's InterceptInfo,
 /// reduced to what decides where connections go).
@@ -24,10 +26,29 @@ public struct InterceptAssignment: Sendable, Hashable {
     /// Where the client dials on the workstation.
     public var targetHost: String
     public var targetPort: Int
+    public var kind: EngagementKind
+    /// intercept and wiretap: only these HTTP requests (nil: every connection).
+    public var filter: HTTPFilter?
+    /// replace: the container's ports (the agent listens on each container port itself).
+    public var replacedPorts: [Port]
+
+    /// One port an engagement moves: where the agent listens and where the client dials.
+    public struct Port: Sendable, Hashable {
+        public var agentPort: Int
+        public var `protocol`: String
+        public var targetPort: Int
+
+        public init(agentPort: Int, protocol: String, targetPort: Int) {
+            self.agentPort = agentPort
+            self.protocol = `protocol`
+            self.targetPort = targetPort
+        }
+    }
 
     public init(
         id: String, clientSession: String, state: State, containerName: String, agentPort: Int, protocol: String,
-        targetHost: String, targetPort: Int
+        targetHost: String, targetPort: Int, kind: EngagementKind = .intercept, filter: HTTPFilter? = nil,
+        replacedPorts: [Port] = []
     ) {
         self.id = id
         self.clientSession = clientSession
@@ -37,7 +58,22 @@ public struct InterceptAssignment: Sendable, Hashable {
         self.protocol = `protocol`
         self.targetHost = targetHost
         self.targetPort = targetPort
+        self.kind = kind
+        self.filter = filter
+        self.replacedPorts = replacedPorts
     }
+
+    /// The ports whose traffic (or copies of it) it moves: none for an ingest.
+    public var ports: [Port] {
+        switch kind {
+        case .replace: replacedPorts
+        case .ingest: []
+        case .intercept, .wiretap: [Port(agentPort: agentPort, protocol: `protocol`, targetPort: targetPort)]
+        }
+    }
+
+    /// Whether it takes the port's connections (or requests) rather than copies of them.
+    var answers: Bool { kind == .intercept || kind == .replace }
 }
 
 /// The agent's verdict on an intercept it was given (ReviewIntercept).
@@ -60,6 +96,9 @@ public enum ConnectionRoute: Sendable, Hashable {
     /// The intercept is active but its client has claimed no tunnel yet: hold the connection
     /// for a while (then reset it).
     case awaitClaim(session: String, interceptID: String)
+    /// A replaced container's port with no replace engagement: no app listens there (the agent
+    /// itself does), so the connection is reset.
+    case noApp
     /// Not one of the agent's ports (cannot happen with listeners made from the config).
     case unknownPort
 }
@@ -89,14 +128,26 @@ public struct AgentRouter: Sendable {
         return nil
     }
 
-    /// Why the agent cannot carry `intercept`, or nil when it can.
-    public func refusal(of intercept: InterceptAssignment) -> String? {
-        guard let (_, configured) = configuredIntercept(agentPort: intercept.agentPort, container: intercept.containerName) else {
-            let container = intercept.containerName.isEmpty ? "" : " of container \(intercept.containerName)"
-            return "the traffic-agent of \(config.agentName) has no agent port \(intercept.agentPort)\(container) in its configuration; its pod predates the configuration and must be restarted"
+    /// Why the agent cannot carry `engagement`, or nil when it can (one sentence).
+    public func refusal(of engagement: InterceptAssignment) -> String? {
+        let inContainer = engagement.containerName.isEmpty ? "" : " of container \(engagement.containerName)"
+        if !engagement.containerName.isEmpty, !config.containers.contains(where: { $0.name == engagement.containerName }) {
+            return "the traffic-agent of \(config.agentName) has no container \(engagement.containerName) in its configuration; its pod predates the configuration and must be restarted"
         }
-        guard configured.protocol.uppercased() == intercept.protocol.uppercased() || intercept.protocol.isEmpty else {
-            return "the traffic-agent of \(config.agentName) takes port \(intercept.agentPort) over as \(configured.protocol), not \(intercept.protocol)"
+        for port in engagement.ports {
+            guard let (_, configured) = configuredIntercept(agentPort: port.agentPort, container: engagement.containerName) else {
+                return "the traffic-agent of \(config.agentName) has no agent port \(port.agentPort)\(inContainer) in its configuration; its pod predates the configuration and must be restarted"
+            }
+            let configuredProtocol = configured.protocol.uppercased()
+            guard configuredProtocol == port.protocol.uppercased() || port.protocol.isEmpty else {
+                return "the traffic-agent of \(config.agentName) takes port \(port.agentPort) over as \(configured.protocol), not \(port.protocol)"
+            }
+            if engagement.filter != nil, configuredProtocol == "UDP" {
+                return "HTTP filters need a TCP port that speaks HTTP; port \(configured.containerPort)/UDP does not"
+            }
+            if engagement.kind == .wiretap, configuredProtocol == "UDP" {
+                return "a wiretap copies TCP traffic only; port \(configured.containerPort)/UDP is UDP: intercept it instead"
+            }
         }
         return nil
     }
@@ -153,22 +204,90 @@ public struct AgentRouter: Sendable {
         claimedSessions.remove(session)
     }
 
-    /// Where a new connection to `agentPort` goes now. An active intercept takes it (to its
-    /// client's tunnel, or to wait for one); a waiting one only once its client has claimed a
-    /// tunnel (the client claims after CreateIntercept said ACTIVE, so the manager's next
-    /// snapshot would say so too; routing at the claim does not wait for that snapshot).
+    // MARK: Where traffic goes
+
+    /// Whether an engagement routes now: active, or waiting with its client's tunnel claimed
+    /// (the client claims after CreateIntercept said ACTIVE, so the manager's next snapshot
+    /// would say so too; routing at the claim does not wait for that snapshot).
+    private func routes(_ engagement: InterceptAssignment) -> Bool {
+        engagement.state == .active || claimedSessions.contains(engagement.clientSession)
+    }
+
+    /// The carried, routing engagements on `agentPort`, in creation order, with that port.
+    private func engagements(on agentPort: Int) -> [(InterceptAssignment, InterceptAssignment.Port)] {
+        carried.filter(routes).compactMap { e in e.ports.first { $0.agentPort == agentPort }.map { (e, $0) } }
+    }
+
+    /// The engagement that takes every connection to `agentPort` (an unfiltered intercept or a
+    /// replace): an active one first, else one whose client already claimed.
+    private func taker(_ agentPort: Int) -> (InterceptAssignment, InterceptAssignment.Port)? {
+        let takers = engagements(on: agentPort).filter { $0.0.answers && $0.0.filter == nil }
+        return takers.first { $0.0.state == .active } ?? takers.first
+    }
+
+    private func upstream(_ engagement: InterceptAssignment, _ port: InterceptAssignment.Port) -> HTTPUpstream {
+        .client(session: engagement.clientSession, engagementID: engagement.id, targetHost: engagement.targetHost, targetPort: port.targetPort)
+    }
+
+    /// Whether 127.0.0.1:containerPort of `agentPort` is the app: not for a replaced
+    /// container's port, where the agent listens on the container port itself.
+    public func hasApp(agentPort: Int) -> Bool {
+        guard let (_, configured) = configuredIntercept(agentPort: agentPort) else { return false }
+        return configured.agentPort != configured.containerPort
+    }
+
+    /// Where a new connection to `agentPort` goes now, as a whole (no HTTP reading). A taker
+    /// takes it, to its client's tunnel, or to wait for one; before a client's first claim the
+    /// app answers (see `everClaimed`) unless there is no app.
     public func route(agentPort: Int) -> ConnectionRoute {
         guard let (_, configured) = configuredIntercept(agentPort: agentPort) else { return .unknownPort }
-        let intercept = carried.first { $0.agentPort == agentPort && $0.state == .active }
-            ?? carried.first { $0.agentPort == agentPort && claimedSessions.contains($0.clientSession) }
-        guard let intercept else {
-            return .app(containerPort: configured.containerPort)
+        let app: ConnectionRoute = hasApp(agentPort: agentPort) ? .app(containerPort: configured.containerPort) : .noApp
+        guard let (engagement, port) = taker(agentPort) else { return app }
+        guard claimedSessions.contains(engagement.clientSession) else {
+            guard everClaimed.contains(engagement.clientSession) || app == .noApp else { return app }
+            return .awaitClaim(session: engagement.clientSession, interceptID: engagement.id)
         }
-        guard claimedSessions.contains(intercept.clientSession) else {
-            guard everClaimed.contains(intercept.clientSession) else { return .app(containerPort: configured.containerPort) }
-            return .awaitClaim(session: intercept.clientSession, interceptID: intercept.id)
+        return .client(session: engagement.clientSession, interceptID: engagement.id,
+                       targetHost: engagement.targetHost, targetPort: port.targetPort)
+    }
+
+    /// Whether connections to `agentPort` must be read as HTTP: an HTTP-filtered intercept or
+    /// wiretap is carried there. (Unfiltered wiretaps alone do not need it: a copy of the
+    /// connection's bytes is a copy of every request, whatever the protocol.)
+    public func needsHTTP(agentPort: Int) -> Bool {
+        carried.contains { e in e.filter != nil && e.ports.contains { $0.agentPort == agentPort } }
+    }
+
+    /// The wiretaps that get a copy of every byte a client sends on `agentPort` (unfiltered
+    /// ones whose client holds a claimed tunnel: a copy never waits for a claim).
+    public func connectionCopies(agentPort: Int) -> [HTTPUpstream] {
+        engagements(on: agentPort).filter { $0.0.kind == .wiretap && $0.0.filter == nil && claimedSessions.contains($0.0.clientSession) }
+            .map(upstream)
+    }
+
+    /// Where one HTTP request to `agentPort` goes: the first filtered intercept that matches it
+    /// (the manager refuses overlaps, so at most one does) once its client has claimed a tunnel
+    /// here, else where the whole connection would go; copies to every wiretap that matches.
+    /// A port without an app answers with `.app` too: connecting there fails.
+    public func route(agentPort: Int, request: HTTPRequestSummary) -> HTTPRequestRoute {
+        let here = engagements(on: agentPort)
+        let copies = here.filter { e, _ in
+            e.kind == .wiretap && claimedSessions.contains(e.clientSession)
+                && (e.filter?.matches(path: request.path, headers: request.headers) ?? true)
+        }.map(upstream)
+        if let (e, port) = here.first(where: { e, _ in
+            e.kind == .intercept && everClaimed.contains(e.clientSession)
+                && e.filter?.matches(path: request.path, headers: request.headers) == true
+        }) {
+            return HTTPRequestRoute(answer: upstream(e, port), copies: copies)
         }
-        return .client(session: intercept.clientSession, interceptID: intercept.id,
-                       targetHost: intercept.targetHost, targetPort: intercept.targetPort)
+        let containerPort = configuredIntercept(agentPort: agentPort)?.1.containerPort ?? agentPort
+        switch route(agentPort: agentPort) {
+        case .client, .awaitClaim:
+            let (e, port) = taker(agentPort)!
+            return HTTPRequestRoute(answer: upstream(e, port), copies: copies)
+        case .app, .noApp, .unknownPort:
+            return HTTPRequestRoute(answer: .app(containerPort: containerPort), copies: copies)
+        }
     }
 }

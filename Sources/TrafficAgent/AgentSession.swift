@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import HTTPRouting
 import Logging
 import RPC
 import Synchronization
@@ -57,11 +58,14 @@ public final class AgentSession: Sendable {
             do { try await grpc.runConnections() } catch { logger.warning("gRPC client to the traffic-manager stopped: \(error)") }
         }
         let loop = Task { await self.arriveForever() }
+        let notices = Task { await self.sendNotices() }
         await withTaskCancellationHandler {
             await loop.value
         } onCancel: {
             loop.cancel()
+            notices.cancel()
         }
+        notices.cancel()
         // Not a child of the cancelled task: the Depart call itself must not be cancelled.
         await Task { await self.depart() }.value
         removeReadyFile()
@@ -153,6 +157,28 @@ public final class AgentSession: Sendable {
         }
     }
 
+    /// The data plane's notices (a wiretap's copy was cut) as ReviewIntercept ACTIVE with the
+    /// message, which the manager keeps as the engagement's note. Without a session a notice
+    /// is dropped: it is news, not state.
+    private func sendNotices() async {
+        for await notice in plane.notices {
+            guard let session = current.withLock({ $0 }) else { continue }
+            let request = Telepresence_Manager_ReviewInterceptRequest.with {
+                $0.session = session
+                $0.interceptID = notice.engagementID
+                $0.disposition = .active
+                $0.message = notice.message
+            }
+            do {
+                try await withDeadline(timing.callTimeout) {
+                    _ = try await self.manager.reviewIntercept(request: ClientRequest(message: request))
+                }
+            } catch {
+                logger.info("the traffic-manager did not take a notice for \(notice.engagementID): \(Self.describe(error))")
+            }
+        }
+    }
+
     static func assignment(_ info: Telepresence_Manager_InterceptInfo) -> InterceptAssignment {
         let state: InterceptAssignment.State = switch info.disposition {
         case .active: .active
@@ -162,7 +188,12 @@ public final class AgentSession: Sendable {
         return InterceptAssignment(
             id: info.id, clientSession: info.clientSessionID, state: state, containerName: info.spec.containerName,
             agentPort: Int(info.spec.agentPort), protocol: info.spec.protocol,
-            targetHost: info.spec.targetHost.isEmpty ? "127.0.0.1" : info.spec.targetHost, targetPort: Int(info.spec.targetPort))
+            targetHost: info.spec.targetHost.isEmpty ? "127.0.0.1" : info.spec.targetHost, targetPort: Int(info.spec.targetPort),
+            // An unknown kind was refused by the manager; read as an intercept it moves nothing new.
+            kind: info.spec.engagementKind ?? .intercept, filter: info.spec.filter,
+            replacedPorts: info.spec.replacedPorts.map {
+                InterceptAssignment.Port(agentPort: Int($0.agentPort), protocol: $0.protocol, targetPort: Int($0.targetPort))
+            })
     }
 
     private func depart() async {
