@@ -10,7 +10,7 @@ import NIOHTTP2
 /// waits for a copy.
 final class HTTP2CopyTarget: @unchecked Sendable {
     let upstream: HTTPUpstream
-    private unowned let connection: HTTP2SplitterConnection
+    private let connection: HTTP2SplitterConnection
     private var upstreamConnection: EventLoopFuture<HTTP2UpstreamConnection>?
     private var pendingBytes = 0
     private(set) var isCut = false
@@ -69,6 +69,8 @@ final class HTTP2CopyTarget: @unchecked Sendable {
     func cut(reason: String) {
         guard !isCut else { return }
         isCut = true
+        // A dial that fails after the downstream connection ended is nobody's news.
+        guard !connection.isClosed else { return close() }
         connection.logger.info("wiretap copy to \(upstream) on port \(connection.agentPort) cut: \(reason)")
         close()
         connection.provider.copyCut(upstream, reason: reason)

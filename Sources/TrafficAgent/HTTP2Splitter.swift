@@ -82,7 +82,7 @@ final class HTTP2SplitterConnection: @unchecked Sendable {
     let logger: Logger
     private var answers: [HTTPUpstream: EventLoopFuture<HTTP2UpstreamConnection>] = [:]
     private var copies: [HTTPUpstream: HTTP2CopyTarget] = [:]
-    private var closed = false
+    private(set) var isClosed = false
 
     init(loop: any EventLoop, agentPort: Int, provider: any HTTPUpstreamProvider, logger: Logger) {
         self.loop = loop
@@ -131,7 +131,7 @@ final class HTTP2SplitterConnection: @unchecked Sendable {
     func dial(_ upstream: HTTPUpstream) -> EventLoopFuture<HTTP2UpstreamConnection> {
         provider.connect(upstream).hop(to: loop).flatMapThrowing { channel in
             do {
-                guard !self.closed else { throw ChannelError.ioOnClosedChannel }
+                guard !self.isClosed else { throw ChannelError.ioOnClosedChannel }
                 // Stream channels of both connections are driven from one loop, without locks.
                 guard channel.eventLoop.inEventLoop else { throw HTTP2SplitterError.otherEventLoop }
                 return HTTP2UpstreamConnection(channel: channel, multiplexer: try H2CConnection.client(channel: channel))
@@ -144,7 +144,7 @@ final class HTTP2SplitterConnection: @unchecked Sendable {
 
     /// The downstream connection ended: every upstream connection of it is closed.
     func close() {
-        closed = true
+        isClosed = true
         for connection in answers.values { connection.whenSuccess { $0.channel.close(promise: nil) } }
         for target in copies.values { target.close() }
         answers = [:]

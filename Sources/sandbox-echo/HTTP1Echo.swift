@@ -14,12 +14,13 @@ final class HTTP1Echo: ChannelInboundHandler, RemovableChannelHandler, @unchecke
 
     init(http1Handlers: [any RemovableChannelHandler]) { self.http1Handlers = http1Handlers }
 
-    /// NIO's HTTP/1.1 server handlers and this one, after `handler`.
-    static func configure(_ operations: ChannelPipeline.SynchronousOperations, after handler: any ChannelHandler) throws {
+    /// NIO's HTTP/1.1 server handlers and this one, last in the pipeline.
+    static func configure(_ operations: ChannelPipeline.SynchronousOperations) throws {
         let handlers: [any RemovableChannelHandler] = [
             HTTPResponseEncoder(), ByteToMessageHandler(HTTPRequestDecoder()), HTTPServerPipelineHandler(), HTTPServerProtocolErrorHandler(),
         ]
-        try operations.addHandlers(handlers + [HTTP1Echo(http1Handlers: handlers)], position: .after(handler))
+        for handler in handlers { try operations.addHandler(handler) }
+        try operations.addHandler(HTTP1Echo(http1Handlers: handlers))
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -22,10 +22,9 @@ final class HTTPVersionSniffer: ChannelInboundHandler, RemovableChannelHandler, 
                 operations.removeHandler(context: context, promise: nil)
                 try H2CConnection.serve(channel: context.channel, upgrade: nil, received: received, inboundStreamInitializer: HTTP2Echo.initializer)
             case .notHTTP2:
-                try HTTP1Echo.configure(operations, after: self)
-                let received = self.received
-                operations.removeHandler(context: context, promise: nil)
+                try HTTP1Echo.configure(operations)
                 context.fireChannelRead(NIOAny(received))
+                operations.removeHandler(context: context, promise: nil)
             }
         } catch {
             context.close(promise: nil)

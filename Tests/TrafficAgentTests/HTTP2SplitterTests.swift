@@ -311,7 +311,15 @@ final class AnswerCollector: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    private func done() { promise.succeed(H2Answer(status: status, body: String(buffer: body))) }
-    func channelInactive(context: ChannelHandlerContext) { promise.fail(ChannelError.eof) }
-    func errorCaught(context: ChannelHandlerContext, error: any Error) { promise.fail(error) }
+    private var completed = false
+
+    private func done() { complete(.success(H2Answer(status: status, body: String(buffer: body)))) }
+    func channelInactive(context: ChannelHandlerContext) { complete(.failure(ChannelError.eof)) }
+    func errorCaught(context: ChannelHandlerContext, error: any Error) { complete(.failure(error)) }
+
+    private func complete(_ result: Result<H2Answer, any Error>) {
+        guard !completed else { return }
+        completed = true
+        promise.completeWith(result)
+    }
 }
