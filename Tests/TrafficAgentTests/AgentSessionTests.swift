@@ -2,6 +2,7 @@ import AgentConfig
 import Foundation
 import GRPCCore
 import Logging
+import NIOPosix
 import RPC
 import Testing
 import TestSupport
@@ -119,5 +120,37 @@ struct AgentSessionTests {
         try await waitForEvent("the agent to stop", timeout: .seconds(10)) { try await agent.value }
         #expect(second.departed.count == 1)
         await second.stop(server, serving)
+    }
+
+    /// A wiretap copy cut by the data plane reaches the manager as ReviewIntercept ACTIVE with
+    /// the message (the manager keeps it as the engagement's note); more cuts within the notice
+    /// interval send nothing more.
+    @Test func aCutCopyIsToldToTheManagerOnce() async throws {
+        let manager = TestManager()
+        let port = try freePort()
+        let (server, serving) = try await manager.serve(port: port)
+        let settings = try Self.settings(managerPort: port)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let plane = try await AgentDataPlane.start(config: settings.config, loop: group.next(), host: "127.0.0.1")
+        let session = try AgentSession(settings: settings, plane: plane, timing: Self.timing, logger: Logger(label: "test-agent"))
+        let running = Task { await session.run() }
+        try await waitUntil("the ready file") { exists(settings.readyFile) }
+
+        let tap = HTTPUpstream.client(session: "client-1", engagementID: "client-1:tap", targetHost: "127.0.0.1", targetPort: 3000)
+        try await plane.loop.submit {
+            plane.copyCut(tap, reason: "its workstation read too slowly")
+            plane.copyCut(tap, reason: "its workstation read too slowly")
+        }.get()
+        try await waitUntil("the notice") { manager.reviews.contains { $0.interceptID == "client-1:tap" } }
+        let notices = manager.reviews.filter { $0.interceptID == "client-1:tap" }
+        #expect(notices.count == 1)
+        #expect(notices.first?.disposition == .active)
+        #expect(notices.first?.message.contains("cut a copy") == true)
+
+        running.cancel()
+        await running.value
+        await plane.close()
+        await manager.stop(server, serving)
+        try await group.shutdownGracefully()
     }
 }
