@@ -77,8 +77,7 @@ public struct AddedWorkstation: Sendable, Equatable {
         do { try makeLink() } catch { throw .network(error) }
         do {
             try FileManager.default.createDirectory(atPath: etc, withIntermediateDirectories: true)
-            try "# the sandbox's outside world: a few fixed names, NXDOMAIN for the rest\nnameserver \(ClusterAddresses.apiServer)\n"
-                .write(toFile: etc + "/resolv.conf", atomically: true, encoding: .utf8)
+            try ClusterTopology.workstationResolvConf.write(toFile: etc + "/resolv.conf", atomically: true, encoding: .utf8)
             // Its hostname resolves locally, as on any machine (the client's name is user@host).
             try "127.0.0.1 localhost\n::1 localhost ip6-localhost\n127.0.1.1 \(name)\n"
                 .write(toFile: etc + "/hosts", atomically: true, encoding: .utf8)

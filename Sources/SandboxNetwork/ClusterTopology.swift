@@ -84,14 +84,16 @@ public final class ClusterTopology: Sendable {
             }
             let link = try linkDelay.map { try DelayedLink(names: names, delay: $0) }
             try FileManager.default.createDirectory(atPath: names.workstationEtc, withIntermediateDirectories: true)
-            try "# the sandbox's outside world: a few fixed names, NXDOMAIN for the rest\nnameserver \(ClusterAddresses.apiServer)\n"
-                .write(toFile: names.workstationEtc + "/resolv.conf", atomically: true, encoding: .utf8)
+            try workstationResolvConf.write(toFile: names.workstationEtc + "/resolv.conf", atomically: true, encoding: .utf8)
             return ClusterTopology(names: names, linkDelay: linkDelay, link: link)
         } catch {
             removeLeftovers(cluster: cluster)
             throw error
         }
     }
+
+    /// Every workstation's resolv.conf: the outside-world resolver on the API server's address.
+    static let workstationResolvConf = "# the sandbox's outside world: a few fixed names, NXDOMAIN for the rest\nnameserver \(ClusterAddresses.apiServer)\n"
 
     /// The bridge's MAC address (locally administered; the node namespace is its own L2 domain,
     /// so every cluster can use the same one).
