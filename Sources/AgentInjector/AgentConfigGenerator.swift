@@ -15,10 +15,13 @@ public enum AgentConfigGenerator {
     /// port it declares (TCP and UDP, targeted by a Service or not) whose agent port is the
     /// container port itself, since the injector leaves that container out of the pods and the
     /// agent takes its ports. It needs no Service; it throws when the template has no such container.
+    ///
+    /// `requireService: false` (an `ingest`, which takes no port over and only needs an agent for
+    /// the env and mounts) accepts a workload that no Service selects.
     public static func generate(
         workloadKind: String, workloadName: String, namespace: String,
         template: PodTemplateSpec, services: [Service],
-        settings: InjectorSettings, replacing: String? = nil
+        settings: InjectorSettings, replacing: String? = nil, requireService: Bool = true
     ) throws(InjectorError) -> AgentConfig {
         let what = "\(workloadKind.lowercased()) \(workloadName) in namespace \(namespace)"
         let labels = template.metadata?.labels ?? [:]
@@ -42,7 +45,7 @@ public enum AgentConfigGenerator {
         }
         if let wanted = annotations[AgentNames.injectServiceName], !wanted.isEmpty {
             selecting = selecting.filter { $0.metadata.name == wanted }
-            if selecting.isEmpty && replaced == nil {
+            if selecting.isEmpty && replaced == nil && requireService {
                 throw InjectorError(
                     "The \(what) names Service \(wanted) in its annotation \(AgentNames.injectServiceName), but no Service of that name selects its pods; fix the annotation or the Service's selector.")
             }
@@ -50,7 +53,7 @@ public enum AgentConfigGenerator {
         let portFilter = list(annotations[AgentNames.injectServicePorts])
         let containerPortSpecs = list(annotations[AgentNames.injectContainerPorts])
         let ignoredVolumes = Set(list(annotations[AgentNames.injectIgnoreVolumeMounts]))
-        if selecting.isEmpty && containerPortSpecs.isEmpty && replaced == nil {
+        if selecting.isEmpty && containerPortSpecs.isEmpty && replaced == nil && requireService {
             throw InjectorError(
                 "No Service selects the pods of \(what); create a Service whose selector matches its pod labels, or list ports in the annotation \(AgentNames.injectContainerPorts).")
         }

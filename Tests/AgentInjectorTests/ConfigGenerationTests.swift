@@ -132,6 +132,14 @@ struct ConfigGenerationTests {
         }
     }
 
+    @Test func anIngestNeedsNoService() throws {
+        let config = try AgentConfigGenerator.generate(
+            workloadKind: "Deployment", workloadName: "echo", namespace: "shop", template: Fixtures.template(),
+            services: [], settings: Fixtures.settings, requireService: false)
+        #expect(config.containers.map(\.name) == ["echo"])
+        #expect(config.containers.allSatisfy { $0.intercepts.isEmpty }, "an ingest takes no port over")
+    }
+
     @Test func aServiceTargetingNoContainerPortIsAnError() {
         do {
             _ = try Fixtures.generate(Fixtures.template(), [Fixtures.service("echo", ports: [ServicePort(port: 80, targetPort: .string("grpc"))])])

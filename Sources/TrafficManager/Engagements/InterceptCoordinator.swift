@@ -72,7 +72,7 @@ public struct InterceptCoordinator: Sendable {
                 if let stored = try await storedConfig(workload: workload.name, namespace: workload.namespace) {
                     config = stored
                 } else {
-                    config = try generate(workload, services: services, replacing: replacedContainer(of: workload))
+                    config = try generate(workload, services: services, replacing: replacedContainer(of: workload), requireService: false)
                 }
             }
         } catch let error as ResolutionError {
@@ -134,10 +134,13 @@ public struct InterceptCoordinator: Sendable {
         }
     }
 
-    func generate(_ workload: EngagedWorkload, services: [Service], replacing: String?) throws(InjectorError) -> AgentConfig {
+    func generate(
+        _ workload: EngagedWorkload, services: [Service], replacing: String?, requireService: Bool = true
+    ) throws(InjectorError) -> AgentConfig {
         try AgentConfigGenerator.generate(
             workloadKind: workload.kind, workloadName: workload.name, namespace: workload.namespace,
-            template: workload.template, services: services, settings: injectorSettings, replacing: replacing)
+            template: workload.template, services: services, settings: injectorSettings, replacing: replacing,
+            requireService: requireService)
     }
 
     /// Writes the workload's agent config and rolls it, when the config changed.
