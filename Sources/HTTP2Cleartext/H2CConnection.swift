@@ -27,11 +27,12 @@ public enum H2CConnection {
             inboundStreamInitializer: inboundStreamInitializer
         )
         try operations.addHandler(CloseOnError())
+        // Reading on first: streams opened by the bytes below read their frames at once.
+        channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
         if received.readableBytes > 0 {
             operations.fireChannelRead(NIOAny(received))
             operations.fireChannelReadComplete()
         }
-        channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
         return multiplexer
     }
 

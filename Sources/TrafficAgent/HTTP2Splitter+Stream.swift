@@ -135,7 +135,8 @@ final class HTTP2StreamRelay: ChannelInboundHandler, RemovableChannelHandler, @u
 
     private func forward(_ payload: HTTP2Frame.FramePayload) {
         guard !discarding else { return }
-        if let partner { partner.write(payload, promise: nil) } else { held.append(payload) }
+        // Flushed frame by frame: a stream channel's read-complete does not always follow its reads.
+        if let partner { partner.writeAndFlush(payload, promise: nil) } else { held.append(payload) }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
