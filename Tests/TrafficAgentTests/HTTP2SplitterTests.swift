@@ -239,7 +239,7 @@ final class HandOver: ChannelInboundHandler, RemovableChannelHandler, @unchecked
 
 // MARK: An HTTP/2 client (prior knowledge) for the tests
 
-struct H2Answer {
+struct H2Answer: Sendable {
     var status: String
     var body: String
     var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]) ?? [:] }
@@ -289,7 +289,10 @@ struct H2Stream {
         channel.writeAndFlush(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(ByteBuffer(string: body)), endStream: true)), promise: nil)
     }
 
-    func answer() async throws -> H2Answer { try await answerFuture.get() }
+    func answer() async throws -> H2Answer {
+        let future = answerFuture
+        return try await waitForEvent("the stream's answer", timeout: .seconds(10)) { try await future.get() }
+    }
 }
 
 final class AnswerCollector: ChannelInboundHandler, @unchecked Sendable {
