@@ -143,7 +143,7 @@ public enum AgentConfigGenerator {
         }
         if let replaced {
             intercepts[replaced.name] = try replacedIntercepts(replaced, services: selecting, what: what) + undeclaredReplaced
-        } else if intercepts.values.allSatisfy(\.isEmpty) {
+        } else if intercepts.values.allSatisfy(\.isEmpty) && requireService {
             let names = selecting.compactMap(\.metadata.name).sorted().joined(separator: ", ")
             throw InjectorError(
                 "No port of Service \(names) targets a port of the containers of \(what); make the Service's targetPort name or number a containerPort of the pod template.")

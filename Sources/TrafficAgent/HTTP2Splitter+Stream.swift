@@ -102,7 +102,14 @@ final class HTTP2StreamRelay: ChannelInboundHandler, RemovableChannelHandler, @u
         for payload in held { partner.write(payload, promise: nil) }
         held = []
         partner.flush()
-        context.channel.setOption(ChannelOptions.autoRead, value: partner.isWritable).whenComplete { _ in }
+        Self.setAutoRead(context.channel, partner.isWritable)
+    }
+
+    /// An HTTP/2 stream channel does not read when autoRead turns on (a socket channel does): the
+    /// frames it holds would wait there, a request's body behind its HEADERS forever. So ask.
+    static func setAutoRead(_ channel: any Channel, _ on: Bool) {
+        channel.setOption(ChannelOptions.autoRead, value: on).whenComplete { _ in }
+        if on { channel.read() }
     }
 
     /// No upstream could be reached: answer 502 (gRPC clients read it as UNAVAILABLE).
@@ -114,7 +121,7 @@ final class HTTP2StreamRelay: ChannelInboundHandler, RemovableChannelHandler, @u
         context.write(wrapOutboundOut(.headers(.init(headers: headers, endStream: true))), promise: nil)
         if !inboundEnded { context.write(wrapOutboundOut(.rstStream(.noError)), promise: nil) }
         context.flush()
-        context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        Self.setAutoRead(context.channel, true)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -146,7 +153,7 @@ final class HTTP2StreamRelay: ChannelInboundHandler, RemovableChannelHandler, @u
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         // What the partner reads is written here: it reads only while this side can take it.
-        partner?.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenComplete { _ in }
+        if let partner { Self.setAutoRead(partner, context.channel.isWritable) }
         context.fireChannelWritabilityChanged()
     }
 

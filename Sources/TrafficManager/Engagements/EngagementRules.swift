@@ -14,7 +14,9 @@ enum EngagementRules {
         of spec: Telepresence_Manager_InterceptSpec, among existing: [EngagementState.Intercept]
     ) -> EngagementState.Intercept? {
         let kind = spec.engagementKind ?? .intercept
-        return existing.first { other in
+        // The oldest holder is named when several conflict, whatever order they come in.
+        let ordered = existing.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
+        return ordered.first { other in
             guard other.spec.namespace == spec.namespace, other.spec.agent == spec.agent else { return false }
             let otherKind = other.spec.engagementKind ?? .intercept
             switch (kind, otherKind) {
