@@ -18,6 +18,7 @@ final class WiretapCopy: @unchecked Sendable {  // confined to its event loop
     private var channel: (any Channel)?
     private var outbox: [ByteBuffer] = []
     private var finishAfterOutbox = false
+    private var finished = false
     /// Bytes handed to this copy and not yet written to its socket.
     private(set) var pending = 0
 
@@ -56,7 +57,7 @@ final class WiretapCopy: @unchecked Sendable {  // confined to its event loop
         outbox = []
         for bytes in queued { write(bytes) }
         channel.flush()
-        if finishAfterOutbox { finish() }
+        if finishAfterOutbox { halfClose() }
     }
 
     var isLive: Bool { state == .connecting || state == .open }
@@ -80,16 +81,24 @@ final class WiretapCopy: @unchecked Sendable {  // confined to its event loop
         if state == .open { channel?.flush() }
     }
 
-    /// The client half-closed: so does the copy, after what it was sent.
+    /// The client half-closed: so does the copy, after what it was sent. Once: the connection's
+    /// end (inactive after input closed) calls it again, and a second half-close fails, which
+    /// must not turn into a full close: the workstation would see a reset and drop the requests
+    /// it has not read yet.
     func finish() {
+        guard !finished else { return }
+        finished = true
         switch state {
         case .connecting: finishAfterOutbox = true
-        case .open:
-            let channel = channel
-            channel?.writeAndFlush(ByteBuffer()).whenComplete { _ in
-                channel?.close(mode: .output).whenFailure { _ in channel?.close(promise: nil) }
-            }
+        case .open: halfClose()
         case .cut, .closed: break
+        }
+    }
+
+    private func halfClose() {
+        let channel = channel
+        channel?.writeAndFlush(ByteBuffer()).whenComplete { _ in
+            channel?.close(mode: .output).whenFailure { _ in channel?.close(promise: nil) }
         }
     }
 

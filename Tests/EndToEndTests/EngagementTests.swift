@@ -115,8 +115,15 @@ struct EngagementTests {
             let specs = (1...10).map { $0 % 3 == 0 ? "/tap\($0)" : "/tap\($0)@\($0 % 2 == 0 ? "alice" : "bob")" }
             let exchange = try await admin.keepAliveRequests("echo-sym", specs)
             #expect(exchange.origins(app: "echo-sym") == Array(repeating: "echo-sym", count: 10), "\(exchange)")
-            try await waitUntil("alice's workstation to get a copy of every request", timeout: .seconds(30)) {
-                Set(recorder.recorded.map(\.path)).isSuperset(of: (1...10).map { "/tap\($0)" })
+            do {
+                try await waitUntil("alice's workstation to get a copy of every request", timeout: .seconds(30)) {
+                    Set(recorder.recorded.map(\.path)).isSuperset(of: (1...10).map { "/tap\($0)" })
+                }
+            } catch {
+                let pods = try? await admin.run(["kubectl", "get", "pods", "-o", "wide"])
+                let agents = try? await admin.run(["kubectl", "logs", "deployment/echo-sym", "-c", "traffic-agent"])
+                Issue.record("alice got \(recorder.recorded.map(\.path)); pods: \(pods?.combined ?? ""); agent: \(agents?.combined ?? "")")
+                throw error
             }
             #expect(recorder.recorded.first { $0.path == "/tap2" }?.user == "alice", "the copy carries the request's headers")
 
