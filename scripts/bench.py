@@ -275,6 +275,13 @@ def engagement2_figures(near, rows, results, http_direct):
     results["filtered miss latency added p50"] = {"value": added, "direct_ms": pct(rr_direct, 50) / 1000, "agent_ms": pct(rr_filtered, 50) / 1000}
     rows.append(("HTTP requests/s a filter does not match vs no agent (4 connections)", load_filtered, load_direct, "req/s", load_filtered / load_direct, ">= 0.8"))
     results["filtered miss throughput"] = {"value": load_filtered, "baseline": load_direct, "ratio": load_filtered / load_direct}
+    # The same load with the agent installed and nothing engaged: it relays each connection
+    # whole, reading no HTTP. It tells the hop's cost from the cost of reading requests.
+    done, seconds = client(near.in_pod, "http-load", "echo", 80, 3, 4).split()
+    load_relayed = int(done) / float(seconds)
+    rows.append(("  reference: the same requests through the agent's plain TCP relay (req/s)", load_relayed, load_direct, "req/s", load_relayed / load_direct, "-"))
+    rows.append(("  reading HTTP vs the agent's plain TCP relay (req/s)", load_filtered, load_relayed, "req/s", load_filtered / load_relayed, "-"))
+    results["agent relay throughput"] = {"value": load_relayed, "baseline": load_direct, "ratio": load_relayed / load_direct}
 
     # A wiretap: every request is copied to the workstation (whose answers are discarded).
     near.ws(["telepresence", "wiretap", "echo", "--port", "8181:http"], timeout=120)
