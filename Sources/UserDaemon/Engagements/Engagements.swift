@@ -96,6 +96,12 @@ actor Engagements {
                 let forwarder = try await ToPodForwarder.start(port: port, client: client, logger: logger) { [weak self] in
                     await self?.entries[request.name]?.intercept.agents.first
                 }
+                // The manager may have ended the intercept while this one was set up (its
+                // watch said so): a forwarder no entry holds would never be stopped.
+                guard entries[request.name] != nil else {
+                    await forwarder.stop()
+                    return .failed(.agentError, "the traffic-manager ended intercept \(request.name) while it was being set up; try again")
+                }
                 entries[request.name]?.forwarders.append(forwarder)
             } catch {
                 await end(request.name, removeFromManager: true, signal: false)
