@@ -66,8 +66,14 @@ public struct HTTP1ResponseHead: Hashable, Sendable {
 
 /// Looking up fields by name, as HTTP does (case-insensitive names, comma-separated lists).
 public enum HTTP1Fields {
+    /// Whether a field's `name` is `lowercasedName`, case-insensitively (the length first: most
+    /// fields differ there, and no string is lower-cased for them).
+    public static func nameIs(_ name: String, _ lowercasedName: String) -> Bool {
+        name.count == lowercasedName.count && name.lowercased() == lowercasedName
+    }
+
     public static func values(_ fields: [HTTP1Field], _ name: String) -> [String] {
-        fields.filter { $0.name.count == name.count && $0.name.lowercased() == name }.map(\.value)
+        fields.filter { nameIs($0.name, name) }.map(\.value)
     }
 
     /// The comma-separated tokens of every `name` field, lower-cased.

@@ -90,7 +90,7 @@ public struct HTTPFilter: Sendable, Hashable, Codable {
         if pathRegex != nil, !pathMatchesRegex(path) { return false }
         for wanted in headers {
             let found = requestHeaders.contains { field in
-                field.name.count == wanted.name.count && field.name.lowercased() == wanted.name
+                HTTP1Fields.nameIs(field.name, wanted.name)
                     && field.value.trimmingCharacters(in: .whitespaces) == wanted.value
             }
             if !found { return false }
