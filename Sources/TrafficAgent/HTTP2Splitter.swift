@@ -9,7 +9,8 @@ import NIOHTTP2
 public enum HTTP2Splitter {
     /// How many bytes a wiretap's copies on one downstream connection may hold unsent before the
     /// copy is cut (a workstation that reads too slowly must not grow the agent's memory).
-    static let copyBound = 1 << 20
+    /// The same bound as every other wiretap copy's (`WiretapCopy.bound`).
+    static let copyBound = WiretapCopy.bound
 
     /// Takes over `downstream` (a child channel of an agent port, autoRead off, whose handlers the
     /// HTTP/1.1 reader has removed) from how it began.
